@@ -1,0 +1,109 @@
+import { Context } from '@temporalio/activity';
+import type { ModelCallRequest, ModelCallResult } from '../contracts/model';
+import type { SupportTicketCreated } from '../contracts/trigger';
+import type { Category, Outcome, TicketContext, Urgency } from '../contracts/triage';
+import type { EvidenceRecord } from '../contracts/evidence';
+import { callModel, type Providers } from './model/providers';
+import { executeOnce, type Store } from './store';
+
+export interface ActivityDeps {
+  readonly providers: Providers;
+  readonly store: Store;
+}
+
+/** Where a tool execution sits in a run; the workflow supplies it, the activity adds the run id. */
+export interface ToolStep {
+  readonly workflowId: string;
+  readonly stepId: string;
+  readonly idempotencyKey: string;
+}
+
+export interface ApplyDecisionArgs extends ToolStep {
+  readonly eventId: string;
+  readonly ticketId: string;
+  readonly customerId: string;
+  readonly category: Category;
+  readonly urgency: Urgency;
+  readonly outcome: Outcome;
+  readonly decidedBy: string;
+  readonly promptVersion: string;
+  readonly model: string;
+}
+
+export interface EscalationArgs extends ToolStep {
+  readonly ticketId: string;
+  readonly customerId: string;
+  readonly reason: 'urgent_billing' | 'review_deadline_passed';
+  readonly priority: 'high' | 'normal';
+}
+
+function runId(): string {
+  // Activities started by a workflow always carry its execution; standalone activity runs have none.
+  return Context.current().info.workflowExecution?.runId ?? 'standalone';
+}
+
+/**
+ * Activities take their dependencies from the worker that wires them; workflows see only their types.
+ */
+export function createActivities(deps: ActivityDeps) {
+  const { providers, store } = deps;
+  return {
+    /** Loads what the classifier sees beyond the event: the customer's recent triage history. */
+    async loadTicketContext(event: SupportTicketCreated): Promise<TicketContext> {
+      const history = await store.db.query<{ ticket_id: string; category: string; urgency: string; decided_at: Date }>(
+        `select ticket_id, category, urgency, decided_at from decisions
+          where customer_id = $1 and ticket_id <> $2 order by decided_at desc limit 5`,
+        [event.customer.id, event.ticket.id],
+      );
+      return {
+        ticket: event.ticket,
+        customer: event.customer,
+        history: history.rows.map((r) => ({
+          ticketId: r.ticket_id,
+          category: r.category,
+          urgency: r.urgency,
+          decidedAt: new Date(r.decided_at).toISOString(),
+        })),
+      };
+    },
+
+    async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
+      return callModel(providers, req);
+    },
+
+    /** Write tool: records the triage labels on the ticket. Exactly once per idempotency key. */
+    async applyTriageDecision(args: ApplyDecisionArgs): Promise<EvidenceRecord> {
+      return executeOnce(
+        store,
+        { tool: 'apply_triage_decision', actor: 'workflow:supportTicketTriage', runId: runId(), ...args, args },
+        async (tx) => {
+          await tx.query(
+            `insert into decisions (workflow_id, event_id, ticket_id, customer_id, category, urgency, outcome, decided_by, prompt_version, model)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             on conflict (workflow_id) do update set category = excluded.category, urgency = excluded.urgency,
+               outcome = excluded.outcome, decided_by = excluded.decided_by, decided_at = now()`,
+            [args.workflowId, args.eventId, args.ticketId, args.customerId, args.category, args.urgency, args.outcome, args.decidedBy, args.promptVersion, args.model],
+          );
+          return `decision:${args.workflowId}`;
+        },
+      );
+    },
+
+    /** Write tool: puts an escalation in the outbox a human team works from. Exactly once per idempotency key. */
+    async createEscalation(args: EscalationArgs): Promise<EvidenceRecord> {
+      return executeOnce(
+        store,
+        { tool: 'create_escalation', actor: 'workflow:supportTicketTriage', runId: runId(), ...args, args },
+        async (tx) => {
+          const row = await tx.query<{ id: number }>(
+            `insert into escalations (idempotency_key, ticket_id, customer_id, reason, priority) values ($1, $2, $3, $4, $5) returning id`,
+            [args.idempotencyKey, args.ticketId, args.customerId, args.reason, args.priority],
+          );
+          return `esc_${row.rows[0]!.id}`;
+        },
+      );
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

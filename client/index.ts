@@ -1,0 +1,171 @@
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ReviewRejection } from '../contracts/failures';
+import { eventId, triageWorkflowId } from '../contracts/ids';
+import { issuesFrom, type ValidationIssue, formatIssues } from '../contracts/issues';
+import { ProviderName, type ModelRef } from '../contracts/model';
+import { parseTriggerEvent } from '../contracts/trigger';
+import { ReviewDecision, TriageConfig, type TriageConfigInput, type TriageResult, type TriageState } from '../contracts/triage';
+import { supportTicketClassifier } from '../prompts/support-ticket-classifier';
+import { reviewUpdate, searchAttributes, stateQuery, TASK_QUEUE } from '../workflows/definitions';
+
+/** The input failed its contract; nothing was started. `issues` name each field and rule. */
+export class InvalidInputError extends Error {
+  constructor(
+    readonly what: 'trigger' | 'config' | 'decision',
+    readonly issues: ValidationIssue[],
+  ) {
+    super(`invalid ${what}: ${formatIssues(issues)}`);
+    this.name = 'InvalidInputError';
+  }
+}
+
+export interface GovernorClientOptions {
+  /** host:port of the Temporal frontend. Default `TEMPORAL_ADDRESS` or 127.0.0.1:7233. */
+  readonly address?: string;
+  /** Default `TEMPORAL_NAMESPACE` or "default". */
+  readonly namespace?: string;
+  readonly taskQueue?: string;
+}
+
+export interface StartResult {
+  readonly workflowId: string;
+  readonly runId: string | null;
+  /** False when the event id was seen before: the existing run is returned and nothing new starts. */
+  readonly started: boolean;
+}
+
+export type DecideResult =
+  | { readonly status: 'accepted'; readonly action: ReviewDecision['action']; readonly reviewerId: string }
+  | { readonly status: 'already_decided' | 'not_authorised' | 'not_awaiting_review' | 'invalid' | 'not_found'; readonly message: string };
+
+export interface PendingItem {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly category: string | null;
+  readonly urgency: string | null;
+  readonly startedAt: string;
+}
+
+/**
+ * The model a run uses when the caller names none: `GOVERNOR_PROVIDER`/`GOVERNOR_MODEL`, else the provider whose key
+ * is set (Anthropic first), else Anthropic. The prompt spec supplies the default model for the provider.
+ */
+export function defaultModel(env: NodeJS.ProcessEnv = process.env): ModelRef {
+  const named = env.GOVERNOR_PROVIDER ? ProviderName.safeParse(env.GOVERNOR_PROVIDER) : undefined;
+  if (named && !named.success) throw new Error(`GOVERNOR_PROVIDER must be one of ${ProviderName.options.join(', ')}`);
+  const provider: ProviderName = named?.data ?? (env.ANTHROPIC_API_KEY ? 'anthropic' : env.OPENAI_API_KEY ? 'openai' : 'anthropic');
+  return { provider, model: env.GOVERNOR_MODEL || supportTicketClassifier.models[provider] };
+}
+
+const REJECTION_STATUS: Record<string, Exclude<DecideResult['status'], 'accepted'>> = {
+  [ReviewRejection.AlreadyDecided]: 'already_decided',
+  [ReviewRejection.NotAuthorised]: 'not_authorised',
+  [ReviewRejection.NotAwaitingReview]: 'not_awaiting_review',
+  [ReviewRejection.InvalidDecision]: 'invalid',
+};
+
+/** Typed access to governed runs: start from a trigger event, decide reviews, read state. */
+export class GovernorClient {
+  private constructor(
+    readonly client: Client,
+    private readonly connection: Connection,
+    readonly taskQueue: string,
+  ) {}
+
+  static async connect(options: GovernorClientOptions = {}): Promise<GovernorClient> {
+    const address = options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+    const namespace = options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    } catch (err) {
+      throw new Error(`cannot reach Temporal at ${address} (${(err as Error).message}); is the server running? (npm run demo or npm run server)`);
+    }
+    return new GovernorClient(new Client({ connection, namespace }), connection, options.taskQueue ?? TASK_QUEUE);
+  }
+
+  /**
+   * Validates the trigger and the config, then starts the run whose id derives from `event_id`. A duplicate event
+   * returns the existing run (running or finished) with `started: false`.
+   */
+  async startTriage(trigger: unknown, config: TriageConfigInput = {}): Promise<StartResult> {
+    const parsed = parseTriggerEvent(trigger);
+    if (!parsed.ok) throw new InvalidInputError('trigger', parsed.issues);
+    const resolved = TriageConfig.safeParse({ model: defaultModel(), ...config });
+    if (!resolved.success) throw new InvalidInputError('config', issuesFrom(resolved.error));
+    const workflowId = triageWorkflowId(eventId(parsed.event.event_id));
+    try {
+      const handle = await this.client.workflow.start('supportTicketTriage', {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [{ event: parsed.event, config: resolved.data }],
+        // Any earlier run with this id, open or closed, means the event was already handled.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: searchAttributes.phase, value: 'received' },
+          { key: searchAttributes.awaitingReview, value: false },
+        ],
+      });
+      return { workflowId, runId: handle.firstExecutionRunId, started: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const description = await this.client.workflow.getHandle(workflowId).describe();
+        return { workflowId, runId: description.runId, started: false };
+      }
+      throw err;
+    }
+  }
+
+  /** Sends a review decision and reports what became of it. Invalid decisions are refused before they are sent. */
+  async decide(workflowId: string, decision: unknown): Promise<DecideResult> {
+    const parsed = ReviewDecision.safeParse(decision);
+    if (!parsed.success) return { status: 'invalid', message: formatIssues(issuesFrom(parsed.error)) };
+    try {
+      const accepted = await this.client.workflow.getHandle(workflowId).executeUpdate(reviewUpdate, { args: [parsed.data] });
+      return accepted;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { status: 'not_found', message: `no run ${workflowId}` };
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+        const status = REJECTION_STATUS[err.cause.type ?? ''];
+        if (status) return { status, message: err.cause.message };
+      }
+      if (isClosedRunError(err)) return { status: 'not_awaiting_review', message: `run ${workflowId} has already completed` };
+      throw err;
+    }
+  }
+
+  async getState(workflowId: string): Promise<TriageState> {
+    return this.client.workflow.getHandle(workflowId).query(stateQuery);
+  }
+
+  async result(workflowId: string): Promise<TriageResult> {
+    return this.client.workflow.getHandle(workflowId).result();
+  }
+
+  /** Runs waiting for a reviewer, from the visibility store (eventually consistent: a second or so behind). */
+  async listPending(limit = 100): Promise<PendingItem[]> {
+    const items: PendingItem[] = [];
+    const query = `WorkflowType = 'supportTicketTriage' AND ExecutionStatus = 'Running' AND ${searchAttributes.awaitingReview.name} = true`;
+    for await (const wf of this.client.workflow.list({ query })) {
+      items.push({
+        workflowId: wf.workflowId,
+        runId: wf.runId,
+        category: wf.typedSearchAttributes.get(searchAttributes.category) ?? null,
+        urgency: wf.typedSearchAttributes.get(searchAttributes.urgency) ?? null,
+        startedAt: wf.startTime.toISOString(),
+      });
+      if (items.length >= limit) break;
+    }
+    return items;
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+function isClosedRunError(err: unknown): boolean {
+  return err instanceof Error && /workflow execution already completed/i.test(err.message);
+}

@@ -1,0 +1,45 @@
+/**
+ * Failure types: the one place their strings live. Activities throw `ApplicationFailure.create({ type })` with one
+ * of these; workflows branch on the type, never on message text. See the failure table in DESIGN.md.
+ */
+export const FailureType = {
+  /** 429 from a provider; retried after the provider's `retry-after`. */
+  RateLimited: 'RateLimited',
+  /** 529/503, or a provider saying it is overloaded; retried with backoff. */
+  ModelOverloaded: 'ModelOverloaded',
+  /** Other 5xx from a provider; retried with backoff. */
+  ModelServerError: 'ModelServerError',
+  /** The provider did not answer in time, or the connection broke; retried. */
+  ModelTimeout: 'ModelTimeout',
+  ModelConnectionError: 'ModelConnectionError',
+  /** Bad or missing credentials: retrying cannot help. */
+  ModelAuthFailed: 'ModelAuthFailed',
+  /** The request itself is wrong (400, 404 unknown model, 422): retrying cannot help. */
+  ModelBadRequest: 'ModelBadRequest',
+  /** The model declined to answer (refusal / content policy). */
+  ModelRefused: 'ModelRefused',
+  /** The configured provider is not available on this worker (no key, unknown name). */
+  ProviderNotConfigured: 'ProviderNotConfigured',
+  /** A tool's arguments failed their schema: the tool never ran. */
+  ToolArgumentsInvalid: 'ToolArgumentsInvalid',
+} as const;
+
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Failures that no retry can fix; listed in the model activity profile as non-retryable. */
+export const NON_RETRYABLE_MODEL_FAILURES: readonly FailureType[] = [
+  FailureType.ModelAuthFailed,
+  FailureType.ModelBadRequest,
+  FailureType.ModelRefused,
+  FailureType.ProviderNotConfigured,
+];
+
+/** Update rejections the review gate raises; the client maps each to a typed answer for the reviewer. */
+export const ReviewRejection = {
+  InvalidDecision: 'InvalidDecision',
+  NotAuthorised: 'NotAuthorised',
+  AlreadyDecided: 'AlreadyDecided',
+  NotAwaitingReview: 'NotAwaitingReview',
+} as const;
+
+export type ReviewRejection = (typeof ReviewRejection)[keyof typeof ReviewRejection];

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+export const ProviderName = z.enum(['anthropic', 'openai']);
+export type ProviderName = z.infer<typeof ProviderName>;
+
+/** Which model answers: resolved once per run and recorded in history, so replay never re-decides it. */
+export const ModelRef = z.strictObject({
+  provider: ProviderName,
+  model: z.string().min(1),
+});
+export type ModelRef = z.infer<typeof ModelRef>;
+
+export interface ChatMessage {
+  readonly role: 'user' | 'assistant';
+  readonly content: string;
+}
+
+/** What the workflow asks the model-call activity to do; everything needed to reproduce the call is in here. */
+export interface ModelCallRequest {
+  readonly model: ModelRef;
+  readonly temperature: number;
+  readonly maxOutputTokens: number;
+  readonly system: string;
+  readonly messages: readonly ChatMessage[];
+  /** Structured output: a name and the JSON Schema derived once from the zod schema. */
+  readonly output: { readonly name: string; readonly description: string; readonly jsonSchema: Record<string, unknown> };
+  readonly prompt: { readonly name: string; readonly version: string };
+}
+
+export interface TokenUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+/**
+ * What came back. `parsed` is the JSON value the model produced (or null with `parseError` when it produced no
+ * JSON): validating it is the workflow's job, not the activity's, so a malformed reply is not an activity failure.
+ */
+export interface ModelCallResult {
+  readonly model: ModelRef;
+  readonly text: string;
+  readonly parsed: unknown;
+  readonly parseError: string | null;
+  readonly usage: TokenUsage;
+  readonly stopReason: string | null;
+  readonly latencyMs: number;
+  readonly requestId: string | null;
+  readonly prompt: { readonly name: string; readonly version: string };
+}

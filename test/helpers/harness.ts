@@ -1,0 +1,107 @@
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { createProviders } from '../../activities/model/providers';
+import { openStore, type Store } from '../../activities/store';
+import { GovernorClient } from '../../client';
+import { startDevServer, type DevServer } from '../../workers/dev-server';
+import { bundleWorkflows, createGovernorWorker, type GovernorWorker } from '../../workers/worker';
+import { ModelDouble, type Responder } from '../model-double/server';
+import { triageResponder } from '../model-double/triage-responder';
+
+export interface Harness {
+  readonly server: DevServer;
+  readonly double: ModelDouble;
+  readonly store: Store;
+  readonly client: GovernorClient;
+  worker: GovernorWorker;
+  readonly bundle: WorkflowBundleWithSourceMap;
+  /** Replaces the worker (same store, same double), as a restart would. */
+  restartWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** SDK timeout per model request; short so hang tests finish quickly. */
+  readonly modelTimeoutMs?: number;
+  readonly fallback?: Responder | null;
+}
+
+/**
+ * One real Temporal dev server, one model double on loopback, an in-memory store and a worker wired to them:
+ * what a test file needs, started once per file and stopped by `close()`.
+ */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const server = await startDevServer();
+  const double = await ModelDouble.start({ fallback: options.fallback === null ? undefined : (options.fallback ?? triageResponder) });
+  const store = await openStore();
+  const providers = createProviders({
+    anthropic: { apiKey: 'test-key', baseURL: double.anthropicBaseURL },
+    openai: { apiKey: 'test-key', baseURL: double.openaiBaseURL },
+    timeoutMs: options.modelTimeoutMs ?? 2_000,
+  });
+  const activities = createActivities({ providers, store });
+  const bundle = await bundleWorkflows();
+  const startWorker = async () => {
+    const w = await createGovernorWorker({ address: server.address, activities, bundle });
+    void w.run();
+    return w;
+  };
+  const client = await GovernorClient.connect({ address: server.address });
+  const harness: Harness = {
+    server,
+    double,
+    store,
+    client,
+    bundle,
+    worker: await startWorker(),
+    async restartWorker() {
+      await harness.worker.shutdown();
+      harness.worker = await startWorker();
+    },
+    async close() {
+      await client.close();
+      await harness.worker.shutdown();
+      await double.close();
+      await store.close();
+      await server.stop();
+    },
+  };
+  return harness;
+}
+
+let seq = 0;
+
+/** A valid `support_ticket.created` event; every call gets a fresh event id unless one is given. */
+export function ticketEvent(overrides: { subject?: string; body?: string; eventId?: string; plan?: string; customerId?: string } = {}) {
+  seq++;
+  const unique = `${process.pid}_${Date.now().toString(36)}_${seq}`;
+  return {
+    event: 'support_ticket.created',
+    event_id: overrides.eventId ?? `evt_${unique}`,
+    created_at: '2026-11-21T14:22:10Z',
+    ticket: {
+      id: `tkt_${unique}`,
+      subject: overrides.subject ?? 'Charged twice after upgrading',
+      body: overrides.body ?? 'I upgraded to Pro yesterday and see two charges on my card.',
+      channel: 'email',
+      language: 'en',
+    },
+    customer: { id: overrides.customerId ?? 'cus_1188', plan: overrides.plan ?? 'pro', arr: 2400, region: 'us' },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined) or the time runs out; the error says what was awaited. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}

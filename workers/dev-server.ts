@@ -1,0 +1,133 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Connection } from '@temporalio/client';
+import { allSearchAttributeKeys } from '../workflows/definitions';
+import { provisionTemporalCli } from './temporal-cli';
+
+export interface DevServerOptions {
+  /** gRPC port; a free one when omitted. */
+  readonly port?: number;
+  /** Serve the Web UI (on `uiPort`, a free port when omitted). Default false. */
+  readonly ui?: boolean;
+  readonly uiPort?: number;
+  /** SQLite file that keeps history across restarts; in memory when omitted. */
+  readonly dbFile?: string;
+  readonly namespace?: string;
+  /** How long to wait for the server to answer. Default 60 s. */
+  readonly startTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface DevServer {
+  /** host:port for clients and workers. */
+  readonly address: string;
+  readonly namespace: string;
+  readonly uiUrl: string | null;
+  readonly binary: string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on loopback, found by binding port 0. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when nothing listens on the port on loopback. */
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function searchAttributeType(type: string): string {
+  // The CLI names types the way the server's admin API does.
+  return type === 'BOOL' ? 'Bool' : type === 'KEYWORD' ? 'Keyword' : type.charAt(0) + type.slice(1).toLowerCase();
+}
+
+/**
+ * Starts `temporal server start-dev` on loopback with our custom search attributes registered, and waits until it
+ * answers. `stop()` ends it.
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const log = options.log ?? (() => undefined);
+  const cli = await provisionTemporalCli({ log });
+  const port = options.port ?? (await freePort());
+  const namespace = options.namespace ?? 'default';
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
+  let uiUrl: string | null = null;
+  if (options.ui) {
+    const uiPort = options.uiPort ?? (await freePort());
+    args.push('--ui-port', String(uiPort));
+    uiUrl = `http://127.0.0.1:${uiPort}`;
+  } else {
+    args.push('--headless');
+  }
+  args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  for (const key of allSearchAttributeKeys) args.push('--search-attribute', `${key.name}=${searchAttributeType(key.type)}`);
+
+  const child: ChildProcess = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const capture = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', capture);
+  child.stderr?.on('data', capture);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let exitCode: number | null | undefined;
+  void exited.then((code) => {
+    exitCode = code;
+  });
+
+  const address = `127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`temporal server start-dev exited with ${exitCode}:\n${output}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        break;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`Temporal dev server did not answer on ${address} within the start timeout: ${(err as Error).message}\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  log(`governor: Temporal dev server on ${address}${uiUrl ? `, Web UI ${uiUrl}` : ''} (${cli.path})`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    address,
+    namespace,
+    uiUrl,
+    binary: cli.path,
+    stop() {
+      stopping ??= (async () => {
+        if (exitCode !== undefined) return;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopping;
+    },
+  };
+}

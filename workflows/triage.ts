@@ -1,0 +1,328 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { msToNumber, type Duration } from '@temporalio/common/lib/time';
+import type { Activities } from '../activities';
+import { FailureType, NON_RETRYABLE_MODEL_FAILURES, ReviewRejection } from '../contracts/failures';
+import { formatIssues } from '../contracts/issues';
+import { idempotencyKey, stepId, type StepId, type WorkflowId } from '../contracts/ids';
+import type { ChatMessage, ModelRef } from '../contracts/model';
+import {
+  Phase,
+  ReviewDecision,
+  TicketClassification,
+  type Outcome,
+  type ReviewReason,
+  type StepRecord,
+  type TicketContext,
+  type TriageInput,
+  type TriageResult,
+  type TriageState,
+} from '../contracts/triage';
+import { classifierJsonSchema, renderClassifierMessages, renderRepairMessages, supportTicketClassifier as spec } from '../prompts/support-ticket-classifier';
+import { reviewSignal, reviewUpdate, searchAttributes, stateQuery, type ReviewAccepted } from './definitions';
+import { validateOutput, type BusinessRule } from './validate';
+
+/**
+ * Model calls: 3 attempts cover a 429 and a transient 5xx without letting a dead provider hold a run for long; the
+ * provider SDK's own timeout (30 s by default) fires before the 60 s start-to-close, so hangs come back classified.
+ */
+const model = proxyActivities<Activities>({
+  startToCloseTimeout: '60s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '20s',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_MODEL_FAILURES],
+  },
+});
+
+/** Context reads are cheap and idempotent: retry a little more, fail fast on each attempt. */
+const context = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+/**
+ * Tool executions: safe to retry because every call carries an idempotency key the tool dedupes on; 5 attempts
+ * over about a minute ride out a database restart.
+ */
+const tools = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+const rules: ReadonlyArray<BusinessRule<TicketClassification>> = [
+  {
+    id: 'reason-not-blank',
+    check: (c) => (c.reason.trim().length === 0 ? { field: 'reason', rule: 'must explain the classification' } : null),
+  },
+];
+
+function failureType(err: unknown): string | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
+  return undefined;
+}
+
+/** `support_ticket.created` → classify → validate → (repair) → review or apply → escalate if urgent billing. */
+export async function supportTicketTriage(input: TriageInput): Promise<TriageResult> {
+  const { event, config } = input;
+  const workflowId = workflowInfo().workflowId as WorkflowId;
+  const modelRef: ModelRef = config.model ?? { provider: 'anthropic', model: spec.models.anthropic };
+
+  const state: TriageState = {
+    workflowId,
+    eventId: event.event_id,
+    ticketId: event.ticket.id,
+    phase: Phase.Received,
+    prompt: { name: spec.name, version: spec.version, model: modelRef.model, provider: modelRef.provider, temperature: spec.temperature },
+    classification: null,
+    modelCalls: [],
+    steps: [],
+    pendingReview: null,
+    review: null,
+    outcome: null,
+    evidenceIds: [],
+    rejectedSignals: [],
+  };
+  let decision: ReviewDecision | null = null;
+
+  setHandler(stateQuery, () => state);
+
+  /** Why a decision cannot be taken now, or null if it can. Shared by the update validator and the signal. */
+  const refusal = (raw: unknown): { type: ReviewRejection; message: string } | null => {
+    const parsed = ReviewDecision.safeParse(raw);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      return { type: ReviewRejection.InvalidDecision, message: issues };
+    }
+    if (decision !== null) return { type: ReviewRejection.AlreadyDecided, message: `already decided by ${decision.reviewerId}` };
+    if (state.phase !== Phase.AwaitingReview || state.pendingReview === null) {
+      return { type: ReviewRejection.NotAwaitingReview, message: `run is ${state.phase}, not awaiting review` };
+    }
+    if (!state.pendingReview.reviewers.includes(parsed.data.reviewerId)) {
+      return { type: ReviewRejection.NotAuthorised, message: `${parsed.data.reviewerId} is not a reviewer for this run` };
+    }
+    if (parsed.data.action === 'approve' && state.classification === null) {
+      return { type: ReviewRejection.InvalidDecision, message: 'nothing to approve: the model gave no valid classification; correct or reject' };
+    }
+    return null;
+  };
+
+  setHandler(
+    reviewUpdate,
+    (raw): ReviewAccepted => {
+      const d = ReviewDecision.parse(raw);
+      decision = d;
+      return { status: 'accepted', action: d.action, reviewerId: d.reviewerId };
+    },
+    {
+      // Runs before the update is written to history: a refused decision leaves the run exactly as it was.
+      validator: (raw) => {
+        const why = refusal(raw);
+        if (why) throw ApplicationFailure.create({ type: why.type, message: why.message, nonRetryable: true });
+      },
+    },
+  );
+
+  setHandler(reviewSignal, (raw) => {
+    const why = refusal(raw);
+    if (why) {
+      state.rejectedSignals.push(`${why.type}: ${why.message}`);
+      return;
+    }
+    decision = ReviewDecision.parse(raw);
+  });
+
+  const enter = (phase: Phase) => {
+    state.phase = phase;
+    upsertSearchAttributes([
+      { key: searchAttributes.phase, value: phase },
+      { key: searchAttributes.awaitingReview, value: phase === Phase.AwaitingReview },
+    ]);
+  };
+  upsertSearchAttributes([{ key: searchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
+
+  const step = (name: string): StepRecord => {
+    const ordinal = state.steps.filter((s) => s.name === name).length + 1;
+    const record: StepRecord = { id: stepId(name, ordinal), name, status: 'running', attempts: 0 };
+    state.steps.push(record);
+    return record;
+  };
+
+  // 1. Context.
+  enter(Phase.LoadingContext);
+  const contextStep = step('load_context');
+  contextStep.attempts = 1;
+  const ctx: TicketContext = await context.loadTicketContext(event);
+  contextStep.status = 'succeeded';
+
+  // 2. Classify, validate, repair (bounded), fail closed.
+  enter(Phase.Classifying);
+  const classify = step('classify');
+  let messages: ChatMessage[] = renderClassifierMessages(ctx);
+  let reviewReason: ReviewReason | null = null;
+  let reviewDetail = '';
+  for (let round = 0; round <= config.maxRepairRounds; round++) {
+    if (round > 0) enter(Phase.Repairing);
+    classify.attempts++;
+    let reply;
+    try {
+      reply = await model.callModel({
+        model: modelRef,
+        temperature: spec.temperature,
+        maxOutputTokens: spec.maxOutputTokens,
+        system: spec.system,
+        messages,
+        output: { name: spec.output.name, description: spec.output.description, jsonSchema: classifierJsonSchema },
+        prompt: { name: spec.name, version: spec.version },
+      });
+    } catch (err) {
+      const type = failureType(err);
+      reviewReason = type === FailureType.ModelRefused ? 'model_refused' : 'model_unavailable';
+      reviewDetail = `${type ?? 'ActivityFailure'}: ${err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err)}`;
+      break;
+    }
+    const validation = validateOutput(TicketClassification, rules, reply.parsed, reply.parseError);
+    const issueText = validation.ok ? '' : formatIssues(validation.issues);
+    state.modelCalls.push({
+      round,
+      model: reply.model.model,
+      provider: reply.model.provider,
+      inputTokens: reply.usage.inputTokens,
+      outputTokens: reply.usage.outputTokens,
+      latencyMs: reply.latencyMs,
+      valid: validation.ok,
+      issues: validation.ok ? [] : validation.issues.map((i) => `${i.field}: ${i.rule}`),
+    });
+    if (validation.ok) {
+      state.classification = validation.value;
+      break;
+    }
+    if (round === config.maxRepairRounds) {
+      reviewReason = 'invalid_output';
+      reviewDetail = issueText;
+      break;
+    }
+    messages = renderRepairMessages(messages, reply.text, issueText);
+  }
+  classify.status = state.classification ? 'succeeded' : 'failed';
+  if (!state.classification) classify.detail = reviewDetail;
+
+  enter(Phase.Deciding);
+  const classification = state.classification;
+  if (classification) {
+    upsertSearchAttributes([
+      { key: searchAttributes.category, value: classification.category },
+      { key: searchAttributes.urgency, value: classification.urgency },
+    ]);
+    if (classification.confidence < config.confidenceThreshold) {
+      reviewReason = 'low_confidence';
+      reviewDetail = `confidence ${classification.confidence} is below ${config.confidenceThreshold}`;
+    }
+  }
+
+  const escalate = async (reason: 'urgent_billing' | 'review_deadline_passed') => {
+    enter(Phase.Escalating);
+    const s = step('create_escalation');
+    s.attempts = 1;
+    const evidence = await tools.createEscalation({
+      workflowId,
+      stepId: s.id,
+      idempotencyKey: idempotencyKey(workflowId, s.id as StepId),
+      ticketId: event.ticket.id,
+      customerId: event.customer.id,
+      reason,
+      priority: reason === 'urgent_billing' ? 'high' : 'normal',
+    });
+    s.status = 'succeeded';
+    s.evidenceId = evidence.evidenceId;
+    state.evidenceIds.push(evidence.evidenceId);
+  };
+
+  const finish = async (): Promise<TriageResult> => {
+    enter(Phase.Completed);
+    // Let an update that is still being answered finish before the run closes.
+    await condition(allHandlersFinished);
+    const final = state.outcome ?? 'rejected';
+    const labels = decision?.action === 'correct' ? decision.corrected : state.classification;
+    return {
+      workflowId,
+      outcome: final,
+      category: final === 'rejected' || final === 'review_expired_escalated' ? null : (labels?.category ?? null),
+      urgency: final === 'rejected' || final === 'review_expired_escalated' ? null : (labels?.urgency ?? null),
+      confidence: state.classification?.confidence ?? null,
+      reviewReason,
+      reviewerId: decision?.reviewerId ?? null,
+      evidenceIds: [...state.evidenceIds],
+      prompt: { name: spec.name, version: spec.version, model: modelRef.model },
+    };
+  };
+
+  // 3. Review when the output cannot be trusted as is.
+  let labels = classification ? { category: classification.category, urgency: classification.urgency } : null;
+  let outcome: Outcome = 'auto_applied';
+  let decidedBy = `model:${modelRef.model}`;
+  if (reviewReason !== null) {
+    state.pendingReview = {
+      reason: reviewReason,
+      detail: reviewDetail,
+      reviewers: config.reviewers,
+      // Workflow time, not the wall clock: the sandbox replaces Date with the time of the current workflow task.
+      deadline: new Date(new Date().getTime() + msToNumber(config.reviewDeadline as Duration)).toISOString(),
+    };
+    enter(Phase.AwaitingReview);
+    const decided = await condition(() => decision !== null, config.reviewDeadline as Duration);
+    state.pendingReview = null;
+    // Handlers assign `decision`; TypeScript cannot see that across the await, hence the explicit type.
+    const d = decision as ReviewDecision | null;
+    if (!decided || d === null) {
+      await escalate('review_deadline_passed');
+      state.outcome = 'review_expired_escalated';
+      return finish();
+    }
+    state.review = { reviewerId: d.reviewerId, action: d.action, note: d.note };
+    if (d.action === 'reject') {
+      state.outcome = 'rejected';
+      return finish();
+    }
+    labels = d.action === 'correct' ? d.corrected : labels;
+    outcome = d.action === 'correct' ? 'corrected' : 'approved';
+    decidedBy = `reviewer:${d.reviewerId}`;
+  }
+  if (labels === null) throw ApplicationFailure.nonRetryable('no labels to apply', 'InternalInvariant');
+
+  // 4. Apply, then escalate urgent billing. Both are tools with evidence; the outcome is reported from evidence.
+  enter(Phase.Applying);
+  const apply = step('apply_triage_decision');
+  apply.attempts = 1;
+  const urgentBilling = labels.category === 'billing' && labels.urgency === 'high';
+  const applied = await tools.applyTriageDecision({
+    workflowId,
+    stepId: apply.id,
+    idempotencyKey: idempotencyKey(workflowId, apply.id as StepId),
+    eventId: event.event_id,
+    ticketId: event.ticket.id,
+    customerId: event.customer.id,
+    category: labels.category,
+    urgency: labels.urgency,
+    outcome: urgentBilling && outcome === 'auto_applied' ? 'escalated' : outcome,
+    decidedBy,
+    promptVersion: spec.version,
+    model: modelRef.model,
+  });
+  apply.status = applied.status === 'success' ? 'succeeded' : 'failed';
+  apply.evidenceId = applied.evidenceId;
+  state.evidenceIds.push(applied.evidenceId);
+  if (urgentBilling) await escalate('urgent_billing');
+  state.outcome = urgentBilling && outcome === 'auto_applied' ? 'escalated' : outcome;
+  return finish();
+}

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import type { EvidenceRecord } from '../contracts/evidence';
 
@@ -145,7 +145,7 @@ export async function executeOnce(
       `insert into evidence (evidence_id, workflow_id, run_id, step_id, actor, tool, args_hash, idempotency_key, status, receipt_id, started_at, finished_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, 'success', $9, $10, now()) returning *`,
       [
-        `ev_${randomUUID()}`,
+        `ev_${randomBytes(8).toString('hex')}`,
         call.workflowId,
         call.runId,
         call.stepId,

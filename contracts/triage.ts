@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Customer, SupportTicketCreated, Ticket } from './trigger';
+import { SupportTicketCreated, type Customer, type Ticket } from './trigger';
 import { ModelRef } from './model';
 
 export const Category = z.enum(['billing', 'bug', 'sales', 'account', 'how_to', 'other']);

@@ -15,7 +15,7 @@ export const supportTicketClassifier = {
   temperature: 0,
   maxOutputTokens: 400,
   /** Default model per provider; a run may name another. */
-  models: { anthropic: 'claude-sonnet-4-5', openai: 'gpt-4.1-mini' },
+  models: { anthropic: 'claude-haiku-4-5', openai: 'gpt-4.1-mini' },
   inputs: ['ticket.subject', 'ticket.body', 'ticket.channel', 'customer.plan', 'customer.arr', 'history'],
   output: {
     name: 'classify_ticket',

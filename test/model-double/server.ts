@@ -110,13 +110,15 @@ export class ModelDouble {
 
   /** Starts on loopback on a free port. */
   static async start(options: ModelDoubleOptions = {}): Promise<ModelDouble> {
-    let double: ModelDouble | undefined;
+    // The request handler needs the instance and the instance needs the listening server: bind late.
+    const holder: { double?: ModelDouble } = {};
     const server = createServer((req, res) => {
-      void double!.handle(req, res);
+      void holder.double!.handle(req, res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    double = new ModelDouble(server, `http://127.0.0.1:${port}`, options);
+    const double = new ModelDouble(server, `http://127.0.0.1:${port}`, options);
+    holder.double = double;
     server.on('connection', (socket) => {
       double.sockets.add(socket);
       socket.on('close', () => double.sockets.delete(socket));

@@ -1,0 +1,241 @@
+import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { Category, Urgency, type TriageState } from '../contracts/triage';
+import { GovernorClient, InvalidInputError, type DecideResult } from './index';
+
+/**
+ * `governor`: start governed runs from trigger events, decide reviews, read state.
+ * Exit codes: 0 done; 1 could not reach Temporal or the run failed; 2 bad input (nothing was started or sent);
+ * 3 the decision was refused (already decided, not authorised, not awaiting review, unknown run).
+ */
+export const EXIT = { ok: 0, failure: 1, badInput: 2, refused: 3 } as const;
+
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+async function readInput(file: string | undefined): Promise<string> {
+  if (file && file !== '-') {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (err) {
+      throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.badInput);
+    }
+  }
+  if (process.stdin.isTTY) throw new CliError('give a trigger event file, or pipe one on standard input', EXIT.badInput);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function probability(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return n;
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function printState(state: TriageState): void {
+  const c = state.classification;
+  const lines = [
+    `run          ${state.workflowId}`,
+    `phase        ${state.phase}`,
+    `ticket       ${state.ticketId} (event ${state.eventId})`,
+    `prompt       ${state.prompt ? `${state.prompt.name}@${state.prompt.version} on ${state.prompt.provider}/${state.prompt.model}` : '-'}`,
+    `model says   ${c ? `${c.category} / ${c.urgency}, confidence ${c.confidence}: ${c.reason}` : '-'}`,
+    `model calls  ${state.modelCalls.map((m) => `${m.valid ? 'valid' : `invalid (${m.issues.join('; ')})`}`).join(', ') || '-'}`,
+  ];
+  if (state.pendingReview) {
+    lines.push(`review       ${state.pendingReview.reason}: ${state.pendingReview.detail}`);
+    lines.push(`             reviewers ${state.pendingReview.reviewers.join(', ')}; due ${state.pendingReview.deadline}`);
+  }
+  if (state.review) lines.push(`reviewed     ${state.review.action} by ${state.review.reviewerId}${state.review.note ? `: ${state.review.note}` : ''}`);
+  lines.push(`outcome      ${state.outcome ?? '-'}`);
+  for (const s of state.steps) lines.push(`step         ${s.id} ${s.status}${s.evidenceId ? ` evidence ${s.evidenceId}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
+  if (state.rejectedSignals.length > 0) lines.push(`ignored      ${state.rejectedSignals.join('; ')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('governor')
+    .description('Governed AI workflows on Temporal: start triage runs, review what the model proposed, inspect runs.')
+    .showHelpAfterError()
+    .addOption(new Option('--address <host:port>', 'Temporal frontend').env('TEMPORAL_ADDRESS').default('127.0.0.1:7233'))
+    .addOption(new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  governor start ticket.json                 start a triage run from a support_ticket.created event
+  cat ticket.json | governor start -         the same, from standard input
+  governor pending                           runs waiting for a reviewer
+  governor status triage/evt_01HY9K2P0A7     what a run did, and where it is now
+  governor approve triage/evt_01HY9K2P0A7 --reviewer usr_442
+  governor correct triage/evt_01HY9K2P0A7 --reviewer usr_442 --category billing --urgency high
+
+Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing started), 3 decision refused.`,
+    );
+
+  const connect = () => {
+    const opts = program.opts<{ address: string; namespace: string }>();
+    return GovernorClient.connect({ address: opts.address, namespace: opts.namespace });
+  };
+  const withClient = async <T>(fn: (client: GovernorClient) => Promise<T>): Promise<T> => {
+    const client = await connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.close();
+    }
+  };
+
+  program
+    .command('start')
+    .description('Start a triage run from a support_ticket.created event (a duplicate event id returns the existing run).')
+    .argument('[file]', 'JSON file with the trigger event; - or omitted reads standard input')
+    .option('--reviewers <ids>', 'comma-separated reviewer ids allowed to decide this run', list)
+    .option('--threshold <p>', 'confidence below which the run goes to review (0..1)', probability)
+    .option('--review-deadline <duration>', 'how long a review may wait before escalation, e.g. 30m, 24h')
+    .addOption(new Option('--provider <name>', 'model provider').choices(['anthropic', 'openai']))
+    .option('--model <name>', 'model name (default: the prompt spec\'s model for the provider)')
+    .option('--wait', 'wait for the run to finish or to stop for review, then print its state')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (file: string | undefined, opts: { reviewers?: string[]; threshold?: number; reviewDeadline?: string; provider?: 'anthropic' | 'openai'; model?: string; wait?: boolean; json?: boolean }) => {
+      const raw = await readInput(file);
+      const config = {
+        ...(opts.reviewers ? { reviewers: opts.reviewers } : {}),
+        ...(opts.threshold !== undefined ? { confidenceThreshold: opts.threshold } : {}),
+        ...(opts.reviewDeadline ? { reviewDeadline: opts.reviewDeadline } : {}),
+        ...(opts.provider || opts.model
+          ? { model: { provider: opts.provider ?? 'anthropic', model: opts.model ?? '' } }
+          : {}),
+      };
+      if (config.model && !config.model.model) {
+        const { supportTicketClassifier } = await import('../prompts/support-ticket-classifier');
+        config.model.model = supportTicketClassifier.models[config.model.provider];
+      }
+      await withClient(async (client) => {
+        const started = await client.startTriage(raw, config);
+        let state: TriageState | undefined;
+        if (opts.wait) {
+          const deadline = Date.now() + 120_000;
+          for (;;) {
+            state = await client.getState(started.workflowId).catch(() => undefined);
+            if (state && (state.phase === 'completed' || state.phase === 'awaiting_review')) break;
+            if (Date.now() > deadline) throw new CliError(`run ${started.workflowId} did not settle within 120s`, EXIT.failure);
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ ...started, state }, null, 2)}\n`);
+        } else {
+          process.stdout.write(`${started.started ? 'started' : 'already started (duplicate event id)'}: ${started.workflowId}\n`);
+          if (state) printState(state);
+        }
+      });
+    });
+
+  program
+    .command('status')
+    .description("Show a run's state: phase, prompt version, model output, steps with evidence ids, pending review.")
+    .argument('<workflowId>')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (workflowId: string, opts: { json?: boolean }) => {
+      await withClient(async (client) => {
+        const state = await client.getState(workflowId).catch((err: Error) => {
+          throw new CliError(`cannot read ${workflowId}: ${err.message}`, /not found/i.test(err.message) ? EXIT.badInput : EXIT.failure);
+        });
+        if (opts.json) process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
+        else printState(state);
+      });
+    });
+
+  program
+    .command('pending')
+    .description('List runs waiting for a reviewer.')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withClient(async (client) => {
+        const items = await client.listPending();
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+        if (items.length === 0) return void process.stdout.write('no runs are waiting for review\n');
+        for (const i of items) process.stdout.write(`${i.workflowId}\t${i.category ?? '-'}\t${i.urgency ?? '-'}\tstarted ${i.startedAt}\n`);
+      });
+    });
+
+  const decide = async (workflowId: string, decision: Record<string, unknown>) => {
+    const result: DecideResult = await withClient((client) => client.decide(workflowId, decision));
+    if (result.status === 'accepted') {
+      process.stdout.write(`accepted: ${result.action} by ${result.reviewerId} on ${workflowId}\n`);
+      return;
+    }
+    throw new CliError(`${result.status.replace(/_/g, ' ')}: ${result.message}`, result.status === 'invalid' ? EXIT.badInput : EXIT.refused);
+  };
+  const reviewer = new Option('--reviewer <id>', 'your reviewer id (must be allowed for the run)').makeOptionMandatory().env('GOVERNOR_REVIEWER');
+
+  program
+    .command('approve')
+    .description("Approve the model's classification of a run waiting for review.")
+    .argument('<workflowId>')
+    .addOption(reviewer)
+    .option('--note <text>', 'why (kept with the decision)')
+    .action((workflowId: string, opts: { reviewer: string; note?: string }) => decide(workflowId, { action: 'approve', reviewerId: opts.reviewer, note: opts.note }));
+
+  program
+    .command('reject')
+    .description('Reject the run: nothing is applied to the ticket.')
+    .argument('<workflowId>')
+    .addOption(reviewer)
+    .option('--note <text>', 'why (kept with the decision)')
+    .action((workflowId: string, opts: { reviewer: string; note?: string }) => decide(workflowId, { action: 'reject', reviewerId: opts.reviewer, note: opts.note }));
+
+  program
+    .command('correct')
+    .description('Apply your own category and urgency instead of the model\'s.')
+    .argument('<workflowId>')
+    .addOption(reviewer)
+    .addOption(new Option('--category <category>').choices(Category.options).makeOptionMandatory())
+    .addOption(new Option('--urgency <urgency>').choices(Urgency.options).makeOptionMandatory())
+    .option('--note <text>', 'why (kept with the decision; becomes an eval case)')
+    .action((workflowId: string, opts: { reviewer: string; category: string; urgency: string; note?: string }) =>
+      decide(workflowId, { action: 'correct', reviewerId: opts.reviewer, corrected: { category: opts.category, urgency: opts.urgency }, note: opts.note }),
+    );
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`governor: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof InvalidInputError) {
+      process.stderr.write(`governor: invalid ${err.what}; nothing was started:\n${err.issues.map((i) => `  ${i.field}: ${i.rule}`).join('\n')}\n`);
+      return EXIT.badInput;
+    }
+    const code = (err as { code?: string; exitCode?: number }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      // commander already printed the message (or the help).
+      return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? EXIT.ok : EXIT.badInput;
+    }
+    process.stderr.write(`governor: ${(err as Error).message}\n`);
+    return EXIT.failure;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv);
+}

@@ -1,0 +1,148 @@
+/**
+ * `npm run demo`: the governed support-ticket triage on embedded defaults. Starts a Temporal dev server (SQLite file,
+ * Web UI), a worker, and — when no provider key is set — the model double; triages the example tickets and prints
+ * what happened to each. Then keeps running so reviewers can decide the runs waiting for them (Ctrl+C stops).
+ *
+ *   --exit           print the table and stop (for scripts)
+ *   --tickets <dir>  trigger events to triage (default examples/tickets)
+ *   GOVERNOR_HOME    where the demo keeps its Temporal history and evidence database (default .governor)
+ */
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createActivities } from '../activities';
+import { createProviders, providersConfigFromEnv, type ProvidersConfig } from '../activities/model/providers';
+import { openStore } from '../activities/store';
+import { defaultModel, GovernorClient } from '../client';
+import type { TriageState } from '../contracts/triage';
+import { ModelDouble } from '../test/model-double/server';
+import { triageResponder } from '../test/model-double/triage-responder';
+import { startDevServer } from '../workers/dev-server';
+import { installRuntime } from '../workers/runtime';
+import { preferredPort } from '../workers/server';
+import { createGovernorWorker } from '../workers/worker';
+
+const REVIEWER = 'usr_442';
+
+function pad(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+}
+
+function decisionOf(state: TriageState): string {
+  if (state.phase === 'awaiting_review') return `sent to review (${state.pendingReview?.reason ?? '?'})`;
+  if (state.outcome === 'escalated') return 'escalated';
+  if (state.outcome === 'auto_applied') return 'auto-applied';
+  return state.outcome ?? state.phase;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { exit: { type: 'boolean' }, tickets: { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    process.stdout.write('usage: npm run demo -- [--exit] [--tickets examples/tickets]\n');
+    return;
+  }
+  installRuntime();
+  const home = resolve(process.env.GOVERNOR_HOME ?? '.governor');
+  await mkdir(home, { recursive: true });
+
+  let providersConfig: ProvidersConfig = providersConfigFromEnv();
+  let double: ModelDouble | undefined;
+  let banner: string;
+  if (!providersConfig.anthropic && !providersConfig.openai) {
+    double = await ModelDouble.start({ fallback: triageResponder });
+    providersConfig = { anthropic: { apiKey: 'model-double', baseURL: double.anthropicBaseURL } };
+    banner = `OFFLINE: no ANTHROPIC_API_KEY or OPENAI_API_KEY is set, so answers come from the local model double at ${double.url}\n` +
+      '(deterministic keyword classifications, through the real Anthropic SDK). Set a key to use a real provider.';
+  } else {
+    const model = defaultModel();
+    const base = model.provider === 'anthropic' ? providersConfig.anthropic?.baseURL : providersConfig.openai?.baseURL;
+    banner = `LIVE: classifying with ${model.provider} model ${model.model}${base ? ` at ${base}` : ''}.`;
+  }
+  process.stdout.write(`\nGovernor demo: governed support-ticket triage on Temporal\n${banner}\n\n`);
+
+  const server = await startDevServer({
+    port: await preferredPort(7233),
+    ui: true,
+    uiPort: await preferredPort(8233),
+    dbFile: join(home, 'temporal.db'),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const store = await openStore({ dataDir: join(home, 'pgdata') });
+  const worker = await createGovernorWorker({ address: server.address, activities: createActivities({ providers: createProviders(providersConfig), store }) });
+  const running = worker.run();
+  const client = await GovernorClient.connect({ address: server.address });
+  const shutdown = async () => {
+    await client.close();
+    await worker.shutdown();
+    await running.catch(() => undefined);
+    await store.close();
+    await server.stop();
+    await double?.close();
+  };
+
+  try {
+    const dir = resolve(values.tickets ?? 'examples/tickets');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    // A fresh suffix per demo run: the same event id twice would (correctly) return the earlier run instead.
+    const stamp = Date.now().toString(36);
+    const runs: Array<{ workflowId: string; runId: string | null; subject: string; ticketId: string }> = [];
+    for (const file of files) {
+      const event = JSON.parse(await readFile(join(dir, file), 'utf8')) as { event_id: string; ticket: { id: string; subject: string } };
+      event.event_id = `${event.event_id}_${stamp}`;
+      const started = await client.startTriage(event, { reviewers: [REVIEWER], reviewDeadline: '24h', ...(double ? { model: defaultModel({}) } : {}) });
+      runs.push({ workflowId: started.workflowId, runId: started.runId, subject: event.ticket.subject, ticketId: event.ticket.id });
+    }
+    process.stdout.write(`triaging ${runs.length} tickets from ${dir} …\n\n`);
+
+    const states = new Map<string, TriageState>();
+    const deadline = Date.now() + 180_000;
+    while (states.size < runs.length && Date.now() < deadline) {
+      for (const run of runs) {
+        if (states.has(run.workflowId)) continue;
+        const state = await client.getState(run.workflowId).catch(() => undefined);
+        if (state && (state.phase === 'completed' || state.phase === 'awaiting_review')) states.set(run.workflowId, state);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const header = `${pad('TICKET', 10)} ${pad('SUBJECT', 28)} ${pad('CATEGORY', 9)} ${pad('URGENCY', 8)} ${pad('CONF', 5)} ${pad('DECISION', 32)} EVIDENCE`;
+    process.stdout.write(`${header}\n${'-'.repeat(header.length + 40)}\n`);
+    for (const run of runs) {
+      const s = states.get(run.workflowId);
+      const c = s?.classification;
+      process.stdout.write(
+        `${pad(run.ticketId, 10)} ${pad(run.subject, 28)} ${pad(c?.category ?? '-', 9)} ${pad(c?.urgency ?? '-', 8)} ${pad(c ? c.confidence.toFixed(2) : '-', 5)} ${pad(s ? decisionOf(s) : 'still running', 32)} ${s?.evidenceIds.join(', ') || '-'}\n`,
+      );
+      process.stdout.write(`${' '.repeat(11)}${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(run.workflowId)}/${run.runId ?? ''}/history\n`);
+    }
+
+    const waiting = runs.filter((r) => states.get(r.workflowId)?.phase === 'awaiting_review');
+    const env = server.address === '127.0.0.1:7233' ? '' : `TEMPORAL_ADDRESS=${server.address} `;
+    process.stdout.write(`\n${waiting.length} run(s) wait for a reviewer. Web UI: ${server.uiUrl}\n`);
+    if (waiting[0]) {
+      process.stdout.write(`Approve one (in another terminal, while this demo runs):\n  ${env}npm run governor -- approve ${waiting[0].workflowId} --reviewer ${REVIEWER}\n`);
+      process.stdout.write(`List them: ${env}npm run governor -- pending    Inspect one: ${env}npm run governor -- status <workflowId>\n`);
+    }
+    if (values.exit) return;
+
+    process.stdout.write('\nServing the worker for reviews; Ctrl+C stops.\n');
+    const open = new Set(waiting.map((w) => w.workflowId));
+    let stop = false;
+    process.once('SIGINT', () => (stop = true));
+    process.once('SIGTERM', () => (stop = true));
+    while (!stop) {
+      for (const id of [...open]) {
+        const state = await client.getState(id).catch(() => undefined);
+        if (state?.phase === 'completed') {
+          open.delete(id);
+          process.stdout.write(`${id}: ${state.outcome} by ${state.review?.reviewerId ?? 'deadline'}; evidence ${state.evidenceIds.join(', ') || '-'}\n`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await shutdown();
+  }
+}
+
+await main();

@@ -126,12 +126,30 @@ export class GovernorClient {
       const accepted = await this.client.workflow.getHandle(workflowId).executeUpdate(reviewUpdate, { args: [parsed.data] });
       return accepted;
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return { status: 'not_found', message: `no run ${workflowId}` };
+      const closed = isClosedRunError(err) || (err instanceof WorkflowNotFoundError && (await this.exists(workflowId)));
+      if (!closed && err instanceof WorkflowNotFoundError) return { status: 'not_found', message: `no run ${workflowId}` };
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
         const status = REJECTION_STATUS[err.cause.type ?? ''];
         if (status) return { status, message: err.cause.message };
       }
-      if (isClosedRunError(err)) return { status: 'not_awaiting_review', message: `run ${workflowId} has already completed` };
+      if (closed) {
+        // A run that finished after someone else's decision: tell the reviewer who decided, not just "closed".
+        const state = await this.getState(workflowId).catch(() => undefined);
+        return state?.review
+          ? { status: 'already_decided', message: `already decided (${state.review.action}) by ${state.review.reviewerId}` }
+          : { status: 'not_awaiting_review', message: `run ${workflowId} has already completed (${state?.outcome ?? 'no review'})` };
+      }
+      throw err;
+    }
+  }
+
+  /** True when a run with this id exists (open or closed). */
+  async exists(workflowId: string): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(workflowId).describe();
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
       throw err;
     }
   }

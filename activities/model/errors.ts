@@ -23,8 +23,10 @@ export function retryAfterMs(headers: ErrorHeaders, now: number = Date.now()): n
   return Number.isNaN(date) ? undefined : clamp(date - now);
 }
 
-function clamp(ms: number): number {
-  return Math.min(Math.max(0, Math.round(ms)), MAX_RETRY_AFTER_MS);
+/** A zero or past retry-after gives no delay of its own: the retry policy's backoff applies instead. */
+function clamp(ms: number): number | undefined {
+  const rounded = Math.min(Math.round(ms), MAX_RETRY_AFTER_MS);
+  return rounded > 0 ? rounded : undefined;
 }
 
 interface HttpErrorLike {

@@ -4,6 +4,7 @@ import { createProviders } from '../../activities/model/providers';
 import { openStore, type Store } from '../../activities/store';
 import { GovernorClient } from '../../client';
 import { startDevServer, type DevServer } from '../../workers/dev-server';
+import { installRuntime } from '../../workers/runtime';
 import { bundleWorkflows, createGovernorWorker, type GovernorWorker } from '../../workers/worker';
 import { ModelDouble, type Responder } from '../model-double/server';
 import { triageResponder } from '../model-double/triage-responder';
@@ -31,6 +32,8 @@ export interface HarnessOptions {
  * what a test file needs, started once per file and stopped by `close()`.
  */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  // Activity failures are the point of several tests; the SDK's warning for each would bury the report.
+  installRuntime('ERROR');
   const server = await startDevServer();
   const double = await ModelDouble.start({ fallback: options.fallback === null ? undefined : (options.fallback ?? triageResponder) });
   const store = await openStore();

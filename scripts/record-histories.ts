@@ -1,0 +1,30 @@
+/**
+ * `npm run record-histories`: runs the triage workflow on a fresh dev server and saves the histories that the replay
+ * test replays. Re-record only on purpose: a saved history that no longer replays is exactly the break (a
+ * nondeterministic change without `patched()`) the replay test exists to catch.
+ */
+import { writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { eventually, startHarness, ticketEvent } from '../test/helpers/harness';
+
+const h = await startHarness();
+try {
+  const save = async (name: string, workflowId: string) => {
+    await h.client.result(workflowId);
+    // The CLI writes the canonical proto-JSON form, the same as a history downloaded from the Web UI.
+    const json = execFileSync(h.server.binary, ['workflow', 'show', '--address', h.server.address, '--workflow-id', workflowId, '--output', 'json'], { encoding: 'utf8' });
+    await writeFile(new URL(`../test/histories/${name}.json`, import.meta.url), json);
+    process.stdout.write(`saved test/histories/${name}.json (${(JSON.parse(json) as { events: unknown[] }).events.length} events)\n`);
+  };
+
+  const escalated = await h.client.startTriage(ticketEvent({ eventId: 'evt_replay_escalated' }));
+  await save('triage-escalated', escalated.workflowId);
+
+  h.double.enqueue({ kind: 'text', text: 'not json' }, { kind: 'json', value: { category: 'other', urgency: 'low', confidence: 0.4, reason: 'unclear' } });
+  const reviewed = await h.client.startTriage(ticketEvent({ eventId: 'evt_replay_reviewed', subject: 'Why?', body: 'Why did I get blocked?' }));
+  await eventually('review', async () => ((await h.client.getState(reviewed.workflowId)).phase === 'awaiting_review' ? true : undefined));
+  await h.client.decide(reviewed.workflowId, { action: 'correct', reviewerId: 'usr_442', corrected: { category: 'account', urgency: 'high' } });
+  await save('triage-repaired-reviewed', reviewed.workflowId);
+} finally {
+  await h.close();
+}

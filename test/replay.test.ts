@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../workers/worker';
+import { installRuntime } from '../workers/runtime';
+
+const HISTORIES = ['triage-escalated', 'triage-repaired-reviewed'];
+
+async function load(name: string) {
+  return historyFromJSON(JSON.parse(await readFile(new URL(`./histories/${name}.json`, import.meta.url), 'utf8')));
+}
+
+describe('replay of saved histories', () => {
+  installRuntime('ERROR');
+
+  for (const name of HISTORIES) {
+    it(`${name} replays cleanly on the current workflow code`, async () => {
+      const history = await load(name);
+      assert.ok((history.events?.length ?? 0) > 10);
+      await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history);
+    });
+  }
+
+  it('a deliberately changed workflow fails replay with a determinism violation', async () => {
+    const changed = fileURLToPath(new URL('./fixtures/changed-workflow/index.ts', import.meta.url));
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: changed, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+    await assert.rejects(
+      Worker.runReplayHistory({ workflowBundle }, await load('triage-escalated')),
+      (err: unknown) => {
+        assert.ok(err instanceof DeterminismViolationError, `expected DeterminismViolationError, got ${String(err)}`);
+        return true;
+      },
+    );
+  });
+});

@@ -68,6 +68,8 @@ export function buildProgram(): Command {
   const program = new Command('governor')
     .description('Governed AI workflows on Temporal: start triage runs, review what the model proposed, inspect runs.')
     .showHelpAfterError()
+    // Set before the subcommands exist so they inherit it: errors come back to main(), which picks the exit code.
+    .exitOverride()
     .addOption(new Option('--address <host:port>', 'Temporal frontend').env('TEMPORAL_ADDRESS').default('127.0.0.1:7233'))
     .addOption(new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default'))
     .addHelpText(
@@ -213,7 +215,7 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return EXIT.ok;

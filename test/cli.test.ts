@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command the way a user would, from the project directory. */
+function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+describe('the governor CLI, driven as a user would', () => {
+  let h: Harness;
+  let dir: string;
+  let governor: (args: string[], input?: string) => Promise<Run>;
+  before(async () => {
+    h = await startHarness();
+    dir = await mkdtemp(join(tmpdir(), 'governor-cli-'));
+    governor = (args, input) => run(process.execPath, ['--import', 'tsx', 'client/cli.ts', ...args], { env: { TEMPORAL_ADDRESS: h.server.address }, input });
+  });
+  after(async () => {
+    await h?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--help explains the commands and exit codes', async () => {
+    const r = await governor(['--help']);
+    assert.equal(r.code, 0);
+    for (const word of ['start', 'status', 'pending', 'approve', 'reject', 'correct', 'Exit codes']) assert.match(r.stdout, new RegExp(word));
+  });
+
+  it('start (file) → pending → status → approve → a second decision is refused', async () => {
+    const file = join(dir, 'ticket.json');
+    await writeFile(file, JSON.stringify(ticketEvent({ subject: 'Why?', body: 'Why did I get blocked?' })));
+    const started = await governor(['start', file, '--reviewers', 'usr_442,usr_7', '--wait']);
+    assert.equal(started.code, 0, started.stderr);
+    const workflowId = /started: (\S+)/.exec(started.stdout)?.[1];
+    assert.ok(workflowId, started.stdout);
+    assert.match(started.stdout, /phase\s+awaiting_review/);
+    assert.match(started.stdout, /review\s+low_confidence/);
+
+    await eventually('the run in `pending`', async () => {
+      const pending = await governor(['pending']);
+      return pending.stdout.includes(workflowId) ? pending : undefined;
+    });
+
+    const status = await governor(['status', workflowId, '--json']);
+    assert.equal(status.code, 0);
+    assert.equal((JSON.parse(status.stdout) as { phase: string }).phase, 'awaiting_review');
+
+    const outsider = await governor(['approve', workflowId, '--reviewer', 'usr_999']);
+    assert.equal(outsider.code, 3);
+    assert.match(outsider.stderr, /not authorised: usr_999 is not a reviewer/);
+
+    const approved = await governor(['approve', workflowId, '--reviewer', 'usr_7', '--note', 'fine']);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(approved.stdout, /accepted: approve by usr_7/);
+
+    const again = await governor(['reject', workflowId, '--reviewer', 'usr_442']);
+    assert.equal(again.code, 3);
+    assert.match(again.stderr, /already decided/);
+
+    const result = await h.client.result(workflowId);
+    assert.equal(result.outcome, 'approved');
+  });
+
+  it('start from standard input; the same event again reports the existing run', async () => {
+    const event = JSON.stringify(ticketEvent());
+    const first = await governor(['start', '-'], event);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^started: triage\/evt_/);
+    const second = await governor(['start'], event);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /already started \(duplicate event id\)/);
+  });
+
+  it('bad input: exit 2, the field and the rule named, nothing started', async () => {
+    const event = ticketEvent();
+    const bad = await governor(['start', '-'], JSON.stringify({ ...event, customer: { ...event.customer, plan: 'gold' } }));
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /invalid trigger; nothing was started/);
+    assert.match(bad.stderr, /customer\.plan: /);
+    assert.equal(await h.client.exists(`triage/${event.event_id}`), false);
+
+    const notJson = await governor(['start', '-'], '{nope');
+    assert.equal(notJson.code, 2);
+    assert.match(notJson.stderr, /not valid JSON/);
+
+    const missing = await governor(['start', join(dir, 'missing.json')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read .*ENOENT/);
+
+    const threshold = await governor(['start', '--threshold', '7', '-'], JSON.stringify(ticketEvent()));
+    assert.equal(threshold.code, 2);
+    assert.match(threshold.stderr, /must be a number from 0 to 1/);
+
+    const noReviewer = await governor(['approve', 'triage/evt_x']);
+    assert.equal(noReviewer.code, 2);
+    assert.match(noReviewer.stderr, /--reviewer/);
+
+    const unknown = await governor(['approve', 'triage/evt_nope', '--reviewer', 'usr_442']);
+    assert.equal(unknown.code, 3);
+    assert.match(unknown.stderr, /not found/);
+  });
+
+  it('an unreachable server: exit 1 with a hint', async () => {
+    const r = await run(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'pending'], { env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot reach Temporal at 127\.0\.0\.1:1/);
+  });
+});
+
+describe('npm run demo', () => {
+  it('provisions a server, triages the example tickets, and leaves at least one in review', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'governor-demo-'));
+    try {
+      const env: NodeJS.ProcessEnv = { GOVERNOR_HOME: home, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' };
+      const r = await run('npm', ['run', '-s', 'demo', '--', '--exit'], { env, timeoutMs: 240_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /OFFLINE: no ANTHROPIC_API_KEY or OPENAI_API_KEY is set/);
+      assert.match(r.stdout, /TICKET\s+SUBJECT\s+CATEGORY\s+URGENCY\s+CONF\s+DECISION\s+EVIDENCE/);
+      assert.match(r.stdout, /tkt_9041 .* billing\s+high\s+0\.93\s+escalated\s+ev_[0-9a-f]{16}, ev_[0-9a-f]{16}/);
+      assert.match(r.stdout, /auto-applied/);
+      assert.match(r.stdout, /sent to review \(low_confidence\)/);
+      assert.match(r.stdout, /http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/triage%2Fevt_/);
+      assert.match(r.stdout, /npm run governor -- approve triage\/evt_\S+ --reviewer usr_442/);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});

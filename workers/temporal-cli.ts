@@ -70,7 +70,7 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
 }
 
 async function build(dir: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<number> {
-  const go = onPath('go', env, ['version']) ?? (await isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = onPath('go', env, ['version']);
   if (!go) {
     throw new Error(
       'The Temporal CLI is not installed and Go is not available to build it. Install the Temporal CLI ' +

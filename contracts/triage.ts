@@ -47,6 +47,8 @@ export const TriageConfig = z.strictObject({
   reviewers: z.array(z.string().trim().min(1)).min(1, 'at least one reviewer is required').default(['usr_442']),
   reviewDeadline: Duration.default('24h'),
   model: ModelRef.optional(),
+  /** Start-to-close timeout of one model call attempt (the backstop behind the provider SDK's own timeout). */
+  modelCallTimeout: Duration.default('60s'),
   /** Repair calls after an invalid reply before failing closed to review. */
   maxRepairRounds: z.number().int().min(0).max(3).default(1),
 });

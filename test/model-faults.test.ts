@@ -115,6 +115,20 @@ describe('model faults, through the real SDKs and Temporal retries', () => {
     assert.equal(result.reviewReason, 'model_unavailable');
   });
 
+  it('a hang past the activity start-to-close timeout → Temporal times the attempt out and retries, bounded', async () => {
+    // The SDK would wait 1 s; the activity's own timeout (300 ms) fires first, so this is Temporal's timeout at work.
+    h.double.enqueue({ kind: 'hang' }, { kind: 'json', value: VALID });
+    const ok = await run({ modelCallTimeout: '300ms' });
+    assert.equal(ok.result.outcome, 'escalated');
+    assert.equal(h.double.count(), 2);
+
+    h.double.reset().when(() => true, { kind: 'hang' });
+    const { result, state } = await run({ modelCallTimeout: '300ms', reviewDeadline: '1s' });
+    assert.equal(h.double.count(), 3);
+    assert.equal(result.reviewReason, 'model_unavailable');
+    assert.match(state.steps.find((s) => s.name === 'classify')!.detail ?? '', /ActivityTimeout\(START_TO_CLOSE\)/);
+  });
+
   it('500 and 529 overloaded are retried', async () => {
     h.double.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 529 }, { kind: 'json', value: VALID });
     const { result } = await run();

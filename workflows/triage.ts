@@ -1,6 +1,8 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  TimeoutFailure,
+  type ActivityOptions,
   allHandlersFinished,
   condition,
   proxyActivities,
@@ -31,11 +33,11 @@ import { reviewSignal, reviewUpdate, searchAttributes, stateQuery, type ReviewAc
 import { validateOutput, type BusinessRule } from './validate';
 
 /**
- * Model calls: 3 attempts cover a 429 and a transient 5xx without letting a dead provider hold a run for long; the
- * provider SDK's own timeout (30 s by default) fires before the 60 s start-to-close, so hangs come back classified.
+ * Model calls: 3 attempts cover a 429 and a transient 5xx without letting a dead provider hold a run for long. The
+ * provider SDK's own timeout (30 s by default) normally fires before the start-to-close timeout, so a hang comes back
+ * classified; the start-to-close (per run, `modelCallTimeout`, default 60 s) is the backstop when it does not.
  */
-const model = proxyActivities<Activities>({
-  startToCloseTimeout: '60s',
+const modelProfile = {
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,
@@ -43,7 +45,7 @@ const model = proxyActivities<Activities>({
     maximumAttempts: 3,
     nonRetryableErrorTypes: [...NON_RETRYABLE_MODEL_FAILURES],
   },
-});
+} satisfies Omit<ActivityOptions, 'startToCloseTimeout'>;
 
 /** Context reads are cheap and idempotent: retry a little more, fail fast on each attempt. */
 const context = proxyActivities<Activities>({
@@ -69,6 +71,7 @@ const rules: ReadonlyArray<BusinessRule<TicketClassification>> = [
 
 function failureType(err: unknown): string | undefined {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
+  if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) return `ActivityTimeout(${err.cause.timeoutType})`;
   return undefined;
 }
 
@@ -77,6 +80,11 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   const { event, config } = input;
   const workflowId = workflowInfo().workflowId as WorkflowId;
   const modelRef: ModelRef = config.model ?? { provider: 'anthropic', model: spec.models.anthropic };
+  // Runs started before `modelCallTimeout` existed have no value in their recorded input: default it here too.
+  const model = proxyActivities<Activities>({
+    ...modelProfile,
+    startToCloseTimeout: (config.modelCallTimeout ?? '60s') as Duration,
+  });
 
   const state: TriageState = {
     workflowId,

@@ -13,7 +13,7 @@ import {
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import { FailureType, NON_RETRYABLE_MODEL_FAILURES, ReviewRejection } from '../contracts/failures';
-import { formatIssues } from '../contracts/issues';
+import { formatIssues, issuesFrom } from '../contracts/issues';
 import { idempotencyKey, stepId, type StepId, type WorkflowId } from '../contracts/ids';
 import type { ChatMessage, ModelRef } from '../contracts/model';
 import {
@@ -109,8 +109,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   const refusal = (raw: unknown): { type: ReviewRejection; message: string } | null => {
     const parsed = ReviewDecision.safeParse(raw);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      return { type: ReviewRejection.InvalidDecision, message: issues };
+      return { type: ReviewRejection.InvalidDecision, message: formatIssues(issuesFrom(parsed.error)) };
     }
     if (decision !== null) return { type: ReviewRejection.AlreadyDecided, message: `already decided by ${decision.reviewerId}` };
     if (state.phase !== Phase.AwaitingReview || state.pendingReview === null) {

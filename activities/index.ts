@@ -3,12 +3,20 @@ import type { ModelCallRequest, ModelCallResult } from '../contracts/model';
 import type { SupportTicketCreated } from '../contracts/trigger';
 import type { Category, Outcome, TicketContext, Urgency } from '../contracts/triage';
 import type { EvidenceRecord } from '../contracts/evidence';
+import { BreakerRegistry } from './breakers';
 import { callModel, type Providers } from './model/providers';
-import { executeOnce, type Store } from './store';
+import { canonicalJson, executeOnce, sha256, type Store } from './store';
 
 export interface ActivityDeps {
   readonly providers: Providers;
   readonly store: Store;
+  /** Shared by every workflow on the worker; one is made when omitted. */
+  readonly breakers?: BreakerRegistry;
+}
+
+/** The response cache key: the prompt version, the model and the exact input, hashed. */
+function cacheKey(req: ModelCallRequest): string {
+  return sha256(canonicalJson({ prompt: req.prompt, model: req.model, system: req.system, messages: req.messages, output: req.output }));
 }
 
 /** Where a tool execution sits in a run; the workflow supplies it, the activity adds the run id. */
@@ -47,6 +55,7 @@ function runId(): string {
  */
 export function createActivities(deps: ActivityDeps) {
   const { providers, store } = deps;
+  const breakers = deps.breakers ?? new BreakerRegistry();
   return {
     /** Loads what the classifier sees beyond the event: the customer's recent triage history. */
     async loadTicketContext(event: SupportTicketCreated): Promise<TicketContext> {
@@ -67,8 +76,24 @@ export function createActivities(deps: ActivityDeps) {
       };
     },
 
+    /** One model call, through the provider's circuit breaker. */
     async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
-      return callModel(providers, req);
+      return breakers.execute(`model:${req.model.provider}`, () => callModel(providers, req));
+    },
+
+    /** A cached answer for exactly this prompt version, model and input, or null. */
+    async cacheGet(req: ModelCallRequest): Promise<{ value: unknown; cachedAt: string } | null> {
+      const row = await store.db.query<{ value: unknown; created_at: Date }>('select value, created_at from model_cache where key = $1', [cacheKey(req)]);
+      const hit = row.rows[0];
+      return hit ? { value: hit.value, cachedAt: new Date(hit.created_at).toISOString() } : null;
+    },
+
+    async cachePut(req: ModelCallRequest, value: unknown): Promise<void> {
+      await store.db.query(
+        `insert into model_cache (key, prompt_name, prompt_version, model, value) values ($1, $2, $3, $4, $5)
+         on conflict (key) do nothing`,
+        [cacheKey(req), req.prompt.name, req.prompt.version, req.model.model, JSON.stringify(value)],
+      );
     },
 
     /** Write tool: records the triage labels on the ticket. Exactly once per idempotency key. */

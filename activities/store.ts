@@ -54,6 +54,15 @@ create table if not exists evidence (
   finished_at     timestamptz not null
 );
 create index if not exists evidence_workflow on evidence (workflow_id, seq);
+
+create table if not exists model_cache (
+  key            text primary key,
+  prompt_name    text not null,
+  prompt_version text not null,
+  model          text not null,
+  value          jsonb not null,
+  created_at     timestamptz not null default now()
+);
 `;
 
 /** Opens the store: `dataDir` persists to disk; without it the database lives in memory (tests). */

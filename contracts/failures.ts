@@ -20,6 +20,8 @@ export const FailureType = {
   ModelRefused: 'ModelRefused',
   /** The configured provider is not available on this worker (no key, unknown name). */
   ProviderNotConfigured: 'ProviderNotConfigured',
+  /** The provider's (or tool's) circuit breaker is open on this worker: fail fast, fall back without waiting. */
+  CircuitOpen: 'CircuitOpen',
   /** A tool's arguments failed their schema: the tool never ran. */
   ToolArgumentsInvalid: 'ToolArgumentsInvalid',
 } as const;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SupportTicketCreated, type Customer, type Ticket } from './trigger';
 import { ModelRef } from './model';
+import { Budgets, type Ledger } from './budget';
 
 export const Category = z.enum(['billing', 'bug', 'sales', 'account', 'how_to', 'other']);
 export type Category = z.infer<typeof Category>;
@@ -46,11 +47,14 @@ export const TriageConfig = z.strictObject({
   /** Reviewer ids allowed to decide this run; a decision from anyone else is refused. */
   reviewers: z.array(z.string().trim().min(1)).min(1, 'at least one reviewer is required').default(['usr_442']),
   reviewDeadline: Duration.default('24h'),
+  /** The model for a single-model run; `modelChain` takes precedence. */
   model: ModelRef.optional(),
+  /** Models in order of preference, across providers: the next one answers when one fails (fallback chain). */
+  modelChain: z.array(ModelRef).min(1, 'needs at least one model').max(4, 'at most four models').optional(),
   /** Start-to-close timeout of one model call attempt (the backstop behind the provider SDK's own timeout). */
   modelCallTimeout: Duration.default('60s'),
-  /** Repair calls after an invalid reply before failing closed to review. */
-  maxRepairRounds: z.number().int().min(0).max(3).default(1),
+  /** Every bound of the run: attempts, repairs, calls, dollars, tokens, wall time. */
+  budgets: Budgets.prefault({}),
 });
 export type TriageConfig = z.infer<typeof TriageConfig>;
 export type TriageConfigInput = z.input<typeof TriageConfig>;
@@ -80,7 +84,7 @@ export type Outcome =
   | 'rejected'
   | 'review_expired_escalated';
 
-export type ReviewReason = 'low_confidence' | 'invalid_output' | 'model_unavailable' | 'model_refused';
+export type ReviewReason = 'low_confidence' | 'invalid_output' | 'model_unavailable' | 'model_refused' | 'budget_exceeded';
 
 export interface TicketContext {
   readonly ticket: Ticket;
@@ -130,6 +134,11 @@ export interface TriageState {
   review: { reviewerId: string; action: ReviewDecision['action']; note?: string } | null;
   outcome: Outcome | null;
   evidenceIds: string[];
+  /** The run's budgets as resolved at start, and what has been spent against them. */
+  budgets: Budgets;
+  ledger: Ledger;
+  /** Which model answered, and why the others were skipped. */
+  modelTrail: Array<{ model: string; provider: string; event: string; detail: string }>;
   /** Signals that failed validation, kept so a sender can see why nothing happened. */
   rejectedSignals: string[];
 }

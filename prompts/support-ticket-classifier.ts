@@ -13,6 +13,8 @@ export const supportTicketClassifier = {
   rollbackVersion: null as string | null,
   owner: 'ai-support-platform',
   temperature: 0,
+  /** Classification of identical input is deterministic enough to answer from the response cache. */
+  cacheable: true,
   maxOutputTokens: 400,
   /** Default model per provider; a run may name another. */
   models: { anthropic: 'claude-haiku-4-5', openai: 'gpt-4.1-mini' },

@@ -8,7 +8,9 @@ describe('model faults, through the real SDKs and Temporal retries', () => {
   let h: Harness;
   before(async () => {
     // No fallback: every request must be scripted, so an unexpected extra call fails loudly.
-    h = await startHarness({ modelTimeoutMs: 1_000, fallback: null });
+    // These tests count retries of single calls; a breaker that opened part-way through (they inject many failures
+    // in a row) would cut them short, so it is set out of reach here and tested in resilience.test.ts.
+    h = await startHarness({ modelTimeoutMs: 1_000, fallback: null, breakers: { failures: 1000, window: 1000 } });
   });
   after(async () => {
     await h?.close();

@@ -1,8 +1,5 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
-  TimeoutFailure,
-  type ActivityOptions,
   allHandlersFinished,
   condition,
   proxyActivities,
@@ -12,10 +9,10 @@ import {
 } from '@temporalio/workflow';
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
-import { FailureType, NON_RETRYABLE_MODEL_FAILURES, ReviewRejection } from '../contracts/failures';
+import { ReviewRejection } from '../contracts/failures';
 import { formatIssues, issuesFrom } from '../contracts/issues';
 import { idempotencyKey, stepId, type StepId, type WorkflowId } from '../contracts/ids';
-import type { ChatMessage, ModelRef } from '../contracts/model';
+import type { ModelRef } from '../contracts/model';
 import {
   Phase,
   ReviewDecision,
@@ -30,22 +27,10 @@ import {
 } from '../contracts/triage';
 import { classifierJsonSchema, renderClassifierMessages, renderRepairMessages, supportTicketClassifier as spec } from '../prompts/support-ticket-classifier';
 import { reviewSignal, reviewUpdate, searchAttributes, stateQuery, type ReviewAccepted } from './definitions';
-import { validateOutput, type BusinessRule } from './validate';
-
-/**
- * Model calls: 3 attempts cover a 429 and a transient 5xx without letting a dead provider hold a run for long. The
- * provider SDK's own timeout (30 s by default) normally fires before the start-to-close timeout, so a hang comes back
- * classified; the start-to-close (per run, `modelCallTimeout`, default 60 s) is the backstop when it does not.
- */
-const modelProfile = {
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '20s',
-    maximumAttempts: 3,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_MODEL_FAILURES],
-  },
-} satisfies Omit<ActivityOptions, 'startToCloseTimeout'>;
+import { emptyLedger } from './kit/ledger';
+import { governedModelStep } from './kit/model-step';
+import type { BusinessRule } from './kit/validate';
+import { Budgets } from '../contracts/budget';
 
 /** Context reads are cheap and idempotent: retry a little more, fail fast on each attempt. */
 const context = proxyActivities<Activities>({
@@ -69,22 +54,14 @@ const rules: ReadonlyArray<BusinessRule<TicketClassification>> = [
   },
 ];
 
-function failureType(err: unknown): string | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
-  if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) return `ActivityTimeout(${err.cause.timeoutType})`;
-  return undefined;
-}
-
 /** `support_ticket.created` → classify → validate → (repair) → review or apply → escalate if urgent billing. */
 export async function supportTicketTriage(input: TriageInput): Promise<TriageResult> {
   const { event, config } = input;
   const workflowId = workflowInfo().workflowId as WorkflowId;
-  const modelRef: ModelRef = config.model ?? { provider: 'anthropic', model: spec.models.anthropic };
-  // Runs started before `modelCallTimeout` existed have no value in their recorded input: default it here too.
-  const model = proxyActivities<Activities>({
-    ...modelProfile,
-    startToCloseTimeout: (config.modelCallTimeout ?? '60s') as Duration,
-  });
+  const chain: ModelRef[] = config.modelChain ?? [config.model ?? { provider: 'anthropic', model: spec.models.anthropic }];
+  const modelRef = chain[0]!;
+  // Inputs recorded before budgets existed carry none: parse resolves every default (pure code, safe in a workflow).
+  const budgets: Budgets = Budgets.parse(config.budgets ?? {});
 
   const state: TriageState = {
     workflowId,
@@ -100,6 +77,9 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     outcome: null,
     evidenceIds: [],
     rejectedSignals: [],
+    budgets,
+    ledger: emptyLedger(),
+    modelTrail: [],
   };
   let decision: ReviewDecision | null = null;
 
@@ -172,54 +152,58 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   const ctx: TicketContext = await context.loadTicketContext(event);
   contextStep.status = 'succeeded';
 
-  // 2. Classify, validate, repair (bounded), fail closed.
+  // 2. Classify through the governed model step: fallback chain, validation, bounded repair, budgets, cache.
   enter(Phase.Classifying);
   const classify = step('classify');
-  let messages: ChatMessage[] = renderClassifierMessages(ctx);
   let reviewReason: ReviewReason | null = null;
   let reviewDetail = '';
-  for (let round = 0; round <= config.maxRepairRounds; round++) {
-    if (round > 0) enter(Phase.Repairing);
-    classify.attempts++;
-    let reply;
-    try {
-      reply = await model.callModel({
-        model: modelRef,
-        temperature: spec.temperature,
-        maxOutputTokens: spec.maxOutputTokens,
-        system: spec.system,
-        messages,
-        output: { name: spec.output.name, description: spec.output.description, jsonSchema: classifierJsonSchema },
-        prompt: { name: spec.name, version: spec.version },
+  let round = 0;
+  const classified = await governedModelStep({
+    step: 'classify',
+    prompt: {
+      name: spec.name,
+      version: spec.version,
+      system: spec.system,
+      temperature: spec.temperature,
+      maxOutputTokens: spec.maxOutputTokens,
+      output: { name: spec.output.name, description: spec.output.description, jsonSchema: classifierJsonSchema },
+      cacheable: spec.cacheable,
+    },
+    schema: TicketClassification,
+    rules,
+    messages: renderClassifierMessages(ctx),
+    repair: (messages, reply, issues) => {
+      enter(Phase.Repairing);
+      return renderRepairMessages(messages, reply, issues);
+    },
+    chain,
+    budgets,
+    ledger: state.ledger,
+    // Confidence is gated below, against the run's threshold, after the labels are visible in search attributes.
+    callTimeout: (config.modelCallTimeout ?? '60s') as Duration,
+    onCall: (reply, valid, issues) => {
+      classify.attempts++;
+      state.modelCalls.push({
+        round: round++,
+        model: reply.model.model,
+        provider: reply.model.provider,
+        inputTokens: reply.usage.inputTokens,
+        outputTokens: reply.usage.outputTokens,
+        latencyMs: reply.latencyMs,
+        valid,
+        issues,
       });
-    } catch (err) {
-      const type = failureType(err);
-      reviewReason = type === FailureType.ModelRefused ? 'model_refused' : 'model_unavailable';
-      reviewDetail = `${type ?? 'ActivityFailure'}: ${err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err)}`;
-      break;
-    }
-    const validation = validateOutput(TicketClassification, rules, reply.parsed, reply.parseError);
-    const issueText = validation.ok ? '' : formatIssues(validation.issues);
-    state.modelCalls.push({
-      round,
-      model: reply.model.model,
-      provider: reply.model.provider,
-      inputTokens: reply.usage.inputTokens,
-      outputTokens: reply.usage.outputTokens,
-      latencyMs: reply.latencyMs,
-      valid: validation.ok,
-      issues: validation.ok ? [] : validation.issues.map((i) => `${i.field}: ${i.rule}`),
-    });
-    if (validation.ok) {
-      state.classification = validation.value;
-      break;
-    }
-    if (round === config.maxRepairRounds) {
-      reviewReason = 'invalid_output';
-      reviewDetail = issueText;
-      break;
-    }
-    messages = renderRepairMessages(messages, reply.text, issueText);
+    },
+  });
+  state.modelTrail.push(...classified.trail);
+  if (classified.status === 'ok') {
+    state.classification = classified.value;
+  } else if (classified.status === 'needs_review') {
+    reviewReason = classified.reason;
+    reviewDetail = classified.detail;
+  } else {
+    reviewReason = classified.status === 'refused' ? 'model_refused' : classified.status === 'budget_exceeded' ? 'budget_exceeded' : 'model_unavailable';
+    reviewDetail = classified.detail;
   }
   classify.status = state.classification ? 'succeeded' : 'failed';
   if (!state.classification) classify.detail = reviewDetail;

@@ -1,5 +1,6 @@
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { BreakerRegistry, type BreakerSettings } from '../../activities/breakers';
 import { createProviders } from '../../activities/model/providers';
 import { openStore, type Store } from '../../activities/store';
 import { GovernorClient } from '../../client';
@@ -14,7 +15,9 @@ export interface Harness {
   readonly double: ModelDouble;
   readonly store: Store;
   readonly client: GovernorClient;
-  worker: GovernorWorker;
+  /** The in-process worker (undefined with `worker: false`). */
+  worker: GovernorWorker | undefined;
+  readonly breakers: BreakerRegistry;
   readonly bundle: WorkflowBundleWithSourceMap;
   /** Replaces the worker (same store, same double), as a restart would. */
   restartWorker(): Promise<void>;
@@ -25,6 +28,10 @@ export interface HarnessOptions {
   /** SDK timeout per model request; short so hang tests finish quickly. */
   readonly modelTimeoutMs?: number;
   readonly fallback?: Responder | null;
+  /** Circuit breaker settings for the worker's shared registry. */
+  readonly breakers?: BreakerSettings;
+  /** Start a worker in this process (default true); false for tests that run worker processes of their own. */
+  readonly worker?: boolean;
 }
 
 /**
@@ -42,7 +49,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     openai: { apiKey: 'test-key', baseURL: double.openaiBaseURL },
     timeoutMs: options.modelTimeoutMs ?? 2_000,
   });
-  const activities = createActivities({ providers, store });
+  const breakers = new BreakerRegistry(options.breakers);
+  const activities = createActivities({ providers, store, breakers });
   const bundle = await bundleWorkflows();
   const startWorker = async () => {
     const w = await createGovernorWorker({ address: server.address, activities, bundle });
@@ -56,14 +64,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     store,
     client,
     bundle,
-    worker: await startWorker(),
+    breakers,
+    worker: options.worker === false ? undefined : await startWorker(),
     async restartWorker() {
-      await harness.worker.shutdown();
+      await harness.worker?.shutdown();
       harness.worker = await startWorker();
     },
     async close() {
       await client.close();
-      await harness.worker.shutdown();
+      await harness.worker?.shutdown();
       await double.close();
       await store.close();
       await server.stop();
@@ -75,7 +84,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 let seq = 0;
 
 /** A valid `support_ticket.created` event; every call gets a fresh event id unless one is given. */
-export function ticketEvent(overrides: { subject?: string; body?: string; eventId?: string; plan?: string; customerId?: string } = {}) {
+export function ticketEvent(
+  overrides: { subject?: string; body?: string; eventId?: string; plan?: string; customerId?: string; sameText?: boolean } = {},
+) {
   seq++;
   const unique = `${process.pid}_${Date.now().toString(36)}_${seq}`;
   return {
@@ -85,7 +96,8 @@ export function ticketEvent(overrides: { subject?: string; body?: string; eventI
     ticket: {
       id: `tkt_${unique}`,
       subject: overrides.subject ?? 'Charged twice after upgrading',
-      body: overrides.body ?? 'I upgraded to Pro yesterday and see two charges on my card.',
+      // A unique reference keeps identical tickets from being answered by the response cache, unless a test asks.
+      body: `${overrides.body ?? 'I upgraded to Pro yesterday and see two charges on my card.'}${overrides.sameText ? '' : ` [ref ${unique}]`}`,
       channel: 'email',
       language: 'en',
     },

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { issuesFrom, type ValidationIssue } from '../contracts/issues';
+import { issuesFrom, type ValidationIssue } from '../../contracts/issues';
 
 /** A business rule over a schema-valid output: returns the issue it finds, or null. Pure code, never a prompt. */
 export interface BusinessRule<T> {

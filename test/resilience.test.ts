@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness';
+import type { DoubleReply } from './model-double/server';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const VALID = { category: 'billing', urgency: 'high', confidence: 0.9, reason: 'Duplicate charge after an upgrade.' };
+const CHAIN = [
+  { provider: 'anthropic' as const, model: 'claude-haiku-4-5' },
+  { provider: 'openai' as const, model: 'gpt-4.1-mini' },
+];
+
+describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ modelTimeoutMs: 1_000, fallback: null, breakers: { failures: 3, window: 5, cooldownMs: 2_000 } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+  beforeEach(() => {
+    h.double.reset();
+  });
+
+  it('primary down: the breaker opens after N failures, later runs skip it at once, then it half-opens and closes', async () => {
+    let primaryUp = false;
+    h.double.when((r) => r.provider === 'anthropic', () => (primaryUp ? { kind: 'json', value: VALID } : { kind: 'error', status: 500 }));
+    h.double.when((r) => r.provider === 'openai', { kind: 'json', value: VALID });
+
+    const first = await h.client.startTriage(ticketEvent(), { modelChain: CHAIN });
+    const r1 = await h.client.result(first.workflowId);
+    assert.equal(r1.outcome, 'escalated');
+    assert.equal(h.double.count({ provider: 'anthropic' }), 3, 'three attempts on the primary, then the breaker opened');
+    const s1 = await h.client.getState(first.workflowId);
+    assert.deepEqual(s1.modelTrail.map((t) => `${t.provider}:${t.event}`), ['anthropic:failed', 'openai:answered']);
+    assert.match(s1.modelTrail[0]!.detail, /ModelServerError/);
+    assert.equal(h.breakers.snapshot().find((b) => b.name === 'model:anthropic')?.state, 'open');
+
+    const second = await h.client.startTriage(ticketEvent(), { modelChain: CHAIN });
+    await h.client.result(second.workflowId);
+    assert.equal(h.double.count({ provider: 'anthropic' }), 3, 'no request reached the primary while its circuit was open');
+    const s2 = await h.client.getState(second.workflowId);
+    assert.match(s2.modelTrail[0]!.detail, /CircuitOpen/);
+    assert.equal(s2.modelTrail[1]!.provider, 'openai');
+
+    primaryUp = true;
+    await new Promise((r) => setTimeout(r, 2_100)); // the cool-down
+    const third = await h.client.startTriage(ticketEvent(), { modelChain: CHAIN });
+    await h.client.result(third.workflowId);
+    assert.equal(h.double.count({ provider: 'anthropic' }), 4, 'one probe went through');
+    assert.deepEqual((await h.client.getState(third.workflowId)).modelTrail.map((t) => `${t.provider}:${t.event}`), ['anthropic:answered']);
+    assert.equal(h.breakers.snapshot().find((b) => b.name === 'model:anthropic')?.state, 'closed');
+  });
+
+  it('a USD budget stops the run when the ledger passes it, with the spend in state', async () => {
+    h.double.enqueue({ kind: 'text', text: 'not json at all' }, { kind: 'json', value: VALID });
+    const { workflowId } = await h.client.startTriage(ticketEvent(), { budgets: { maxUsd: 0.0001 }, reviewDeadline: '1s' });
+    const result = await h.client.result(workflowId);
+    assert.equal(result.reviewReason, 'budget_exceeded');
+    assert.equal(h.double.count(), 1, 'the repair call was not made');
+    const state = await h.client.getState(workflowId);
+    assert.equal(state.ledger.modelCalls, 1);
+    assert.ok(state.ledger.usd > 0.0001, `ledger ${state.ledger.usd}`);
+    const entry = state.ledger.entries[0]!;
+    assert.equal(entry.usd, (entry.inputTokens * 1 + entry.outputTokens * 5) / 1_000_000, 'charged at the haiku list price');
+    assert.match(state.steps.find((s) => s.name === 'classify')!.detail ?? '', /spent \$0\.000\d+ of \$0\.0001/);
+    assert.equal(state.budgets.maxUsd, 0.0001);
+  });
+
+  it('with downgrade configured, the cheaper model answers first', async () => {
+    h.double.when(() => true, { kind: 'json', value: VALID });
+    const chain = [
+      { provider: 'anthropic' as const, model: 'claude-sonnet-4-5' },
+      { provider: 'openai' as const, model: 'gpt-4.1-nano' },
+    ];
+    const { workflowId } = await h.client.startTriage(ticketEvent(), { modelChain: chain, budgets: { maxUsd: 0.002, downgradeOnBudget: true } });
+    assert.equal((await h.client.result(workflowId)).outcome, 'escalated');
+    assert.deepEqual(h.double.requests.map((r) => r.model), ['gpt-4.1-nano']);
+    const trail = (await h.client.getState(workflowId)).modelTrail;
+    assert.deepEqual(trail.map((t) => `${t.model}:${t.event}`), ['claude-sonnet-4-5:downgraded', 'gpt-4.1-nano:answered']);
+  });
+
+  it('a cap on model calls is a budget too', async () => {
+    h.double.when(() => true, { kind: 'text', text: 'nope' });
+    const { workflowId } = await h.client.startTriage(ticketEvent(), { budgets: { maxModelCalls: 2, maxRepairRounds: 5 }, reviewDeadline: '1s' });
+    const result = await h.client.result(workflowId);
+    assert.equal(result.reviewReason, 'budget_exceeded');
+    assert.equal(h.double.count(), 2);
+  });
+
+  it('cache hit: the second identical ticket makes zero model calls', async () => {
+    h.double.enqueue({ kind: 'json', value: VALID });
+    const text = { subject: 'Refund please', body: 'I was charged twice for one order, please refund.', sameText: true };
+    const a = await h.client.startTriage(ticketEvent({ ...text, customerId: `cus_cache_a${process.pid}` }));
+    await h.client.result(a.workflowId);
+    const b = await h.client.startTriage(ticketEvent({ ...text, customerId: `cus_cache_b${process.pid}` }));
+    const result = await h.client.result(b.workflowId);
+    assert.equal(result.category, 'billing');
+    assert.equal(h.double.count(), 1, 'only the first ticket reached the model');
+    const state = await h.client.getState(b.workflowId);
+    assert.equal(state.ledger.cacheHits, 1);
+    assert.equal(state.ledger.modelCalls, 0);
+    assert.equal(state.ledger.usd, 0);
+    assert.equal(state.modelTrail[0]?.event, 'cache_hit');
+  });
+
+  it('a fault mix: every run ends terminal, attempts never exceed their bounds, nothing is left running', async () => {
+    const faults: DoubleReply[][] = [
+      [{ kind: 'error', status: 429, retryAfter: 1 }, { kind: 'json', value: VALID }],
+      [{ kind: 'error', status: 500 }, { kind: 'error', status: 529 }, { kind: 'json', value: VALID }],
+      [{ kind: 'hang' }, { kind: 'json', value: VALID }],
+      [{ kind: 'text', text: '{"category":' }, { kind: 'json', value: VALID }],
+      [{ kind: 'text', text: 'x' }, { kind: 'text', text: 'y' }],
+      [{ kind: 'refusal' }],
+      [{ kind: 'json', value: { ...VALID, refund: 5000 } }, { kind: 'json', value: { ...VALID, confidence: 0.3 } }],
+      [{ kind: 'error', status: 401 }, { kind: 'json', value: VALID }],
+    ];
+    const runs = await Promise.all(
+      faults.map(async (script, i) => {
+        const event = ticketEvent({ body: `fault mix ${i}` });
+        const ref = event.ticket.body;
+        const queue = [...script];
+        // Each run gets its own script, matched by the ticket text the prompt carries.
+        h.double.when((r) => r.text.includes(ref), () => queue.shift() ?? { kind: 'error', status: 500, message: 'script exhausted' });
+        const started = await h.client.startTriage(event, { modelChain: CHAIN, reviewDeadline: '1s', budgets: { transportAttempts: 3, maxRepairRounds: 1 } });
+        return { ...started, ref };
+      }),
+    );
+    for (const run of runs) {
+      const result = await h.client.result(run.workflowId);
+      assert.ok(result.outcome, `${run.workflowId} ended`);
+      const requests = h.double.requests.filter((r) => r.text.includes(run.ref)).length;
+      // Bound: attempts per model × models in the chain + repair rounds.
+      assert.ok(requests <= 3 * CHAIN.length + 1, `${run.workflowId}: ${requests} requests`);
+    }
+    let open = 0;
+    for await (const _wf of h.client.client.workflow.list({ query: "ExecutionStatus = 'Running'" })) open++;
+    assert.equal(open, 0);
+  });
+});
+
+describe('a worker process killed mid-run', () => {
+  let h: Harness;
+  let dataDir: string;
+  const workers: ChildProcess[] = [];
+  before(async () => {
+    h = await startHarness({ fallback: null, worker: false });
+    dataDir = await mkdtemp(join(tmpdir(), 'governor-kill-'));
+  });
+  after(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await h?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const startWorkerProcess = async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: h.server.address,
+        ANTHROPIC_API_KEY: 'test-key',
+        ANTHROPIC_BASE_URL: h.double.anthropicBaseURL,
+        OPENAI_API_KEY: '',
+        GOVERNOR_DATA_DIR: dataDir,
+        GOVERNOR_LOG_LEVEL: 'ERROR',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    workers.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    await eventually('the worker process to poll', async () => (stderr.includes('polling on') ? true : undefined), 60_000);
+    return child;
+  };
+
+  it('the ledger and repair count continue on the new worker; the effect happens once', async () => {
+    const first = await startWorkerProcess();
+    h.double.enqueue({ kind: 'text', text: 'not json' }, { kind: 'hang' }, { kind: 'json', value: VALID });
+    const { workflowId } = await h.client.startTriage(ticketEvent(), { modelCallTimeout: '3s' });
+    await eventually('the repair call to be in flight', async () => (h.double.count() === 2 ? true : undefined));
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    await startWorkerProcess();
+    const result = await h.client.result(workflowId);
+    assert.equal(result.outcome, 'escalated');
+    assert.equal(h.double.count(), 3, 'the lost attempt was retried once, on the new worker');
+    const state = await h.client.getState(workflowId);
+    assert.equal(state.ledger.modelCalls, 2, 'two answered calls charged, none twice, none reset');
+    assert.deepEqual(state.modelCalls.map((c) => c.valid), [false, true]);
+    assert.equal(state.steps.filter((s) => s.name === 'apply_triage_decision').length, 1);
+    assert.equal(state.evidenceIds.length, 2);
+  });
+});

@@ -1,0 +1,181 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, patched, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { msToNumber, type Duration } from '@temporalio/common/lib/time';
+import type { z } from 'zod';
+import type { Activities } from '../../activities';
+import type { Budgets, Ledger } from '../../contracts/budget';
+import { FailureType, NON_RETRYABLE_MODEL_FAILURES } from '../../contracts/failures';
+import { formatIssues } from '../../contracts/issues';
+import type { ChatMessage, ModelCallRequest, ModelCallResult, ModelRef } from '../../contracts/model';
+import { charge, estimateCall, exhausted } from './ledger';
+import { validateOutput, type BusinessRule } from './validate';
+
+/** What a governed step asks of the model: a versioned prompt and a structured output. */
+export interface StepPrompt {
+  readonly name: string;
+  readonly version: string;
+  readonly system: string;
+  readonly temperature: number;
+  readonly maxOutputTokens: number;
+  readonly output: { readonly name: string; readonly description: string; readonly jsonSchema: Record<string, unknown> };
+  /** Identical input to the same prompt version and model may be answered from the response cache. */
+  readonly cacheable: boolean;
+}
+
+export interface ModelStepOptions<T> {
+  /** Names the step in the ledger and the trail. */
+  readonly step: string;
+  readonly prompt: StepPrompt;
+  readonly schema: z.ZodType<T>;
+  readonly rules: ReadonlyArray<BusinessRule<T>>;
+  readonly messages: readonly ChatMessage[];
+  /** Builds the repair turn from the conversation so far, the invalid reply and its issues. */
+  readonly repair: (messages: readonly ChatMessage[], reply: string, issues: string) => ChatMessage[];
+  /** Models in order of preference, across providers. */
+  readonly chain: readonly ModelRef[];
+  readonly budgets: Budgets;
+  /** The run's ledger (workflow state): charged in place. */
+  readonly ledger: Ledger;
+  readonly confidence?: { readonly of: (value: T) => number; readonly threshold: number };
+  /** Start-to-close timeout of one model call attempt. */
+  readonly callTimeout: Duration;
+  /** Called after every model call, valid or not, for the run's visible state. */
+  readonly onCall?: (call: ModelCallResult, valid: boolean, issues: string[]) => void;
+}
+
+/** One line of the step's trail: which model did what, and why the others were skipped. */
+export interface TrailEntry {
+  readonly model: string;
+  readonly provider: string;
+  readonly event: 'answered' | 'invalid' | 'failed' | 'downgraded' | 'cache_hit';
+  readonly detail: string;
+}
+
+export type ModelStepOutcome<T> =
+  | { readonly status: 'ok'; readonly value: T; readonly model: ModelRef; readonly cached: boolean; readonly trail: TrailEntry[] }
+  | {
+      readonly status: 'needs_review';
+      readonly reason: 'low_confidence' | 'invalid_output';
+      readonly value: T | null;
+      readonly detail: string;
+      readonly trail: TrailEntry[];
+    }
+  | { readonly status: 'refused' | 'budget_exceeded' | 'all_models_failed'; readonly detail: string; readonly trail: TrailEntry[] };
+
+/** Marks runs that use the response cache, so histories recorded before it existed still replay. */
+export const RESPONSE_CACHE_PATCH = 'response-cache';
+
+function failureOf(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? 'ApplicationFailure';
+  if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) return `ActivityTimeout(${err.cause.timeoutType})`;
+  return 'ActivityFailure';
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
+}
+
+/**
+ * One governed model step: call → validate (zod + business rules) → repair with the issues (bounded) → confidence
+ * gate, across a fallback chain of models, charged to the run's ledger and held to its budgets. It never throws for
+ * a model's misbehaviour: every way it can end is a typed outcome the workflow routes.
+ */
+export async function governedModelStep<T>(options: ModelStepOptions<T>): Promise<ModelStepOutcome<T>> {
+  const { budgets, ledger, prompt, chain } = options;
+  const activityOptions: ActivityOptions = {
+    startToCloseTimeout: options.callTimeout,
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '20s',
+      maximumAttempts: budgets.transportAttempts,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_MODEL_FAILURES, FailureType.CircuitOpen],
+    },
+  };
+  const { callModel } = proxyActivities<Activities>(activityOptions);
+  const { cacheGet, cachePut } = proxyActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
+  const trail: TrailEntry[] = [];
+  const startedAt = workflowInfo().runStartTime.getTime();
+  const maxWallMs = msToNumber(budgets.maxWallTime as Duration);
+  // Workflow time, not the wall clock: the sandbox's Date is the time of the current workflow task.
+  const elapsed = () => new Date().getTime() - startedAt;
+  const request = (model: ModelRef, messages: readonly ChatMessage[]): ModelCallRequest => ({
+    model,
+    temperature: prompt.temperature,
+    maxOutputTokens: prompt.maxOutputTokens,
+    system: prompt.system,
+    messages,
+    output: prompt.output,
+    prompt: { name: prompt.name, version: prompt.version },
+  });
+
+  const gate = (value: T, model: ModelRef, cached: boolean): ModelStepOutcome<T> => {
+    const confidence = options.confidence?.of(value);
+    if (options.confidence && confidence !== undefined && confidence < options.confidence.threshold) {
+      return { status: 'needs_review', reason: 'low_confidence', value, detail: `confidence ${confidence} is below ${options.confidence.threshold}`, trail };
+    }
+    return { status: 'ok', value, model, cached, trail };
+  };
+
+  const primary = chain[0];
+  if (!primary) throw ApplicationFailure.nonRetryable('the model chain is empty', 'InvalidConfig');
+  const useCache = prompt.cacheable && patched(RESPONSE_CACHE_PATCH);
+  if (useCache) {
+    const hit = await cacheGet(request(primary, options.messages));
+    if (hit) {
+      const validation = validateOutput(options.schema, options.rules, hit.value, null);
+      if (validation.ok) {
+        charge(ledger, options.step, primary, { inputTokens: 0, outputTokens: 0 }, budgets, true);
+        trail.push({ model: primary.model, provider: primary.provider, event: 'cache_hit', detail: `cached ${hit.cachedAt}` });
+        return gate(validation.value, primary, true);
+      }
+    }
+  }
+
+  let repairsLeft = budgets.maxRepairRounds;
+  for (const candidate of chain) {
+    let model = candidate;
+    let messages: ChatMessage[] = [...options.messages];
+    for (;;) {
+      const stop = exhausted(ledger, budgets, elapsed(), maxWallMs);
+      if (stop) return { status: 'budget_exceeded', detail: stop, trail };
+      if (budgets.downgradeOnBudget) {
+        const chars = prompt.system.length + messages.reduce((n, m) => n + m.content.length, 0);
+        const fits = (m: ModelRef) => ledger.usd + estimateCall(m.model, chars, prompt.maxOutputTokens, budgets) <= budgets.maxUsd;
+        if (!fits(model)) {
+          const cheaper = [...chain]
+            .filter(fits)
+            .sort((a, b) => estimateCall(a.model, chars, 1, budgets) - estimateCall(b.model, chars, 1, budgets))[0];
+          if (cheaper && cheaper.model !== model.model) {
+            trail.push({ model: model.model, provider: model.provider, event: 'downgraded', detail: `estimated cost would pass $${budgets.maxUsd}; using ${cheaper.model}` });
+            model = cheaper;
+          }
+        }
+      }
+      let reply: ModelCallResult;
+      try {
+        reply = await callModel(request(model, messages));
+      } catch (err) {
+        const type = failureOf(err);
+        trail.push({ model: model.model, provider: model.provider, event: 'failed', detail: `${type}: ${messageOf(err)}` });
+        if (type === FailureType.ModelRefused) return { status: 'refused', detail: messageOf(err), trail };
+        break; // next model in the chain
+      }
+      charge(ledger, options.step, reply.model, reply.usage, budgets);
+      const validation = validateOutput(options.schema, options.rules, reply.parsed, reply.parseError);
+      const issues = validation.ok ? [] : validation.issues.map((i) => `${i.field}: ${i.rule}`);
+      options.onCall?.(reply, validation.ok, issues);
+      if (validation.ok) {
+        trail.push({ model: model.model, provider: model.provider, event: 'answered', detail: 'valid' });
+        if (useCache) await cachePut(request(primary, options.messages), validation.value);
+        return gate(validation.value, model, false);
+      }
+      const issueText = formatIssues(validation.issues);
+      trail.push({ model: model.model, provider: model.provider, event: 'invalid', detail: issueText });
+      if (repairsLeft <= 0) return { status: 'needs_review', reason: 'invalid_output', value: null, detail: issueText, trail };
+      repairsLeft--;
+      messages = options.repair(messages, reply.text, issueText);
+    }
+  }
+  const detail = trail.filter((t) => t.event === 'failed').map((t) => `${t.provider}/${t.model}: ${t.detail}`).join('; ');
+  return { status: 'all_models_failed', detail, trail };
+}

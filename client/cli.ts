@@ -82,6 +82,7 @@ Examples:
   governor status triage/evt_01HY9K2P0A7     what a run did, and where it is now
   governor approve triage/evt_01HY9K2P0A7 --reviewer usr_442
   governor correct triage/evt_01HY9K2P0A7 --reviewer usr_442 --category billing --urgency high
+  governor breakers                          circuit breakers of the worker at GOVERNOR_METRICS_URL
 
 Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing started), 3 decision refused.`,
     );
@@ -210,6 +211,26 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     .action((workflowId: string, opts: { reviewer: string; category: string; urgency: string; note?: string }) =>
       decide(workflowId, { action: 'correct', reviewerId: opts.reviewer, corrected: { category: opts.category, urgency: opts.urgency }, note: opts.note }),
     );
+
+  program
+    .command('breakers')
+    .description("Show a worker's circuit breakers (per provider and tool): state, times opened, calls refused while open.")
+    .addOption(new Option('--metrics-url <url>', "the worker's metrics address").env('GOVERNOR_METRICS_URL').default('http://127.0.0.1:9464'))
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: { metricsUrl: string; json?: boolean }) => {
+      let breakers: Array<{ name: string; state: string; opened: number; rejected: number }>;
+      try {
+        const res = await fetch(`${opts.metricsUrl.replace(/\/$/, '')}/breakers`, { signal: AbortSignal.timeout(5_000) });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        breakers = (await res.json()) as typeof breakers;
+      } catch (err) {
+        throw new CliError(`cannot read breakers from ${opts.metricsUrl} (${(err as Error).message}); is a worker running there?`, EXIT.failure);
+      }
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(breakers, null, 2)}\n`);
+      if (breakers.length === 0) return void process.stdout.write('no breakers yet: the worker has made no guarded calls\n');
+      process.stdout.write(`${'BREAKER'.padEnd(24)} ${'STATE'.padEnd(10)} ${'OPENED'.padEnd(7)} REFUSED\n`);
+      for (const b of breakers) process.stdout.write(`${b.name.padEnd(24)} ${b.state.padEnd(10)} ${String(b.opened).padEnd(7)} ${b.rejected}\n`);
+    });
 
   return program;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness';
 import type { DoubleReply } from './model-double/server';
+import { startMetricsServer } from '../workers/metrics';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VALID = { category: 'billing', urgency: 'high', confidence: 0.9, reason: 'Duplicate charge after an upgrade.' };
@@ -55,6 +57,26 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
     assert.equal(h.double.count({ provider: 'anthropic' }), 4, 'one probe went through');
     assert.deepEqual((await h.client.getState(third.workflowId)).modelTrail.map((t) => `${t.provider}:${t.event}`), ['anthropic:answered']);
     assert.equal(h.breakers.snapshot().find((b) => b.name === 'model:anthropic')?.state, 'closed');
+  });
+
+  it('breaker state is exported as Prometheus metrics and shown by `governor breakers`', async () => {
+    const metrics = await startMetricsServer(h.breakers);
+    try {
+      const text = await (await fetch(`${metrics.url}/metrics`)).text();
+      assert.match(text, /governor_circuit_state\{name="model:anthropic"\} 0/);
+      assert.match(text, /governor_circuit_opened_total\{name="model:anthropic"\} 1/);
+      assert.match(text, /governor_circuit_rejected_total\{name="model:anthropic"\} 1/);
+      // Asynchronously: the metrics server answering it lives in this process.
+      const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'breakers', '--metrics-url', metrics.url], { cwd: ROOT });
+      assert.match(cli.stdout, /model:anthropic\s+closed\s+1\s+1/);
+      assert.match(cli.stdout, /model:openai\s+closed\s+0\s+0/);
+    } finally {
+      await metrics.close();
+    }
+    await assert.rejects(
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'breakers', '--metrics-url', 'http://127.0.0.1:1'], { cwd: ROOT }),
+      (err: { code: number; stderr: string }) => err.code === 1 && /cannot read breakers from http:\/\/127\.0\.0\.1:1/.test(err.stderr),
+    );
   });
 
   it('a USD budget stops the run when the ledger passes it, with the spend in state', async () => {

@@ -6,10 +6,14 @@
  *   ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL, OPENAI_API_KEY / OPENAI_BASE_URL   model providers (at least one)
  *   GOVERNOR_DATA_DIR     where the embedded evidence database lives (default .governor/pgdata)
  *   GOVERNOR_MODEL_TIMEOUT_MS   per-request provider timeout (default 30000)
+ *   GOVERNOR_METRICS_PORT       Prometheus /metrics and /breakers on loopback (default 9464; 0 picks a free port)
+ *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
  */
 import { resolve } from 'node:path';
 import type { LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { BreakerRegistry } from '../activities/breakers';
+import { startMetricsServer } from './metrics';
 import { createProviders, providersConfigFromEnv } from '../activities/model/providers';
 import { openStore } from '../activities/store';
 import { installRuntime } from './runtime';
@@ -29,12 +33,26 @@ async function main(): Promise<void> {
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const dataDir = resolve(process.env.GOVERNOR_DATA_DIR ?? '.governor/pgdata');
   const store = await openStore({ dataDir });
-  const worker = await createGovernorWorker({ address, namespace: process.env.TEMPORAL_NAMESPACE, activities: createActivities({ providers, store }) });
-  process.stderr.write(`governor worker: polling on ${address}, providers ${providers.configured.join(', ')}, store ${dataDir}\n`);
+  const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+  const breakers = new BreakerRegistry({
+    failures: num('GOVERNOR_BREAKER_FAILURES'),
+    window: num('GOVERNOR_BREAKER_WINDOW'),
+    cooldownMs: num('GOVERNOR_BREAKER_COOLDOWN_MS'),
+  });
+  const worker = await createGovernorWorker({ address, namespace: process.env.TEMPORAL_NAMESPACE, activities: createActivities({ providers, store, breakers }) });
+  const metrics = await startMetricsServer(breakers, { port: num('GOVERNOR_METRICS_PORT') ?? 9464 }).catch((err: Error) => {
+    process.stderr.write(`governor worker: metrics not served (${err.message})\n`);
+    return undefined;
+  });
+  process.stderr.write(
+    `governor worker: polling on ${address}, providers ${providers.configured.join(', ')}, store ${dataDir}` +
+      `${metrics ? `, metrics ${metrics.url}/metrics` : ''}\n`,
+  );
   const stop = () => void worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await worker.run();
+  await metrics?.close();
   await store.close();
 }
 

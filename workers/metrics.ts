@@ -1,0 +1,78 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { BreakerRegistry } from '../activities/breakers';
+
+/** Circuit states as a gauge value: 0 closed, 1 half-open, 2 open, 3 isolated. */
+const STATE_VALUE = { closed: 0, half_open: 1, open: 2, isolated: 3 } as const;
+
+export interface MetricsServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the worker's metrics for Prometheus at `/metrics` and the breakers as JSON at `/breakers` (what
+ * `governor breakers` reads). Listens on loopback unless told otherwise: breaker state is operational detail.
+ */
+export async function startMetricsServer(breakers: BreakerRegistry, options: { port?: number; host?: string } = {}): Promise<MetricsServer> {
+  const registry = new Registry();
+  const snapshot = () => breakers.snapshot();
+  new Gauge({
+    name: 'governor_circuit_state',
+    help: 'Circuit breaker state per provider or tool: 0 closed, 1 half-open, 2 open, 3 isolated.',
+    labelNames: ['name'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of snapshot()) this.set({ name: b.name }, STATE_VALUE[b.state]);
+    },
+  });
+  new Counter({
+    name: 'governor_circuit_opened_total',
+    help: 'Times the circuit opened.',
+    labelNames: ['name'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of snapshot()) this.inc({ name: b.name }, b.opened);
+    },
+  });
+  new Counter({
+    name: 'governor_circuit_rejected_total',
+    help: 'Calls refused fast because the circuit was open.',
+    labelNames: ['name'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of snapshot()) this.inc({ name: b.name }, b.rejected);
+    },
+  });
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      if (req.url === '/metrics') {
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(await registry.metrics());
+      } else if (req.url === '/breakers') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(snapshot()));
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found: try /metrics or /breakers\n');
+      }
+    })().catch((err: Error) => {
+      res.writeHead(500);
+      res.end(err.message);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+  });
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { eventually, startHarness, ticketEvent } from '../test/helpers/harness';
 
 const h = await startHarness();
+h.double.reset();
 try {
   const save = async (name: string, workflowId: string) => {
     await h.client.result(workflowId);
@@ -25,6 +26,18 @@ try {
   await eventually('review', async () => ((await h.client.getState(reviewed.workflowId)).phase === 'awaiting_review' ? true : undefined));
   await h.client.decide(reviewed.workflowId, { action: 'correct', reviewerId: 'usr_442', corrected: { category: 'account', urgency: 'high' } });
   await save('triage-repaired-reviewed', reviewed.workflowId);
+
+  // On the resilience kit: the primary fails, the fallback answers, the answer is cached and the next run hits it.
+  h.double.reset().when((r) => r.provider === 'anthropic', { kind: 'error', status: 401 });
+  const chain = [
+    { provider: 'anthropic' as const, model: 'claude-haiku-4-5' },
+    { provider: 'openai' as const, model: 'gpt-4.1-mini' },
+  ];
+  const text = { subject: 'Auto top up', body: 'How do I use auto top up?', sameText: true };
+  const fallback = await h.client.startTriage(ticketEvent({ ...text, eventId: 'evt_replay_fallback', customerId: 'cus_replay_a' }), { modelChain: chain });
+  await save('triage-kit-fallback', fallback.workflowId);
+  const cached = await h.client.startTriage(ticketEvent({ ...text, eventId: 'evt_replay_cached', customerId: 'cus_replay_b' }), { modelChain: chain });
+  await save('triage-kit-cache-hit', cached.workflowId);
 } finally {
   await h.close();
 }

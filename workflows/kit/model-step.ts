@@ -1,4 +1,13 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, patched, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import type { z } from 'zod';
 import type { Activities } from '../../activities';
@@ -92,7 +101,9 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
     },
   };
   const { callModel } = proxyActivities<Activities>(activityOptions);
-  const { cacheGet, cachePut } = proxyActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
+  // Cache reads and writes are millisecond database calls on the worker's own store: local activities, so they cost
+  // no round trip through the server (a cache miss must not make a run noticeably slower than no cache).
+  const { cacheGet, cachePut } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 3 } });
   const trail: TrailEntry[] = [];
   const startedAt = workflowInfo().runStartTime.getTime();
   const maxWallMs = msToNumber(budgets.maxWallTime as Duration);

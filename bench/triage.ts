@@ -1,0 +1,78 @@
+/**
+ * `npm run bench`: what governing a model call costs. With the model double fixed at 200 ms per call, it measures
+ * side by side, interleaved in one run, (a) a whole triage run on the kit through Temporal — context load, one
+ * governed model call, validation, the decision tool with evidence — and (b) the same model call made directly with
+ * the SDK in a plain loop, then reports p50, p95 and their ratios.
+ *
+ *   npm run bench -- [--runs 30] [--latency 200]
+ */
+import { parseArgs } from 'node:util';
+import Anthropic from '@anthropic-ai/sdk';
+import { classifierJsonSchema, renderClassifierMessages, supportTicketClassifier as spec } from '../prompts/support-ticket-classifier';
+import { startHarness, ticketEvent } from '../test/helpers/harness';
+import { ModelDouble } from '../test/model-double/server';
+import { triageResponder } from '../test/model-double/triage-responder';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, latency: { type: 'string', default: '200' } } });
+const runs = Number(values.runs);
+const latencyMs = Number(values.latency);
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+// A non-escalating ticket: one model call and one tool call per run. The body is made unique per run below so the
+// response cache never answers.
+const TICKET = { subject: 'Auto top up', body: 'How do I use auto top up?' };
+
+const h = await startHarness({ modelTimeoutMs: 30_000 });
+const slow = await ModelDouble.start({ fallback: triageResponder, latencyMs });
+// The harness's worker talks to its own double; point a second harness-free SDK client and the worker alike at
+// the slow one by replacing the harness double's behaviour: every reply is delayed by `latencyMs`.
+h.double.setFallback((req) => {
+  const reply = triageResponder(req);
+  return reply && reply.kind === 'json' ? { ...reply, delayMs: latencyMs } : reply;
+});
+const direct = new Anthropic({ apiKey: 'bench', baseURL: slow.anthropicBaseURL, maxRetries: 0 });
+
+const kit: number[] = [];
+const plain: number[] = [];
+try {
+  const warm = await h.client.startTriage(ticketEvent(TICKET));
+  await h.client.result(warm.workflowId);
+  for (let i = 0; i < runs; i++) {
+    const event = ticketEvent(TICKET);
+    let t = performance.now();
+    const { workflowId } = await h.client.startTriage(event);
+    const result = await h.client.result(workflowId);
+    kit.push(performance.now() - t);
+    if (result.outcome !== 'auto_applied') throw new Error(`unexpected outcome ${result.outcome}`);
+
+    const messages = renderClassifierMessages({ ticket: event.ticket as never, customer: event.customer as never, history: [] });
+    t = performance.now();
+    await direct.messages.create({
+      model: spec.models.anthropic,
+      max_tokens: spec.maxOutputTokens,
+      system: spec.system,
+      messages,
+      tools: [{ name: spec.output.name, description: spec.output.description, input_schema: classifierJsonSchema as Anthropic.Tool.InputSchema }],
+      tool_choice: { type: 'tool', name: spec.output.name },
+    });
+    plain.push(performance.now() - t);
+    process.stderr.write(`\r${i + 1}/${runs}`);
+  }
+} finally {
+  process.stderr.write('\n');
+  await slow.close();
+  await h.close();
+}
+
+const rows = [
+  ['', 'p50 ms', 'p95 ms'],
+  ['triage run on the kit', percentile(kit, 50).toFixed(0), percentile(kit, 95).toFixed(0)],
+  ['direct SDK call', percentile(plain, 50).toFixed(0), percentile(plain, 95).toFixed(0)],
+  ['ratio', (percentile(kit, 50) / percentile(plain, 50)).toFixed(2), (percentile(kit, 95) / percentile(plain, 95)).toFixed(2)],
+];
+process.stdout.write(`model double latency ${latencyMs} ms, ${runs} runs each, interleaved\n`);
+for (const r of rows) process.stdout.write(`${r[0]!.padEnd(24)} ${r[1]!.padStart(8)} ${r[2]!.padStart(8)}\n`);

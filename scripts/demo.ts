@@ -11,6 +11,8 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createActivities } from '../activities';
+import { BreakerRegistry } from '../activities/breakers';
+import { startMetricsServer } from '../workers/metrics';
 import { createProviders, providersConfigFromEnv, type ProvidersConfig } from '../activities/model/providers';
 import { openStore } from '../activities/store';
 import { defaultModel, GovernorClient } from '../client';
@@ -68,13 +70,16 @@ async function main(): Promise<void> {
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const store = await openStore({ dataDir: join(home, 'pgdata') });
-  const worker = await createGovernorWorker({ address: server.address, activities: createActivities({ providers: createProviders(providersConfig), store }) });
+  const breakers = new BreakerRegistry();
+  const worker = await createGovernorWorker({ address: server.address, activities: createActivities({ providers: createProviders(providersConfig), store, breakers }) });
+  const metrics = await startMetricsServer(breakers, { port: await preferredPort(9464) });
   const running = worker.run();
   const client = await GovernorClient.connect({ address: server.address });
   const shutdown = async () => {
     await client.close();
     await worker.shutdown();
     await running.catch(() => undefined);
+    await metrics.close();
     await store.close();
     await server.stop();
     await double?.close();
@@ -122,6 +127,8 @@ async function main(): Promise<void> {
     if (waiting[0]) {
       process.stdout.write(`Approve one (in another terminal, while this demo runs):\n  ${env}npm run governor -- approve ${waiting[0].workflowId} --reviewer ${REVIEWER}\n`);
       process.stdout.write(`List them: ${env}npm run governor -- pending    Inspect one: ${env}npm run governor -- status <workflowId>\n`);
+      const metricsEnv = metrics.url === 'http://127.0.0.1:9464' ? '' : `GOVERNOR_METRICS_URL=${metrics.url} `;
+      process.stdout.write(`Circuit breakers: ${metricsEnv}npm run governor -- breakers    Prometheus: ${metrics.url}/metrics\n`);
     }
     if (values.exit) return;
 

@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { BreakerRegistry } from '../activities/breakers';
 import { retryAfterMs } from '../activities/model/errors';
 import { createProviders } from '../activities/model/providers';
 import { extractJson, toOpenAIStrictSchema } from '../activities/model/parse';
@@ -28,7 +29,8 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
       openai: { apiKey: 'k', baseURL: double.openaiBaseURL },
       timeoutMs: 500,
     });
-    activities = createActivities({ providers, store });
+    // Classification is under test, not the breaker: set it out of reach of the many injected failures.
+    activities = createActivities({ providers, store, breakers: new BreakerRegistry({ failures: 1000, window: 1000 }) });
   });
   after(async () => {
     await double.close();
@@ -99,6 +101,11 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
       assert.match(err.message, /OPENAI_API_KEY/);
       return true;
     });
+  });
+
+  it('breaker settings are checked when the registry is made', () => {
+    assert.throws(() => new BreakerRegistry({ failures: 11, window: 10 }), /failures \(11\) must be a whole number from 1 to window \(10\)/);
+    assert.throws(() => new BreakerRegistry({ failures: 0 }), /failures \(0\)/);
   });
 
   it('retry-after: seconds, milliseconds, an HTTP date, capped', () => {

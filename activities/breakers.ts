@@ -70,7 +70,9 @@ export class BreakerRegistry {
     if (!entry) {
       const { failures, window, cooldownMs } = this.settings;
       const policy = circuitBreaker(
-        handleWhen((err) => err instanceof ApplicationFailure && HEALTH_FAILURES.has(err.type ?? '')),
+        // Classified failures count when they speak of health; an unclassified error (a tool's database or network
+        // failing) always does.
+        handleWhen((err) => !(err instanceof ApplicationFailure) || HEALTH_FAILURES.has(err.type ?? '')),
         {
           halfOpenAfter: cooldownMs,
           // cockatiel opens when failures > threshold × calls in the window; (N − ½)/W makes that "N or more of the

@@ -98,7 +98,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Write tool: records the triage labels on the ticket. Exactly once per idempotency key. */
     async applyTriageDecision(args: ApplyDecisionArgs): Promise<EvidenceRecord> {
-      return executeOnce(
+      return breakers.execute('tool:apply_triage_decision', () => executeOnce(
         store,
         { tool: 'apply_triage_decision', actor: 'workflow:supportTicketTriage', runId: runId(), ...args, args },
         async (tx) => {
@@ -111,12 +111,12 @@ export function createActivities(deps: ActivityDeps) {
           );
           return `decision:${args.workflowId}`;
         },
-      );
+      ));
     },
 
     /** Write tool: puts an escalation in the outbox a human team works from. Exactly once per idempotency key. */
     async createEscalation(args: EscalationArgs): Promise<EvidenceRecord> {
-      return executeOnce(
+      return breakers.execute('tool:create_escalation', () => executeOnce(
         store,
         { tool: 'create_escalation', actor: 'workflow:supportTicketTriage', runId: runId(), ...args, args },
         async (tx) => {
@@ -126,7 +126,7 @@ export function createActivities(deps: ActivityDeps) {
           );
           return `esc_${row.rows[0]!.id}`;
         },
-      );
+      ));
     },
   };
 }

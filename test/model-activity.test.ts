@@ -108,6 +108,27 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
     assert.throws(() => new BreakerRegistry({ failures: 0 }), /failures \(0\)/);
   });
 
+  it('a tool breaker opens on unclassified failures and then refuses without calling the tool', async () => {
+    const registry = new BreakerRegistry({ failures: 2, window: 4, cooldownMs: 60_000 });
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      throw new Error('connection refused');
+    };
+    await assert.rejects(registry.execute('tool:x', failing), /connection refused/);
+    await assert.rejects(registry.execute('tool:x', failing), /connection refused/);
+    await assert.rejects(registry.execute('tool:x', failing), (err: unknown) => err instanceof ApplicationFailure && err.type === FailureType.CircuitOpen && err.nonRetryable === true);
+    assert.equal(calls, 2);
+    assert.deepEqual(registry.snapshot(), [{ name: 'tool:x', state: 'open', opened: 1, rejected: 1 }]);
+    // A bad request is no sign of ill health: it never opens a breaker.
+    const refusals = new BreakerRegistry({ failures: 1, window: 1 });
+    const badRequest = async () => {
+      throw ApplicationFailure.create({ type: FailureType.ModelBadRequest, nonRetryable: true });
+    };
+    await assert.rejects(refusals.execute('model:x', badRequest));
+    await assert.rejects(refusals.execute('model:x', badRequest), (err: unknown) => (err as ApplicationFailure).type === FailureType.ModelBadRequest);
+  });
+
   it('retry-after: seconds, milliseconds, an HTTP date, capped', () => {
     const headers = (h: Record<string, string>) => new Headers(h);
     assert.equal(retryAfterMs(headers({ 'retry-after': '2' })), 2000);

@@ -126,12 +126,13 @@ export class GovernorClient {
       const accepted = await this.client.workflow.getHandle(workflowId).executeUpdate(reviewUpdate, { args: [parsed.data] });
       return accepted;
     } catch (err) {
-      const closed = isClosedRunError(err) || (err instanceof WorkflowNotFoundError && (await this.exists(workflowId)));
-      if (!closed && err instanceof WorkflowNotFoundError) return { status: 'not_found', message: `no run ${workflowId}` };
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
         const status = REJECTION_STATUS[err.cause.type ?? ''];
         if (status) return { status, message: err.cause.message };
       }
+      if (err instanceof WorkflowNotFoundError && !(await this.exists(workflowId))) return { status: 'not_found', message: `no run ${workflowId}` };
+      // Anything else — the run closed, or closed while this update was in flight — is answered from its state.
+      const closed = isClosedRunError(err) || err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError;
       if (closed) {
         // A run that finished after someone else's decision: tell the reviewer who decided, not just "closed".
         const state = await this.getState(workflowId).catch(() => undefined);

@@ -188,7 +188,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     chain,
     budgets,
     ledger: state.ledger,
-    // Confidence is gated below, against the run's threshold, after the labels are visible in search attributes.
+    confidence: { of: (c) => c.confidence, threshold: config.confidenceThreshold },
     callTimeout: (config.modelCallTimeout ?? '60s') as Duration,
     onCall: (reply, valid, issues) => {
       classify.attempts++;
@@ -208,6 +208,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   if (classified.status === 'ok') {
     state.classification = classified.value;
   } else if (classified.status === 'needs_review') {
+    // A low-confidence answer is kept: the reviewer sees it and may approve it as it is.
+    state.classification = classified.value;
     reviewReason = classified.reason;
     reviewDetail = classified.detail;
   } else {
@@ -224,10 +226,6 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
       { key: searchAttributes.category, value: classification.category },
       { key: searchAttributes.urgency, value: classification.urgency },
     ]);
-    if (classification.confidence < config.confidenceThreshold) {
-      reviewReason = 'low_confidence';
-      reviewDetail = `confidence ${classification.confidence} is below ${config.confidenceThreshold}`;
-    }
   }
 
   const escalate = async (reason: 'urgent_billing' | 'review_deadline_passed') => {

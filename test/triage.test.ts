@@ -62,6 +62,14 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
     assert.equal(description.typedSearchAttributes.get({ name: 'GovernorPromptVersion', type: 'KEYWORD' }), 'support_ticket_classifier@2026-11-21.1');
   });
 
+  it('a finished run still answers its state query after the worker restarts (a full replay)', async () => {
+    const { workflowId } = await h.client.startTriage(ticketEvent());
+    await h.client.result(workflowId);
+    const before = await h.client.getState(workflowId);
+    await h.restartWorker();
+    assert.deepEqual(await h.client.getState(workflowId), before);
+  });
+
   it('a confident, non-urgent ticket is auto-applied without escalation', async () => {
     const { workflowId } = await h.client.startTriage(ticketEvent({ subject: 'Auto top up', body: 'How do I use auto top up?' }));
     const result = await h.client.result(workflowId);

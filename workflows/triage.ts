@@ -2,9 +2,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -38,11 +36,6 @@ import { Budgets } from '../contracts/budget';
 const context = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
-});
-
-const localContext = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '5s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 5 },
 });
 
 /**
@@ -156,9 +149,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   enter(Phase.LoadingContext);
   const contextStep = step('load_context');
   contextStep.attempts = 1;
-  // Runs recorded before this change loaded context with a regular activity; new runs use a local one (a fast read
-  // on the worker's own store, no server round trip).
-  const ctx: TicketContext = patched('local-context-read') ? await localContext.loadTicketContext(event) : await context.loadTicketContext(event);
+  const ctx: TicketContext = await context.loadTicketContext(event);
   contextStep.status = 'succeeded';
 
   // 2. Classify through the governed model step: fallback chain, validation, bounded repair, budgets, cache.

@@ -4,7 +4,6 @@ import {
   TimeoutFailure,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -101,9 +100,9 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
     },
   };
   const { callModel } = proxyActivities<Activities>(activityOptions);
-  // Cache reads and writes are millisecond database calls on the worker's own store: local activities, so they cost
-  // no round trip through the server (a cache miss must not make a run noticeably slower than no cache).
-  const { cacheGet, cachePut } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 3 } });
+  // Regular activities, not local ones: local activities interleaved with patch markers made queries on finished
+  // runs fail to replay (a nondeterminism error), and a cache is not worth that.
+  const { cacheGet, cachePut } = proxyActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 3 } });
   const trail: TrailEntry[] = [];
   const startedAt = workflowInfo().runStartTime.getTime();
   const maxWallMs = msToNumber(budgets.maxWallTime as Duration);

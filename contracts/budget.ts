@@ -20,7 +20,8 @@ export const DEFAULT_PRICES: Readonly<Record<string, Price>> = {
 };
 export const UNKNOWN_MODEL_PRICE: Price = { input: 15, output: 75 };
 
-const Duration = z.union([z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be like 30s, 15m or 24h'), z.number().int().positive()]);
+/** Durations are Temporal duration strings ('90s', '24h') or milliseconds. */
+export const Duration = z.union([z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be like 30s, 15m or 24h'), z.number().int().positive()]);
 
 /**
  * Every bound of a governed run, declared in one place with its default. Each failure class has its own budget:

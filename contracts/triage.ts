@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SupportTicketCreated, type Customer, type Ticket } from './trigger';
 import { ModelRef } from './model';
-import { Budgets, type Ledger } from './budget';
+import { Budgets, Duration, type Ledger } from './budget';
 
 export const Category = z.enum(['billing', 'bug', 'sales', 'account', 'how_to', 'other']);
 export type Category = z.infer<typeof Category>;
@@ -37,9 +37,6 @@ export const ReviewDecision = z.discriminatedUnion('action', [
   }),
 ]);
 export type ReviewDecision = z.infer<typeof ReviewDecision>;
-
-/** Durations are Temporal duration strings ('90s', '24h') or milliseconds. */
-const Duration = z.union([z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be like 30s, 15m or 24h'), z.number().int().positive()]);
 
 /** Per-run settings, resolved by the client at start and recorded in the run's input. */
 export const TriageConfig = z.strictObject({

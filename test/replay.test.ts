@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../workers/worker';
+import { quietBundlerLogger, WORKFLOWS_PATH } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
 
 // `pre-kit-*` were recorded before the resilience kit existed and are kept as they were: runs still open at a
@@ -36,7 +36,7 @@ describe('replay of saved histories', () => {
 
   it('a deliberately changed workflow fails replay with a determinism violation', async () => {
     const changed = fileURLToPath(new URL('./fixtures/changed-workflow/index.ts', import.meta.url));
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: changed, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: changed, logger: quietBundlerLogger });
     await assert.rejects(
       Worker.runReplayHistory({ workflowBundle }, await load('pre-kit-escalated')),
       (err: unknown) => {

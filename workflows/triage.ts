@@ -157,7 +157,6 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   const classify = step('classify');
   let reviewReason: ReviewReason | null = null;
   let reviewDetail = '';
-  let round = 0;
   const classified = await governedModelStep({
     step: 'classify',
     prompt: {
@@ -182,9 +181,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     confidence: { of: (c) => c.confidence, threshold: config.confidenceThreshold },
     callTimeout: (config.modelCallTimeout ?? '60s') as Duration,
     onCall: (reply, valid, issues) => {
-      classify.attempts++;
       state.modelCalls.push({
-        round: round++,
+        round: state.modelCalls.length,
         model: reply.model.model,
         provider: reply.model.provider,
         inputTokens: reply.usage.inputTokens,
@@ -195,6 +193,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
       });
     },
   });
+  classify.attempts = state.modelCalls.length;
   state.modelTrail.push(...classified.trail);
   if (classified.status === 'ok') {
     state.classification = classified.value;

@@ -1,17 +1,72 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure, type Client } from '@temporalio/client';
+import type { EvidenceRecord, PermissionOutcome, ToolExecution } from '../contracts/evidence';
+import { FailureType } from '../contracts/failures';
+import type { HandoffExpectation, HandoffVerdict } from '../contracts/handoff';
+import { formatIssues, issuesFrom } from '../contracts/issues';
 import type { ModelCallRequest, ModelCallResult } from '../contracts/model';
+import { DEFAULT_POLICY, evaluatePolicy, type PermissionDecision, type Policy } from '../contracts/policy';
+import { factsOf, isToolName, toolSpec } from '../contracts/tools';
 import type { SupportTicketCreated } from '../contracts/trigger';
 import type { Category, Outcome, TicketContext, Urgency } from '../contracts/triage';
-import type { EvidenceRecord } from '../contracts/evidence';
+import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../workflows/definitions';
 import { BreakerRegistry } from './breakers';
+import { evidenceForWorkflow, executeOnce, recordOutcome, type EffectResult, type ToolCall } from './evidence';
+import { verifyHandoff } from './handoff';
 import { callModel, type Providers } from './model/providers';
-import { canonicalJson, executeOnce, sha256, type Store } from './store';
+import type { SqlQueryable } from './sql';
+import { canonicalJson, sha256, type Store } from './store';
+import { IMPLEMENTATIONS, type ToolContext } from './tools';
 
 export interface ActivityDeps {
   readonly providers: Providers;
   readonly store: Store;
   /** Shared by every workflow on the worker; one is made when omitted. */
   readonly breakers?: BreakerRegistry;
+  /** The permission policy (default `DEFAULT_POLICY`). */
+  readonly policy?: Policy;
+  /** A client of the worker's Temporal namespace: resource leases are signal-with-start from an activity. */
+  readonly temporal?: Client;
+  /** Test hooks: `afterEffect` runs after a tool's effect and evidence committed, before the activity returns. */
+  readonly hooks?: { readonly afterEffect?: (evidence: EvidenceRecord) => void };
+}
+
+const TRIAGE_ACTOR = 'workflow:supportTicketTriage';
+
+/** A tool call as a workflow asks for it; the activity adds the run id and checks everything again. */
+export interface ToolRequest {
+  readonly tool: string;
+  readonly action: string;
+  readonly actor: string;
+  readonly args: unknown;
+  readonly workflowId: string;
+  readonly stepId: string;
+  readonly idempotencyKey: string;
+  /** Set by the workflow after a human approved the call (`approved`, with the approver). */
+  readonly permission?: { readonly outcome: PermissionOutcome; readonly approver: string | null; readonly policyVersion?: string; readonly rule?: string };
+  /** Fencing tokens of the leases the workflow holds on the resources it writes. */
+  readonly leases?: Readonly<Record<string, number>>;
+}
+
+function toolCall(req: ToolRequest, resources: string[]): ToolCall {
+  return {
+    tool: req.tool,
+    action: req.action,
+    actor: req.actor,
+    workflowId: req.workflowId,
+    runId: runId(),
+    stepId: req.stepId,
+    idempotencyKey: req.idempotencyKey,
+    args: req.args,
+    resources,
+    permission: {
+      outcome: req.permission?.outcome ?? 'denied',
+      policyVersion: req.permission?.policyVersion ?? '',
+      rule: req.permission?.rule ?? '',
+      approver: req.permission?.approver ?? null,
+    },
+    leases: req.leases,
+  };
 }
 
 /** The response cache key: the prompt version, the model and the exact input, hashed. */
@@ -56,6 +111,44 @@ function runId(): string {
 export function createActivities(deps: ActivityDeps) {
   const { providers, store } = deps;
   const breakers = deps.breakers ?? new BreakerRegistry();
+  const policy = deps.policy ?? DEFAULT_POLICY;
+
+  /**
+   * The one path every tool call takes: arguments validated against the registry, the policy checked again here
+   * (a workflow cannot talk the tool layer past it), then effect + evidence in one transaction, behind the tool's
+   * circuit breaker.
+   */
+  const runTool = async (req: ToolRequest): Promise<ToolExecution> => {
+    if (!isToolName(req.tool)) throw ApplicationFailure.create({ type: FailureType.UnknownTool, nonRetryable: true, message: `unknown tool ${req.tool}` });
+    const spec = toolSpec(req.tool);
+    const parsed = spec.args.safeParse(req.args);
+    if (!parsed.success) {
+      throw ApplicationFailure.create({
+        type: FailureType.ToolArgumentsInvalid,
+        nonRetryable: true,
+        message: `${req.tool}: ${formatIssues(issuesFrom(parsed.error))}`,
+      });
+    }
+    const permission = evaluatePolicy(policy, req.actor, factsOf(spec), req.tool);
+    const approvedByHuman = req.permission?.outcome === 'approved' && !!req.permission.approver;
+    if (permission.decision === 'deny' || (permission.decision === 'require_approval' && !approvedByHuman)) {
+      throw ApplicationFailure.create({
+        type: FailureType.PermissionDenied,
+        nonRetryable: true,
+        message: `${req.actor} may not run ${req.tool} (${permission.rule}): ${permission.decision === 'deny' ? permission.reason : 'no recorded approval'}`,
+      });
+    }
+    const call = toolCall(
+      { ...req, permission: { outcome: approvedByHuman ? 'approved' : 'granted', policyVersion: permission.policyVersion, rule: permission.rule, approver: req.permission?.approver ?? null } },
+      spec.resources(parsed.data),
+    );
+    const implementation = IMPLEMENTATIONS[req.tool] as (tx: SqlQueryable, args: unknown, ctx: ToolContext) => Promise<EffectResult>;
+    const execution = await breakers.execute(`tool:${req.tool}`, () =>
+      executeOnce(store, call, (tx) => implementation(tx, parsed.data, { actor: req.actor, idempotencyKey: req.idempotencyKey })),
+    );
+    if (!execution.evidence.deduplicated) deps.hooks?.afterEffect?.(execution.evidence);
+    return execution;
+  };
   return {
     /** Loads what the classifier sees beyond the event: the customer's recent triage history. */
     async loadTicketContext(event: SupportTicketCreated): Promise<TicketContext> {
@@ -98,35 +191,54 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Write tool: records the triage labels on the ticket. Exactly once per idempotency key. */
     async applyTriageDecision(args: ApplyDecisionArgs): Promise<EvidenceRecord> {
-      return breakers.execute('tool:apply_triage_decision', () => executeOnce(
-        store,
-        { tool: 'apply_triage_decision', actor: 'workflow:supportTicketTriage', runId: runId(), ...args, args },
-        async (tx) => {
-          await tx.query(
-            `insert into decisions (workflow_id, event_id, ticket_id, customer_id, category, urgency, outcome, decided_by, prompt_version, model)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             on conflict (workflow_id) do update set category = excluded.category, urgency = excluded.urgency,
-               outcome = excluded.outcome, decided_by = excluded.decided_by, decided_at = now()`,
-            [args.workflowId, args.eventId, args.ticketId, args.customerId, args.category, args.urgency, args.outcome, args.decidedBy, args.promptVersion, args.model],
-          );
-          return `decision:${args.workflowId}`;
-        },
-      ));
+      return (await runTool({ tool: 'apply_triage_decision', action: 'apply_triage_decision', actor: TRIAGE_ACTOR, args, ...args })).evidence;
     },
 
     /** Write tool: puts an escalation in the outbox a human team works from. Exactly once per idempotency key. */
     async createEscalation(args: EscalationArgs): Promise<EvidenceRecord> {
-      return breakers.execute('tool:create_escalation', () => executeOnce(
-        store,
-        { tool: 'create_escalation', actor: 'workflow:supportTicketTriage', runId: runId(), ...args, args },
-        async (tx) => {
-          const row = await tx.query<{ id: number }>(
-            `insert into escalations (idempotency_key, ticket_id, customer_id, reason, priority) values ($1, $2, $3, $4, $5) returning id`,
-            [args.idempotencyKey, args.ticketId, args.customerId, args.reason, args.priority],
-          );
-          return `esc_${row.rows[0]!.id}`;
-        },
-      ));
+      return (await runTool({ tool: 'create_escalation', action: 'escalate_ticket', actor: TRIAGE_ACTOR, args, ...args })).evidence;
+    },
+
+    /** The permission check: policy as code and data; its answer is recorded in history. */
+    async checkPermission(req: { actor: string; tool: string }): Promise<PermissionDecision> {
+      return evaluatePolicy(policy, req.actor, isToolName(req.tool) ? factsOf(toolSpec(req.tool)) : null, req.tool);
+    },
+
+    /** Executes a registry tool (read or write) with evidence, exactly once per idempotency key. */
+    async executeTool(req: ToolRequest): Promise<ToolExecution> {
+      return runTool(req);
+    },
+
+    /** Records a step that never ran (denied by policy or by a human) or failed for good. */
+    async recordToolOutcome(req: ToolRequest & { status: 'failed' | 'denied'; detail: string }): Promise<EvidenceRecord> {
+      const spec = isToolName(req.tool) ? toolSpec(req.tool) : null;
+      const parsed = spec?.args.safeParse(req.args);
+      return recordOutcome(store, toolCall(req, spec && parsed?.success ? spec.resources(parsed.data) : []), req.status, req.detail);
+    },
+
+    /** Evidence of a workflow, in order: what the run's summary is built from. */
+    async listEvidence(workflowId: string): Promise<EvidenceRecord[]> {
+      return evidenceForWorkflow(store, workflowId);
+    },
+
+    /**
+     * Asks the resource's lease workflow for the lease, starting it if none runs (signal-with-start): the grant
+     * comes back to the requester as a signal.
+     */
+    async requestLease(req: LeaseRequest): Promise<void> {
+      if (!deps.temporal) throw ApplicationFailure.nonRetryable('this worker has no Temporal client for leases', 'InvalidConfig');
+      await deps.temporal.workflow.signalWithStart(resourceLeaseWorkflowName, {
+        workflowId: leaseWorkflowId(req.resource),
+        taskQueue: Context.current().info.taskQueue,
+        args: [{ resource: req.resource, ttl: req.ttl }],
+        signal: leaseAcquireSignal,
+        signalArgs: [req],
+      });
+    },
+
+    /** Checks a handoff against the evidence store; see `verifyHandoff`. */
+    async verifyHandoff(req: { handoff: unknown; expected: HandoffExpectation }): Promise<HandoffVerdict> {
+      return verifyHandoff(store, req.handoff, req.expected);
     },
   };
 }

@@ -1,14 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
-import type { EvidenceRecord } from '../contracts/evidence';
+import { createHash } from 'node:crypto';
+import { openPglite, openPostgres, type Sql } from './sql';
 
 /**
- * The project's SQL store: decisions (the "ticket system" the triage writes to), the escalation outbox, and the
- * append-only evidence log. Embedded PGlite (in-process PostgreSQL) by default, so the same SQL runs on a
- * PostgreSQL server in production.
+ * The project's SQL store: decisions (the "ticket system" the triage writes to), the escalation and email outboxes,
+ * the append-only evidence log and resource fences. Embedded PGlite (in-process PostgreSQL) by default; the same SQL
+ * runs on a PostgreSQL server when `DATABASE_URL` is set.
  */
 export interface Store {
-  readonly db: PGlite;
+  readonly db: Sql;
   close(): Promise<void>;
 }
 
@@ -48,12 +47,83 @@ create table if not exists evidence (
   tool            text not null,
   args_hash       text not null,
   idempotency_key text not null unique,
-  status          text not null check (status in ('success', 'failed')),
+  status          text not null,
   receipt_id      text,
   started_at      timestamptz not null,
   finished_at     timestamptz not null
 );
+-- Columns added with governed actions; rows written before them have no hash and are reported as unchained.
+alter table evidence add column if not exists action         text not null default '';
+alter table evidence add column if not exists resources      jsonb not null default '[]';
+alter table evidence add column if not exists result_hash    text;
+alter table evidence add column if not exists result         jsonb;
+alter table evidence add column if not exists permission     text not null default 'granted';
+alter table evidence add column if not exists policy_version text not null default '';
+alter table evidence add column if not exists policy_rule    text not null default '';
+alter table evidence add column if not exists approver       text;
+alter table evidence add column if not exists detail         text;
+alter table evidence add column if not exists leases         jsonb not null default '{}';
+alter table evidence add column if not exists prev_hash      text;
+alter table evidence add column if not exists hash           text;
+alter table evidence drop constraint if exists evidence_status_check;
 create index if not exists evidence_workflow on evidence (workflow_id, seq);
+
+-- Append-only: the project's code has no update or delete path, and the database refuses one from anywhere else.
+create or replace function evidence_append_only() returns trigger language plpgsql as $fn$
+begin
+  raise exception 'evidence is append-only: % refused', tg_op using errcode = 'insufficient_privilege';
+end
+$fn$;
+drop trigger if exists evidence_no_change on evidence;
+create trigger evidence_no_change before update or delete on evidence for each row execute function evidence_append_only();
+drop trigger if exists evidence_no_truncate on evidence;
+create trigger evidence_no_truncate before truncate on evidence for each statement execute function evidence_append_only();
+
+-- Fencing tokens: a write presents its lease's token; an older token than the last one seen is refused.
+create table if not exists resource_fences (
+  resource   text primary key,
+  token      bigint not null,
+  updated_at timestamptz not null default now()
+);
+
+-- The email sink: what the escalation email tool actually sent (a relay delivers from here).
+create table if not exists outbox (
+  id              bigserial primary key,
+  message_id      text not null unique,
+  idempotency_key text not null unique,
+  kind            text not null,
+  customer_id     text,
+  recipient       text not null,
+  subject         text not null,
+  body            text not null,
+  created_at      timestamptz not null default now()
+);
+
+create table if not exists ticket_notes (
+  id              bigserial primary key,
+  idempotency_key text not null unique,
+  ticket_id       text not null,
+  author          text not null,
+  note            text not null,
+  created_at      timestamptz not null default now()
+);
+
+create table if not exists refunds (
+  id              bigserial primary key,
+  idempotency_key text not null unique,
+  customer_id     text not null,
+  amount_cents    bigint not null,
+  created_at      timestamptz not null default now()
+);
+
+create table if not exists artifacts (
+  artifact_id  text primary key,
+  kind         text not null,
+  scope        text not null,
+  content      jsonb not null,
+  content_hash text not null,
+  created_at   timestamptz not null default now()
+);
 
 create table if not exists model_cache (
   key            text primary key,
@@ -65,9 +135,16 @@ create table if not exists model_cache (
 );
 `;
 
-/** Opens the store: `dataDir` persists to disk; without it the database lives in memory (tests). */
-export async function openStore(options: { dataDir?: string } = {}): Promise<Store> {
-  const db = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
+export interface StoreOptions {
+  /** PostgreSQL server URL; when set, `dataDir` is ignored. */
+  readonly databaseUrl?: string;
+  /** PGlite data directory; without it (and without a URL) the database lives in memory (tests). */
+  readonly dataDir?: string;
+}
+
+/** Opens the store and brings its schema up to date (idempotent). */
+export async function openStore(options: StoreOptions = {}): Promise<Store> {
+  const db = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPglite(options.dataDir);
   await db.exec(SCHEMA);
   return { db, close: () => db.close() };
 }
@@ -88,89 +165,3 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-interface EvidenceRow {
-  evidence_id: string;
-  workflow_id: string;
-  run_id: string;
-  step_id: string;
-  actor: string;
-  tool: string;
-  args_hash: string;
-  idempotency_key: string;
-  status: 'success' | 'failed';
-  receipt_id: string | null;
-  started_at: Date;
-  finished_at: Date;
-}
-
-function toRecord(row: EvidenceRow, deduplicated: boolean): EvidenceRecord {
-  return {
-    evidenceId: row.evidence_id,
-    workflowId: row.workflow_id,
-    runId: row.run_id,
-    stepId: row.step_id,
-    actor: row.actor,
-    tool: row.tool,
-    argsHash: row.args_hash,
-    idempotencyKey: row.idempotency_key,
-    status: row.status,
-    receiptId: row.receipt_id,
-    startedAt: new Date(row.started_at).toISOString(),
-    finishedAt: new Date(row.finished_at).toISOString(),
-    deduplicated,
-  };
-}
-
-export interface ToolCall {
-  readonly tool: string;
-  readonly actor: string;
-  readonly workflowId: string;
-  readonly runId: string;
-  readonly stepId: string;
-  readonly idempotencyKey: string;
-  readonly args: unknown;
-}
-
-type Tx = Parameters<Parameters<PGlite['transaction']>[0]>[0];
-
-/**
- * Runs a write tool exactly once per idempotency key: the effect and its evidence record commit in one transaction,
- * and a retry with the same key (say, after a worker died before reporting completion) gets the original evidence
- * back instead of a second effect.
- */
-export async function executeOnce(
-  store: Store,
-  call: ToolCall,
-  effect: (tx: Tx) => Promise<string>,
-): Promise<EvidenceRecord> {
-  const startedAt = new Date();
-  // The check sits inside the transaction: an activity attempt that timed out may still be running when its retry
-  // starts, and the two must not both pass it. (The unique key is the last line of defence.)
-  return store.db.transaction(async (tx) => {
-    const existing = await tx.query<EvidenceRow>('select * from evidence where idempotency_key = $1', [call.idempotencyKey]);
-    if (existing.rows[0]) return toRecord(existing.rows[0], true);
-    const receiptId = await effect(tx);
-    const inserted = await tx.query<EvidenceRow>(
-      `insert into evidence (evidence_id, workflow_id, run_id, step_id, actor, tool, args_hash, idempotency_key, status, receipt_id, started_at, finished_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, 'success', $9, $10, now()) returning *`,
-      [
-        `ev_${randomBytes(8).toString('hex')}`,
-        call.workflowId,
-        call.runId,
-        call.stepId,
-        call.actor,
-        call.tool,
-        sha256(canonicalJson(call.args)),
-        call.idempotencyKey,
-        receiptId,
-        startedAt,
-      ],
-    );
-    return toRecord(inserted.rows[0]!, false);
-  });
-}
-
-export async function evidenceForWorkflow(store: Store, workflowId: string): Promise<EvidenceRecord[]> {
-  const rows = await store.db.query<EvidenceRow>('select * from evidence where workflow_id = $1 order by seq', [workflowId]);
-  return rows.rows.map((r) => toRecord(r, false));
-}

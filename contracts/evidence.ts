@@ -1,20 +1,55 @@
 /**
- * An evidence record proves that a tool ran: it is written by the tool layer in the same transaction as the effect,
- * and returned into workflow history. A run's summary is built from these, never from the model's claims.
+ * An evidence record proves what a tool call did: it is written by the tool layer in the same transaction as the
+ * effect, returned into workflow history, and chained to the previous record of the same workflow by hash so that
+ * an altered or removed record is detectable. A run's summary is built from these, never from the model's claims.
  */
+
+/** How the call got permission: by policy (`granted`), by a human (`approved`), or not (`denied`, `rejected`). */
+export type PermissionOutcome = 'granted' | 'approved' | 'denied' | 'rejected';
+
+/** `success`: the effect happened. `failed`: the tool ran and failed for good. `denied`: it never ran. */
+export type EvidenceStatus = 'success' | 'failed' | 'denied';
+
 export interface EvidenceRecord {
   readonly evidenceId: string;
+  /** Position in the store's append-only log. */
+  readonly seq: number;
   readonly workflowId: string;
   readonly runId: string;
   readonly stepId: string;
+  /** Who asked: `agent:complaint-triager`, `workflow:supportTicketTriage`. */
   readonly actor: string;
+  /** What the step was for, in the workflow's words (`escalate_complaint`); the tool is how. */
+  readonly action: string;
   readonly tool: string;
+  /** Resources the call touched, derived from its arguments (`ticket:tkt_9041`). */
+  readonly resources: readonly string[];
   readonly argsHash: string;
+  /** Hash of the tool's result (null when it never ran): a handoff can prove its artifact is the one recorded. */
+  readonly resultHash: string | null;
+  readonly permission: PermissionOutcome;
+  readonly policyVersion: string;
+  /** The policy rule that decided. */
+  readonly policyRule: string;
+  readonly approver: string | null;
   readonly idempotencyKey: string;
-  readonly status: 'success' | 'failed';
+  readonly status: EvidenceStatus;
+  /** The external system's id for the effect (message id, refund id). */
   readonly receiptId: string | null;
+  /** Why it failed or was denied. */
+  readonly detail: string | null;
+  /** The lease each written resource was held under (fencing tokens); empty for reads. */
+  readonly leases: Readonly<Record<string, number>>;
   readonly startedAt: string;
   readonly finishedAt: string;
-  /** True when this call found the effect already done under the same idempotency key and returned its record. */
+  readonly prevHash: string | null;
+  readonly hash: string | null;
+  /** True when this call found the step already recorded under its idempotency key and returned that record. */
   readonly deduplicated: boolean;
+}
+
+/** What a tool execution returns into history: the result and the evidence that it happened. */
+export interface ToolExecution<R = unknown> {
+  readonly result: R | null;
+  readonly evidence: EvidenceRecord;
 }

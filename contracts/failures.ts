@@ -24,6 +24,16 @@ export const FailureType = {
   CircuitOpen: 'CircuitOpen',
   /** A tool's arguments failed their schema: the tool never ran. */
   ToolArgumentsInvalid: 'ToolArgumentsInvalid',
+  /** The permission policy denied the call: never retried, recorded, escalated to a human. */
+  PermissionDenied: 'PermissionDenied',
+  /** The tool is not in the registry (or not on this worker). */
+  UnknownTool: 'UnknownTool',
+  /** A write carried a lease token older than the resource's current one: another owner holds it now. */
+  LeaseLost: 'LeaseLost',
+  /** A tool failed in a way no retry can fix (its own validation, a missing record). */
+  ToolFailed: 'ToolFailed',
+  /** A handoff between agents did not verify against the evidence store. */
+  HandoffUnverified: 'HandoffUnverified',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

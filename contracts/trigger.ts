@@ -14,7 +14,8 @@ export const TRIGGER_SCHEMA_VERSION = 1;
 export const MAX_TRIGGER_BYTES = 64 * 1024;
 export const MAX_TICKET_BODY_CHARS = 20_000;
 
-const id = (prefix: string) =>
+/** An id field `<prefix>_<letters, digits, _ or ->`, with a message that says so. */
+export const id = (prefix: string) =>
   z
     .string()
     .regex(new RegExp(`^${prefix}_[A-Za-z0-9_-]{1,64}$`), `must look like ${prefix}_<letters, digits, _ or ->`);
@@ -55,35 +56,40 @@ export type TriggerParseResult =
   | { readonly ok: true; readonly event: SupportTicketCreated }
   | { readonly ok: false; readonly issues: ValidationIssue[] };
 
+/** Size cap and JSON parsing shared by every trigger contract; `undefined` when the payload may go on to its schema. */
+export function preparePayload(input: unknown): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
+  const text = typeof input === 'string' ? input : (JSON.stringify(input) ?? '');
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > MAX_TRIGGER_BYTES) return { ok: false, issues: [{ field: '(root)', rule: `payload is ${bytes} bytes; the limit is ${MAX_TRIGGER_BYTES}` }] };
+  if (typeof input !== 'string') return { ok: true, value: input };
+  try {
+    return { ok: true, value: JSON.parse(input) };
+  } catch (err) {
+    return { ok: false, issues: [{ field: '(root)', rule: `not valid JSON: ${(err as Error).message}` }] };
+  }
+}
+
 /**
- * Validates a trigger from raw JSON text or an already-parsed value. Never throws: the caller gets every issue,
- * each naming the field and the rule, and starts nothing unless `ok`.
+ * Validates an event of one contract from raw JSON text or an already-parsed value. Never throws: the caller gets
+ * every issue, each naming the field and the rule, and starts nothing unless `ok`.
  */
-export function parseTriggerEvent(input: unknown): TriggerParseResult {
-  let value = input;
-  if (typeof input === 'string') {
-    const bytes = new TextEncoder().encode(input).length;
-    if (bytes > MAX_TRIGGER_BYTES) {
-      return { ok: false, issues: [{ field: '(root)', rule: `payload is ${bytes} bytes; the limit is ${MAX_TRIGGER_BYTES}` }] };
-    }
-    try {
-      value = JSON.parse(input);
-    } catch (err) {
-      return { ok: false, issues: [{ field: '(root)', rule: `not valid JSON: ${(err as Error).message}` }] };
-    }
-  } else {
-    const bytes = new TextEncoder().encode(JSON.stringify(input) ?? '').length;
-    if (bytes > MAX_TRIGGER_BYTES) {
-      return { ok: false, issues: [{ field: '(root)', rule: `payload is ${bytes} bytes; the limit is ${MAX_TRIGGER_BYTES}` }] };
-    }
-  }
-  if (typeof value === 'object' && value !== null && 'event' in value && value.event !== SUPPORT_TICKET_CREATED) {
+export function parseContract<T>(
+  schema: z.ZodType<T>,
+  eventType: string,
+  input: unknown,
+): { readonly ok: true; readonly event: T } | { readonly ok: false; readonly issues: ValidationIssue[] } {
+  const prepared = preparePayload(input);
+  if (!prepared.ok) return prepared;
+  const value = prepared.value;
+  if (typeof value === 'object' && value !== null && 'event' in value && value.event !== eventType) {
     // Say "unknown event type" rather than zod's literal mismatch: that is what the producer needs to hear.
-    return {
-      ok: false,
-      issues: [{ field: 'event', rule: `unknown event type ${JSON.stringify(value.event)}; expected "${SUPPORT_TICKET_CREATED}"` }],
-    };
+    return { ok: false, issues: [{ field: 'event', rule: `unknown event type ${JSON.stringify(value.event)}; expected "${eventType}"` }] };
   }
-  const parsed = SupportTicketCreated.safeParse(value);
+  const parsed = schema.safeParse(value);
   return parsed.success ? { ok: true, event: parsed.data } : { ok: false, issues: issuesFrom(parsed.error) };
+}
+
+/** Validates a `support_ticket.created` trigger; see `parseContract`. */
+export function parseTriggerEvent(input: unknown): TriggerParseResult {
+  return parseContract(SupportTicketCreated, SUPPORT_TICKET_CREATED, input);
 }

@@ -8,7 +8,7 @@ import { BreakerRegistry } from '../activities/breakers';
 import { retryAfterMs } from '../activities/model/errors';
 import { createProviders } from '../activities/model/providers';
 import { extractJson, toOpenAIStrictSchema } from '../activities/model/parse';
-import { executeOnce, openStore, type Store } from '../activities/store';
+import { openStore, type Store } from '../activities/store';
 import { FailureType } from '../contracts/failures';
 import type { ModelCallRequest, ModelCallResult } from '../contracts/model';
 import { classifierJsonSchema } from '../prompts/support-ticket-classifier';
@@ -151,19 +151,5 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
     assert.equal(strict.properties.reason.maxLength, undefined);
     assert.equal(strict.additionalProperties, false);
     assert.equal((classifierJsonSchema.properties as { reason: { maxLength: number } }).reason.maxLength, 300);
-  });
-
-  it('a write tool runs once per idempotency key: a retry gets the original evidence back', async () => {
-    let effects = 0;
-    const call = { tool: 't', actor: 'a', workflowId: 'wf', runId: 'r', stepId: 's#1', idempotencyKey: 'wf/s#1', args: { b: 2, a: 1 } };
-    const effect = async () => `receipt_${++effects}`;
-    const [first, second] = await Promise.all([executeOnce(store, call, effect), executeOnce(store, call, effect)]);
-    assert.equal(effects, 1);
-    assert.equal(first.evidenceId, second.evidenceId);
-    assert.equal(first.receiptId, 'receipt_1');
-    assert.deepEqual([first.deduplicated, second.deduplicated].sort(), [false, true]);
-    const again = await executeOnce(store, { ...call, args: { a: 1, b: 2 } }, effect);
-    assert.equal(again.argsHash, first.argsHash, 'arguments hash canonically');
-    assert.equal(effects, 1);
   });
 });

@@ -5,8 +5,11 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { ApprovalDecision, ComplaintState, HumanResolution } from '../contracts/complaint';
+import type { HandoffState } from '../contracts/handoff';
 import type { ReviewDecision, TriageState } from '../contracts/triage';
 
+/** One task queue for every Governor workflow (the name predates the others; renaming it would strand running workflows). */
 export const TASK_QUEUE = 'governor-triage';
 
 export const stateQuery = defineQuery<TriageState>('state');
@@ -39,3 +42,64 @@ export const searchAttributes = {
 
 /** Every custom search attribute, for registering them with a server. */
 export const allSearchAttributeKeys = Object.values(searchAttributes);
+
+/* ---- Resource leases: one owner per written resource, across runs. ---- */
+
+/** Each written resource has one lease workflow, `lease/<resource>`, started on demand by signal-with-start. */
+export const resourceLeaseWorkflowName = 'resourceLease';
+
+export function leaseWorkflowId(resource: string): string {
+  return `lease/${resource}`;
+}
+
+export interface LeaseRequest {
+  readonly resource: string;
+  /** The workflow the grant is signalled back to. */
+  readonly requesterWorkflowId: string;
+  /** Unique per write step and resource: `workflowId/stepId/resource`. */
+  readonly requestId: string;
+  /** How long the holder may keep the lease before it is taken back (the fence then refuses its writes). */
+  readonly ttl: string;
+}
+
+export interface LeaseGrant {
+  readonly resource: string;
+  readonly requestId: string;
+  /** Fencing token: grows with every grant of this resource; the store refuses a write with an older one. */
+  readonly token: number;
+}
+
+export interface LeaseState {
+  readonly resource: string;
+  readonly holder: (LeaseGrant & { readonly requesterWorkflowId: string }) | null;
+  readonly queue: readonly LeaseRequest[];
+  readonly grants: number;
+}
+
+/** Fire-and-forget in both directions: the lease workflow answers an acquire with a grant signal, later. */
+export const leaseAcquireSignal = defineSignal<[LeaseRequest]>('leaseAcquire');
+/** Releases a held lease, or withdraws a queued request (a requester that gave up waiting). */
+export const leaseReleaseSignal = defineSignal<[{ requestId: string }]>('leaseRelease');
+export const leaseGrantedSignal = defineSignal<[LeaseGrant]>('leaseGranted');
+export const leaseStateQuery = defineQuery<LeaseState>('leaseState');
+
+/* ---- complaintEscalation ---- */
+
+export const complaintStateQuery = defineQuery<ComplaintState>('state');
+
+export interface ApprovalAccepted {
+  readonly status: 'accepted';
+  readonly stepId: string;
+  readonly approved: boolean;
+  readonly reviewerId: string;
+}
+
+/** Approving a held action is an update: the approver learns at once whether it counted (and why not). */
+export const approvalUpdate = defineUpdate<ApprovalAccepted, [ApprovalDecision]>('approveAction');
+
+/** Closing what the run escalated to a human; an update for the same reason. */
+export const resolveUpdate = defineUpdate<{ readonly status: 'accepted'; readonly reviewerId: string }, [HumanResolution]>('resolve');
+
+/* ---- agent handoff ---- */
+
+export const handoffStateQuery = defineQuery<HandoffState>('state');

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import { issuesFrom, type ValidationIssue } from '../../contracts/issues';
 
-/** A business rule over a schema-valid output: returns the issue it finds, or null. Pure code, never a prompt. */
+/** A business rule over a schema-valid output: returns the issues it finds (one, several or none). Pure code, never a prompt. */
 export interface BusinessRule<T> {
   readonly id: string;
-  check(value: T): ValidationIssue | null;
+  check(value: T): ValidationIssue | readonly ValidationIssue[] | null;
 }
 
 export type Validation<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: ValidationIssue[] };
@@ -22,6 +22,6 @@ export function validateOutput<T>(
   if (parseError !== null) return { ok: false, issues: [{ field: '(root)', rule: parseError }] };
   const result = schema.safeParse(parsed);
   if (!result.success) return { ok: false, issues: issuesFrom(result.error) };
-  const issues = rules.map((r) => r.check(result.data)).filter((i): i is ValidationIssue => i !== null);
+  const issues = rules.flatMap((r) => r.check(result.data) ?? []);
   return issues.length === 0 ? { ok: true, value: result.data } : { ok: false, issues };
 }

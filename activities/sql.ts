@@ -1,0 +1,69 @@
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/**
+ * The little SQL surface the store needs, over two drivers that speak the same dialect: PGlite (PostgreSQL compiled
+ * to WebAssembly, in-process, the default) and node-postgres against a PostgreSQL server (`DATABASE_URL`). Written
+ * by hand because it is three methods; an ORM or query builder would add a second dialect to learn.
+ */
+export interface SqlQueryable {
+  query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+export interface Sql extends SqlQueryable {
+  /** Runs several statements (schema, migrations); no parameters. */
+  exec(text: string): Promise<void>;
+  /** Commits when `fn` resolves, rolls back when it throws. */
+  transaction<R>(fn: (tx: SqlQueryable) => Promise<R>): Promise<R>;
+  close(): Promise<void>;
+  /** `pglite:<dir>`, `pglite:memory` or the server URL with its password removed: for logs. */
+  readonly describe: string;
+}
+
+export async function openPglite(dataDir?: string): Promise<Sql> {
+  const db = await PGlite.create(dataDir ? { dataDir } : {});
+  return {
+    describe: `pglite:${dataDir ?? 'memory'}`,
+    query: async <T>(text: string, params?: unknown[]) => db.query<T>(text, params),
+    exec: async (text) => {
+      await db.exec(text);
+    },
+    transaction: (fn) => db.transaction((tx) => fn({ query: async <T>(text: string, params?: unknown[]) => tx.query<T>(text, params) })),
+    close: () => db.close(),
+  };
+}
+
+export async function openPostgres(url: string): Promise<Sql> {
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  // Fail at start with the server's own message, not at the first tool call.
+  const probe = await pool.connect();
+  probe.release();
+  const redacted = new URL(url);
+  if (redacted.password) redacted.password = '***';
+  const query = async <T>(client: pg.Pool | pg.PoolClient, text: string, params?: unknown[]) => {
+    const result = await client.query(text, params);
+    return { rows: result.rows as T[] };
+  };
+  return {
+    describe: redacted.toString(),
+    query: (text, params) => query(pool, text, params),
+    exec: async (text) => {
+      await pool.query(text);
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        const result = await fn({ query: (text, params) => query(client, text, params) });
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { RISK_ORDER, Risk, type ToolFacts } from './tools';
+
+/**
+ * The permission policy, as data: deny by default; actors hold scopes; some calls need a human's approval. It is
+ * evaluated by code (`evaluatePolicy`), never by a prompt, so nothing a model writes can change its answer.
+ */
+export const Policy = z.strictObject({
+  version: z.string().min(1),
+  /** Actors (`agent:…`, `workflow:…`) and the scopes each holds. An actor not listed holds nothing. */
+  actors: z.record(z.string(), z.strictObject({ scopes: z.array(z.string().min(1)) })),
+  approval: z
+    .strictObject({
+      /** Calls to tools at or above this risk wait for a human's approval. */
+      riskAtOrAbove: Risk.optional(),
+      /** Tools that always wait for approval (refunds, external messages, account changes). */
+      tools: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  /** Explicit denials, checked before scopes: `tool` and/or `actor` (omitted = any). */
+  deny: z.array(z.strictObject({ id: z.string().min(1), tool: z.string().optional(), actor: z.string().optional(), reason: z.string().min(1) })).default([]),
+});
+export type Policy = z.infer<typeof Policy>;
+export type PolicyInput = z.input<typeof Policy>;
+
+export interface PermissionDecision {
+  readonly decision: 'allow' | 'require_approval' | 'deny';
+  /** The rule that decided, e.g. `scope:payments:refund-not-held`. */
+  readonly rule: string;
+  readonly policyVersion: string;
+  readonly reason: string;
+}
+
+/** Deny by default: the first rule that matches decides, in the order written here. */
+export function evaluatePolicy(policy: Policy, actor: string, tool: ToolFacts | null, toolName: string): PermissionDecision {
+  const decide = (decision: PermissionDecision['decision'], rule: string, reason: string): PermissionDecision => ({
+    decision,
+    rule,
+    reason,
+    policyVersion: policy.version,
+  });
+  if (!tool) return decide('deny', 'tool-unknown', `${toolName} is not in the tool registry`);
+  const holder = policy.actors[actor];
+  if (!holder) return decide('deny', 'actor-unknown', `${actor} holds no scopes under policy ${policy.version}`);
+  const explicit = policy.deny.find((d) => (d.tool === undefined || d.tool === tool.name) && (d.actor === undefined || d.actor === actor));
+  if (explicit) return decide('deny', `deny:${explicit.id}`, explicit.reason);
+  if (!holder.scopes.includes(tool.scope)) {
+    return decide('deny', `scope:${tool.scope}-not-held`, `${actor} does not hold scope ${tool.scope} required by ${tool.name}`);
+  }
+  if (policy.approval.tools.includes(tool.name)) return decide('require_approval', `approval:tool:${tool.name}`, `${tool.name} always needs a human's approval`);
+  const threshold = policy.approval.riskAtOrAbove;
+  if (threshold && RISK_ORDER.indexOf(tool.risk) >= RISK_ORDER.indexOf(threshold)) {
+    return decide('require_approval', `approval:risk>=${threshold}`, `${tool.name} is ${tool.risk} risk; calls at or above ${threshold} need approval`);
+  }
+  return decide('allow', `scope:${tool.scope}`, `${actor} holds ${tool.scope}`);
+}
+
+/**
+ * The policy a worker uses unless `GOVERNOR_POLICY_FILE` names another. The complaint agent can read, note and
+ * escalate internally; it cannot move money. Messages to customers and refunds always need a human.
+ */
+export const DEFAULT_POLICY: Policy = Policy.parse({
+  version: '2026-11-22.1',
+  actors: {
+    'workflow:supportTicketTriage': { scopes: ['tickets:triage', 'escalations:write'] },
+    'agent:complaint-triager': { scopes: ['tickets:read', 'customers:read', 'tickets:write', 'email:internal', 'email:customer'] },
+    'agent:research': { scopes: ['analytics:collect', 'tickets:read'] },
+    'agent:analyst': { scopes: ['analytics:read'] },
+  },
+  approval: { riskAtOrAbove: 'high', tools: ['issue_refund', 'send_customer_email'] },
+  deny: [],
+} satisfies PolicyInput);

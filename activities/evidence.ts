@@ -214,8 +214,8 @@ export async function executeOnce(
   store: Store,
   call: ToolCall,
   effect: (tx: SqlQueryable) => Promise<EffectResult>,
+  startedAt = new Date(),
 ): Promise<ToolExecution> {
-  const startedAt = new Date();
   // The check sits inside the transaction: an activity attempt that timed out may still be running when its retry
   // starts, and the two must not both pass it. (The unique key is the last line of defence.)
   return store.db.transaction(async (tx) => {

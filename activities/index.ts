@@ -27,8 +27,11 @@ export interface ActivityDeps {
   readonly policy?: Policy;
   /** A client of the worker's Temporal namespace: resource leases are signal-with-start from an activity. */
   readonly temporal?: Client;
-  /** Test hooks: `afterEffect` runs after a tool's effect and evidence committed, before the activity returns. */
-  readonly hooks?: { readonly afterEffect?: (evidence: EvidenceRecord) => void };
+  /**
+   * Test hooks: `beforeEffect` runs before a tool's transaction (inside its recorded start..finish, as a slow external
+   * call would); `afterEffect` after the effect and its evidence committed, before the activity returns.
+   */
+  readonly hooks?: { readonly beforeEffect?: (tool: string) => Promise<void>; readonly afterEffect?: (evidence: EvidenceRecord) => void };
 }
 
 const TRIAGE_ACTOR = 'workflow:supportTicketTriage';
@@ -143,8 +146,10 @@ export function createActivities(deps: ActivityDeps) {
       spec.resources(parsed.data),
     );
     const implementation = IMPLEMENTATIONS[req.tool] as (tx: SqlQueryable, args: unknown, ctx: ToolContext) => Promise<EffectResult>;
+    const startedAt = new Date();
+    await deps.hooks?.beforeEffect?.(req.tool);
     const execution = await breakers.execute(`tool:${req.tool}`, () =>
-      executeOnce(store, call, (tx) => implementation(tx, parsed.data, { actor: req.actor, idempotencyKey: req.idempotencyKey })),
+      executeOnce(store, call, (tx) => implementation(tx, parsed.data, { actor: req.actor, idempotencyKey: req.idempotencyKey }), startedAt),
     );
     if (!execution.evidence.deduplicated) deps.hooks?.afterEffect?.(execution.evidence);
     return execution;

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ComplaintState } from '../contracts/complaint';
+import type { EvidenceRecord } from '../contracts/evidence';
 import { Category, Urgency, type TriageState } from '../contracts/triage';
-import { GovernorClient, InvalidInputError, type DecideResult } from './index';
+import { GovernorClient, InvalidInputError, type DecideResult, type UpdateResult } from './index';
+import { evidenceSource, type EvidenceSourceOptions } from './evidence-source';
 
 /**
  * `governor`: start governed runs from trigger events, decide reviews, read state.
@@ -64,6 +67,42 @@ function printState(state: TriageState): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+function printComplaintState(state: ComplaintState): void {
+  const d = state.decision;
+  const lines = [
+    `run          ${state.workflowId}`,
+    `phase        ${state.phase}`,
+    `complaint    ${state.complaintId} on ${state.ticketId}`,
+    `model says   ${d ? `escalate ${d.escalate}, ${d.severity}: ${d.reason}` : '-'}`,
+  ];
+  for (const s of state.steps) lines.push(`step         ${s.stepId} ${s.tool} ${s.status}${s.evidenceId ? ` evidence ${s.evidenceId}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
+  for (const p of state.pendingApprovals) lines.push(`approval     ${p.stepId} ${p.tool}: ${p.reason}; approvers ${p.approvers.join(', ')}; due ${p.deadline}`);
+  for (const t of state.humanTasks) lines.push(`human        ${t.reason}: ${t.detail}`);
+  for (const c of state.checkpoints) lines.push(`checkpoint   ${c.at} ${c.name} ${JSON.stringify(c.data)}`);
+  if (state.summary) lines.push(...state.summary.text.split('\n').map((l) => `summary      ${l}`));
+  lines.push(`outcome      ${state.outcome ?? '-'}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function printEvidence(records: readonly EvidenceRecord[]): void {
+  const rows = records.map((r) => [
+    String(r.seq),
+    r.evidenceId,
+    r.stepId,
+    r.actor,
+    r.tool,
+    r.status,
+    `${r.permission}${r.approver ? ` by ${r.approver}` : ''} (${r.policyRule || '-'})`,
+    r.receiptId ?? '-',
+    r.startedAt.slice(11, 23),
+    `${Date.parse(r.finishedAt) - Date.parse(r.startedAt)} ms`,
+    r.detail ?? '',
+  ]);
+  const head = ['SEQ', 'EVIDENCE', 'STEP', 'ACTOR', 'TOOL', 'STATUS', 'PERMISSION', 'RECEIPT', 'STARTED', 'TOOK', 'DETAIL'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [head, ...rows]) process.stdout.write(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()}\n`);
+}
+
 export function buildProgram(): Command {
   const program = new Command('governor')
     .description('Governed AI workflows on Temporal: start triage runs, review what the model proposed, inspect runs.')
@@ -83,6 +122,11 @@ Examples:
   governor approve triage/evt_01HY9K2P0A7 --reviewer usr_442
   governor correct triage/evt_01HY9K2P0A7 --reviewer usr_442 --category billing --urgency high
   governor breakers                          circuit breakers of the worker at GOVERNOR_METRICS_URL
+  governor complaint complaint.json --wait   start a complaint escalation from a complaint.received event
+  governor approve-action complaint/evt_1 send_customer_email#1 --reviewer usr_442
+  governor resolve complaint/evt_1 --reviewer usr_442 --note "refund declined"
+  governor evidence complaint/evt_1          the run's evidence records, as a table
+  governor verify                            check the evidence hash chains; names any altered record
 
 Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing started), 3 decision refused.`,
     );
@@ -153,11 +197,13 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     .option('--json', 'print machine-readable JSON')
     .action(async (workflowId: string, opts: { json?: boolean }) => {
       await withClient(async (client) => {
-        const state = await client.getState(workflowId).catch((err: Error) => {
+        const complaint = workflowId.startsWith('complaint/');
+        const state = await (complaint ? client.complaintState(workflowId) : client.getState(workflowId)).catch((err: Error) => {
           throw new CliError(`cannot read ${workflowId}: ${err.message}`, /not found/i.test(err.message) ? EXIT.badInput : EXIT.failure);
         });
         if (opts.json) process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
-        else printState(state);
+        else if (complaint) printComplaintState(state as ComplaintState);
+        else printState(state as TriageState);
       });
     });
 
@@ -211,6 +257,100 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     .action((workflowId: string, opts: { reviewer: string; category: string; urgency: string; note?: string }) =>
       decide(workflowId, { action: 'correct', reviewerId: opts.reviewer, corrected: { category: opts.category, urgency: opts.urgency }, note: opts.note }),
     );
+
+  const sourceOptions = (cmd: Command) =>
+    cmd
+      .addOption(new Option('--database-url <url>', 'read the evidence from this PostgreSQL database').env('DATABASE_URL'))
+      .addOption(new Option('--data-dir <dir>', 'read an embedded (PGlite) store directly; only while no worker has it open'))
+      .addOption(new Option('--metrics-url <url>', "otherwise ask the worker that owns the store").env('GOVERNOR_METRICS_URL').default('http://127.0.0.1:9464'))
+      .option('--json', 'print machine-readable JSON');
+
+  sourceOptions(
+    program
+      .command('evidence')
+      .description("Show a run's evidence records as a table: what ran, on whose authority, with what result, in order.")
+      .argument('<workflowId>'),
+  ).action(async (workflowId: string, opts: EvidenceSourceOptions & { json?: boolean }) => {
+    const source = await evidenceSource(opts);
+    try {
+      const records = await source.list(workflowId);
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+      if (records.length === 0) throw new CliError(`no evidence for ${workflowId} in ${source.describe}`, EXIT.refused);
+      printEvidence(records);
+    } finally {
+      await source.close();
+    }
+  });
+
+  sourceOptions(
+    program
+      .command('verify')
+      .description('Check the evidence hash chains (one run, or all): exits 1 and names each altered, removed or reordered record.')
+      .argument('[workflowId]'),
+  ).action(async (workflowId: string | undefined, opts: EvidenceSourceOptions & { json?: boolean }) => {
+    const source = await evidenceSource(opts);
+    try {
+      const report = await source.verify(workflowId);
+      if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else {
+        process.stdout.write(`checked ${report.records} records in ${report.workflows} chains${report.unchained ? ` (${report.unchained} written before the chain existed, not checked)` : ''}\n`);
+        for (const p of report.problems) process.stdout.write(`TAMPERED  ${p.evidenceId} (seq ${p.seq}, ${p.workflowId}): ${p.problem}\n`);
+        if (report.problems.length === 0) process.stdout.write('ok: every record matches its hash and its chain\n');
+      }
+      if (report.problems.length > 0) throw new CliError(`${report.problems.length} evidence record(s) failed verification`, EXIT.failure);
+    } finally {
+      await source.close();
+    }
+  });
+
+  program
+    .command('complaint')
+    .description('Start a complaint escalation from a complaint.received event (a duplicate event id returns the existing run).')
+    .argument('[file]', 'JSON file with the event; - or omitted reads standard input')
+    .option('--approvers <ids>', 'comma-separated ids who may approve held actions and resolve escalations', list)
+    .option('--wait', 'wait for the run to finish (or to need a human) and print its state')
+    .action(async (file: string | undefined, opts: { approvers?: string[]; wait?: boolean }) => {
+      const raw = await readInput(file);
+      await withClient(async (client) => {
+        const started = await client.startComplaint(raw, opts.approvers ? { approvers: opts.approvers } : {});
+        process.stdout.write(`${started.started ? 'started' : 'already exists'}: ${started.workflowId}\n`);
+        if (!opts.wait) return;
+        for (;;) {
+          const state = await client.complaintState(started.workflowId);
+          if (state.phase === 'completed' || state.phase === 'awaiting_human' || state.phase === 'awaiting_approval') return printComplaintState(state);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      });
+    });
+
+  const answered = (result: UpdateResult<object>, what: string) => {
+    if (result.status === 'accepted') return void process.stdout.write(`${what}\n`);
+    throw new CliError(`${result.status.replace(/_/g, ' ')}: ${result.message}`, result.status === 'invalid' ? EXIT.badInput : EXIT.refused);
+  };
+
+  program
+    .command('approve-action')
+    .description('Approve (or with --reject, refuse) an action a complaint run holds for a human.')
+    .argument('<workflowId>')
+    .argument('<stepId>', 'the held step, as `governor status` lists it')
+    .addOption(reviewer)
+    .option('--reject', 'refuse the action instead')
+    .option('--note <text>', 'why (kept in the evidence)')
+    .action(async (workflowId: string, step: string, opts: { reviewer: string; reject?: boolean; note?: string }) => {
+      const result = await withClient((c) => c.approveAction(workflowId, { stepId: step, approved: !opts.reject, reviewerId: opts.reviewer, note: opts.note }));
+      answered(result, `${opts.reject ? 'rejected' : 'approved'} ${step} on ${workflowId}`);
+    });
+
+  program
+    .command('resolve')
+    .description('Close what a complaint run escalated to a human (a denied or failed action, an unreviewable decision).')
+    .argument('<workflowId>')
+    .addOption(reviewer)
+    .option('--note <text>', 'what was done')
+    .action(async (workflowId: string, opts: { reviewer: string; note?: string }) => {
+      const result = await withClient((c) => c.resolve(workflowId, { reviewerId: opts.reviewer, note: opts.note }));
+      answered(result, `resolved ${workflowId}`);
+    });
 
   program
     .command('breakers')

@@ -1,18 +1,30 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ReviewRejection } from '../contracts/failures';
-import { eventId, triageWorkflowId } from '../contracts/ids';
+import { ApprovalDecision, ComplaintConfig, HumanResolution, parseComplaintEvent, type ComplaintConfigInput, type ComplaintResult, type ComplaintState } from '../contracts/complaint';
+import { HandoffInput, type AnalystResult, type HandoffState } from '../contracts/handoff';
+import { complaintWorkflowId, eventId, handoffWorkflowId, triageWorkflowId } from '../contracts/ids';
 import { issuesFrom, type ValidationIssue, formatIssues } from '../contracts/issues';
 import { ProviderName, type ModelRef } from '../contracts/model';
 import { parseTriggerEvent } from '../contracts/trigger';
 import { ReviewDecision, TriageConfig, type TriageConfigInput, type TriageResult, type TriageState } from '../contracts/triage';
 import { supportTicketClassifier } from '../prompts/support-ticket-classifier';
-import { reviewUpdate, searchAttributes, stateQuery, TASK_QUEUE } from '../workflows/definitions';
+import { complaintDecider } from '../prompts/complaint-escalation';
+import {
+  approvalUpdate,
+  complaintStateQuery,
+  handoffStateQuery,
+  resolveUpdate,
+  reviewUpdate,
+  searchAttributes,
+  stateQuery,
+  TASK_QUEUE,
+} from '../workflows/definitions';
 
 /** The input failed its contract; nothing was started. `issues` name each field and rule. */
 export class InvalidInputError extends Error {
   constructor(
-    readonly what: 'trigger' | 'config' | 'decision',
+    readonly what: 'trigger' | 'config' | 'decision' | 'input',
     readonly issues: ValidationIssue[],
   ) {
     super(`invalid ${what}: ${formatIssues(issues)}`);
@@ -37,6 +49,11 @@ export interface StartResult {
 
 export type DecideResult =
   | { readonly status: 'accepted'; readonly action: ReviewDecision['action']; readonly reviewerId: string }
+  | { readonly status: 'already_decided' | 'not_authorised' | 'not_awaiting_review' | 'invalid' | 'not_found'; readonly message: string };
+
+/** What became of an update sent to a run (an approval, a resolution). */
+export type UpdateResult<T> =
+  | ({ readonly status: 'accepted' } & T)
   | { readonly status: 'already_decided' | 'not_authorised' | 'not_awaiting_review' | 'invalid' | 'not_found'; readonly message: string };
 
 export interface PendingItem {
@@ -160,6 +177,92 @@ export class GovernorClient {
   }
 
   async result(workflowId: string): Promise<TriageResult> {
+    return this.client.workflow.getHandle(workflowId).result();
+  }
+
+  /**
+   * Starts `complaintEscalation` for a `complaint.received` event; idempotent on the event id like `startTriage`.
+   */
+  async startComplaint(trigger: unknown, config: ComplaintConfigInput = {}): Promise<StartResult> {
+    const parsed = parseComplaintEvent(trigger);
+    if (!parsed.ok) throw new InvalidInputError('trigger', parsed.issues);
+    const provider = defaultModel().provider;
+    const resolved = ComplaintConfig.safeParse({ modelChain: [{ provider, model: process.env.GOVERNOR_MODEL || complaintDecider.models[provider] }], ...config });
+    if (!resolved.success) throw new InvalidInputError('config', issuesFrom(resolved.error));
+    return this.startOnce('complaintEscalation', complaintWorkflowId(eventId(parsed.event.event_id)), { event: parsed.event, config: resolved.data });
+  }
+
+  /** Starts the research → analyst handoff for one category of triaged tickets. */
+  async startHandoff(input: unknown): Promise<StartResult> {
+    const parsed = HandoffInput.safeParse(input);
+    if (!parsed.success) throw new InvalidInputError('input', issuesFrom(parsed.error));
+    return this.startOnce('agentHandoff', handoffWorkflowId(parsed.data.taskId), parsed.data);
+  }
+
+  private async startOnce(type: string, workflowId: string, arg: unknown): Promise<StartResult> {
+    try {
+      const handle = await this.client.workflow.start(type, {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [arg],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: searchAttributes.phase, value: 'received' },
+          { key: searchAttributes.awaitingReview, value: false },
+        ],
+      });
+      return { workflowId, runId: handle.firstExecutionRunId, started: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const description = await this.client.workflow.getHandle(workflowId).describe();
+        return { workflowId, runId: description.runId, started: false };
+      }
+      throw err;
+    }
+  }
+
+  /** Approves or rejects an action a complaint run holds for a human. */
+  async approveAction(workflowId: string, decision: unknown): Promise<UpdateResult<{ stepId: string; approved: boolean; reviewerId: string }>> {
+    const parsed = ApprovalDecision.safeParse(decision);
+    if (!parsed.success) return { status: 'invalid', message: formatIssues(issuesFrom(parsed.error)) };
+    return this.sendUpdate(workflowId, () => this.client.workflow.getHandle(workflowId).executeUpdate(approvalUpdate, { args: [parsed.data] }));
+  }
+
+  /** Closes what a complaint run escalated to a human (a denied action, a failed tool, an unreviewable decision). */
+  async resolve(workflowId: string, resolution: unknown): Promise<UpdateResult<{ reviewerId: string }>> {
+    const parsed = HumanResolution.safeParse(resolution);
+    if (!parsed.success) return { status: 'invalid', message: formatIssues(issuesFrom(parsed.error)) };
+    return this.sendUpdate(workflowId, () => this.client.workflow.getHandle(workflowId).executeUpdate(resolveUpdate, { args: [parsed.data] }));
+  }
+
+  private async sendUpdate<T>(workflowId: string, send: () => Promise<{ status: 'accepted' } & T>): Promise<UpdateResult<T>> {
+    try {
+      return await send();
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+        const status = REJECTION_STATUS[err.cause.type ?? ''];
+        if (status) return { status, message: err.cause.message };
+      }
+      if (err instanceof WorkflowNotFoundError && !(await this.exists(workflowId))) return { status: 'not_found', message: `no run ${workflowId}` };
+      if (isClosedRunError(err) || err instanceof WorkflowNotFoundError) return { status: 'not_awaiting_review', message: `run ${workflowId} has completed` };
+      throw err;
+    }
+  }
+
+  async complaintState(workflowId: string): Promise<ComplaintState> {
+    return this.client.workflow.getHandle(workflowId).query(complaintStateQuery);
+  }
+
+  async complaintResult(workflowId: string): Promise<ComplaintResult> {
+    return this.client.workflow.getHandle(workflowId).result();
+  }
+
+  async handoffState(workflowId: string): Promise<HandoffState> {
+    return this.client.workflow.getHandle(workflowId).query(handoffStateQuery);
+  }
+
+  async handoffResult(workflowId: string): Promise<AnalystResult> {
     return this.client.workflow.getHandle(workflowId).result();
   }
 

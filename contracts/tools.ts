@@ -14,9 +14,9 @@ export interface ToolProfile {
 }
 
 /** Reads are cheap and side-effect free: fail fast per attempt, retry a few times. */
-export const READ_PROFILE: ToolProfile = { startToCloseTimeout: '10s', maximumAttempts: 4, initialInterval: '300ms', maximumInterval: '5s' };
+export const READ_PROFILE: ToolProfile = { startToCloseTimeout: '5s', maximumAttempts: 4, initialInterval: '300ms', maximumInterval: '5s' };
 /** Writes ride out a database restart (5 attempts over about a minute); the idempotency key makes each safe. */
-export const WRITE_PROFILE: ToolProfile = { startToCloseTimeout: '30s', maximumAttempts: 5, initialInterval: '1s', maximumInterval: '30s' };
+export const WRITE_PROFILE: ToolProfile = { startToCloseTimeout: '10s', maximumAttempts: 5, initialInterval: '1s', maximumInterval: '30s' };
 
 /**
  * A tool, declared once: what the model may propose, what the policy checks, what the tool layer executes. Pure

@@ -18,7 +18,7 @@ import { openStore } from '../activities/store';
 import { defaultModel, GovernorClient } from '../client';
 import type { TriageState } from '../contracts/triage';
 import { ModelDouble } from '../test/model-double/server';
-import { triageResponder } from '../test/model-double/triage-responder';
+import { governorResponder } from '../test/model-double/agent-responders';
 import { startDevServer } from '../workers/dev-server';
 import { installRuntime } from '../workers/runtime';
 import { preferredPort } from '../workers/server';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   let double: ModelDouble | undefined;
   let banner: string;
   if (!providersConfig.anthropic && !providersConfig.openai) {
-    double = await ModelDouble.start({ fallback: triageResponder });
+    double = await ModelDouble.start({ fallback: governorResponder });
     providersConfig = { anthropic: { apiKey: 'model-double', baseURL: double.anthropicBaseURL } };
     banner = `OFFLINE: no ANTHROPIC_API_KEY or OPENAI_API_KEY is set, so answers come from the local model double at ${double.url}\n` +
       '(deterministic keyword classifications, through the real Anthropic SDK). Set a key to use a real provider.';
@@ -71,10 +71,13 @@ async function main(): Promise<void> {
   });
   const store = await openStore({ dataDir: join(home, 'pgdata') });
   const breakers = new BreakerRegistry();
-  const worker = await createGovernorWorker({ address: server.address, activities: createActivities({ providers: createProviders(providersConfig), store, breakers }) });
-  const metrics = await startMetricsServer(breakers, { port: await preferredPort(9464) });
-  const running = worker.run();
   const client = await GovernorClient.connect({ address: server.address });
+  const worker = await createGovernorWorker({
+    address: server.address,
+    activities: createActivities({ providers: createProviders(providersConfig), store, breakers, temporal: client.client }),
+  });
+  const metrics = await startMetricsServer(breakers, { port: await preferredPort(9464), store });
+  const running = worker.run();
   const shutdown = async () => {
     await client.close();
     await worker.shutdown();

@@ -4,13 +4,19 @@
  *   TEMPORAL_ADDRESS      Temporal frontend (default 127.0.0.1:7233)
  *   TEMPORAL_NAMESPACE    namespace (default "default")
  *   ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL, OPENAI_API_KEY / OPENAI_BASE_URL   model providers (at least one)
+ *   DATABASE_URL          PostgreSQL server for the store and evidence (default: embedded PGlite in GOVERNOR_DATA_DIR)
  *   GOVERNOR_DATA_DIR     where the embedded evidence database lives (default .governor/pgdata)
+ *   GOVERNOR_POLICY_FILE  JSON permission policy (default: the built-in DEFAULT_POLICY)
  *   GOVERNOR_MODEL_TIMEOUT_MS   per-request provider timeout (default 30000)
  *   GOVERNOR_METRICS_PORT       Prometheus /metrics and /breakers on loopback (default 9464; 0 picks a free port)
  *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
  */
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import type { LogLevel } from '@temporalio/worker';
+import { DEFAULT_POLICY, Policy } from '../contracts/policy';
+import { formatIssues, issuesFrom } from '../contracts/issues';
 import { createActivities } from '../activities';
 import { BreakerRegistry } from '../activities/breakers';
 import { startMetricsServer } from './metrics';
@@ -31,21 +37,35 @@ async function main(): Promise<void> {
     return;
   }
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const policy = await loadPolicy(process.env.GOVERNOR_POLICY_FILE);
+  if (!policy) {
+    process.exitCode = 2;
+    return;
+  }
   const dataDir = resolve(process.env.GOVERNOR_DATA_DIR ?? '.governor/pgdata');
-  const store = await openStore({ dataDir });
+  const store = await openStore({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir });
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const temporalConnection = await Connection.connect({ address });
+  const temporal = new Client({ connection: temporalConnection, namespace });
   const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
   const breakers = new BreakerRegistry({
     failures: num('GOVERNOR_BREAKER_FAILURES'),
     window: num('GOVERNOR_BREAKER_WINDOW'),
     cooldownMs: num('GOVERNOR_BREAKER_COOLDOWN_MS'),
   });
-  const worker = await createGovernorWorker({ address, namespace: process.env.TEMPORAL_NAMESPACE, activities: createActivities({ providers, store, breakers }) });
-  const metrics = await startMetricsServer(breakers, { port: num('GOVERNOR_METRICS_PORT') ?? 9464 }).catch((err: Error) => {
+  // Test hook for exactly-once tests: die (as a crash would) right after the named tool's effect committed, before
+  // the activity reports completion.
+  const crashAfter = process.env.GOVERNOR_TEST_CRASH_AFTER_EFFECT;
+  const hooks = crashAfter
+    ? { afterEffect: (e: { tool: string }) => void (e.tool === crashAfter && process.kill(process.pid, 'SIGKILL')) }
+    : undefined;
+  const worker = await createGovernorWorker({ address, namespace, activities: createActivities({ providers, store, breakers, policy, temporal, hooks }) });
+  const metrics = await startMetricsServer(breakers, { port: num('GOVERNOR_METRICS_PORT') ?? 9464, store }).catch((err: Error) => {
     process.stderr.write(`governor worker: metrics not served (${err.message})\n`);
     return undefined;
   });
   process.stderr.write(
-    `governor worker: polling on ${address}, providers ${providers.configured.join(', ')}, store ${dataDir}` +
+    `governor worker: polling on ${address}, providers ${providers.configured.join(', ')}, store ${store.db.describe}, policy ${policy.version}` +
       `${metrics ? `, metrics ${metrics.url}/metrics` : ''}\n`,
   );
   const stop = () => void worker.shutdown();
@@ -53,7 +73,26 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   await worker.run();
   await metrics?.close();
+  await temporalConnection.close();
   await store.close();
+}
+
+/** The permission policy from a JSON file, validated; null (after saying why) when it is not usable. */
+async function loadPolicy(file: string | undefined): Promise<Policy | null> {
+  if (!file) return DEFAULT_POLICY;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    process.stderr.write(`governor worker: cannot read policy ${file}: ${(err as Error).message}\n`);
+    return null;
+  }
+  const parsed = Policy.safeParse(raw);
+  if (!parsed.success) {
+    process.stderr.write(`governor worker: invalid policy ${file}: ${formatIssues(issuesFrom(parsed.error))}\n`);
+    return null;
+  }
+  return parsed.data;
 }
 
 await main();

@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { BreakerRegistry } from '../activities/breakers';
+import { evidenceForWorkflow, verifyEvidence } from '../activities/evidence';
+import type { Store } from '../activities/store';
 
 /** Circuit states as a gauge value: 0 closed, 1 half-open, 2 open, 3 isolated. */
 const STATE_VALUE = { closed: 0, half_open: 1, open: 2, isolated: 3 } as const;
@@ -12,10 +14,15 @@ export interface MetricsServer {
 }
 
 /**
- * Serves the worker's metrics for Prometheus at `/metrics` and the breakers as JSON at `/breakers` (what
- * `governor breakers` reads). Listens on loopback unless told otherwise: breaker state is operational detail.
+ * Serves the worker's metrics for Prometheus at `/metrics`, the breakers as JSON at `/breakers` (what
+ * `governor breakers` reads) and, given the store, a run's evidence at `/evidence?workflow=<id>` and the chain check
+ * at `/verify[?workflow=<id>]` (what `governor evidence` and `governor verify` read when the embedded store is owned
+ * by this process). Read-only; listens on loopback unless told otherwise.
  */
-export async function startMetricsServer(breakers: BreakerRegistry, options: { port?: number; host?: string } = {}): Promise<MetricsServer> {
+export async function startMetricsServer(
+  breakers: BreakerRegistry,
+  options: { port?: number; host?: string; store?: Store } = {},
+): Promise<MetricsServer> {
   const registry = new Registry();
   const snapshot = () => breakers.snapshot();
   new Gauge({
@@ -51,6 +58,19 @@ export async function startMetricsServer(breakers: BreakerRegistry, options: { p
 
   const server: Server = createServer((req, res) => {
     void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const json = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (options.store && url.pathname === '/evidence') {
+        const workflow = url.searchParams.get('workflow');
+        if (!workflow) return json(400, { error: 'workflow: required query parameter' });
+        return json(200, await evidenceForWorkflow(options.store, workflow));
+      }
+      if (options.store && url.pathname === '/verify') {
+        return json(200, await verifyEvidence(options.store, url.searchParams.get('workflow') ?? undefined));
+      }
       if (req.url === '/metrics') {
         res.writeHead(200, { 'content-type': registry.contentType });
         res.end(await registry.metrics());
@@ -59,7 +79,7 @@ export async function startMetricsServer(breakers: BreakerRegistry, options: { p
         res.end(JSON.stringify(snapshot()));
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end('not found: try /metrics or /breakers\n');
+        res.end(`not found: try /metrics, /breakers${options.store ? ', /evidence?workflow=<id> or /verify' : ''}\n`);
       }
     })().catch((err: Error) => {
       res.writeHead(500);

@@ -8,7 +8,7 @@ import { startDevServer, type DevServer } from '../../workers/dev-server';
 import { installRuntime } from '../../workers/runtime';
 import { bundleWorkflows, createGovernorWorker, type GovernorWorker } from '../../workers/worker';
 import { ModelDouble, type Responder } from '../model-double/server';
-import { triageResponder } from '../model-double/triage-responder';
+import { governorResponder } from '../model-double/agent-responders';
 
 export interface Harness {
   readonly server: DevServer;
@@ -32,6 +32,8 @@ export interface HarnessOptions {
   readonly breakers?: BreakerSettings;
   /** Start a worker in this process (default true); false for tests that run worker processes of their own. */
   readonly worker?: boolean;
+  /** Holds each named tool's execution this long (ms) before its transaction, as a slow external system would. */
+  readonly toolDelayMs?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // Activity failures are the point of several tests; the SDK's warning for each would bury the report.
   installRuntime('ERROR');
   const server = await startDevServer();
-  const double = await ModelDouble.start({ fallback: options.fallback === null ? undefined : (options.fallback ?? triageResponder) });
+  const double = await ModelDouble.start({ fallback: options.fallback === null ? undefined : (options.fallback ?? governorResponder) });
   const store = await openStore();
   const providers = createProviders({
     anthropic: { apiKey: 'test-key', baseURL: double.anthropicBaseURL },
@@ -50,14 +52,21 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     timeoutMs: options.modelTimeoutMs ?? 2_000,
   });
   const breakers = new BreakerRegistry(options.breakers);
-  const activities = createActivities({ providers, store, breakers });
+  const client = await GovernorClient.connect({ address: server.address });
+  const delays = options.toolDelayMs ?? {};
+  const activities = createActivities({
+    providers,
+    store,
+    breakers,
+    temporal: client.client,
+    hooks: { beforeEffect: async (tool) => void (delays[tool] ? await new Promise((r) => setTimeout(r, delays[tool])) : undefined) },
+  });
   const bundle = await bundleWorkflows();
   const startWorker = async () => {
     const w = await createGovernorWorker({ address: server.address, activities, bundle });
     void w.run();
     return w;
   };
-  const client = await GovernorClient.connect({ address: server.address });
   const harness: Harness = {
     server,
     double,

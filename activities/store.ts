@@ -142,10 +142,15 @@ export interface StoreOptions {
   readonly dataDir?: string;
 }
 
+/** Brings a database's schema up to date; safe to run on every start and on a live store. */
+export async function migrate(db: Sql): Promise<void> {
+  await db.exec(SCHEMA);
+}
+
 /** Opens the store and brings its schema up to date (idempotent). */
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const db = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPglite(options.dataDir);
-  await db.exec(SCHEMA);
+  await migrate(db);
   return { db, close: () => db.close() };
 }
 

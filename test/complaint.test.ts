@@ -12,31 +12,11 @@ import type { ComplaintState } from '../contracts/complaint';
 import type { EvidenceRecord } from '../contracts/evidence';
 import { leaseStateQuery, leaseWorkflowId } from '../workflows/definitions';
 import { startMetricsServer } from '../workers/metrics';
-import { eventually, startHarness, type Harness } from './helpers/harness';
+import { complaintEvent, eventually, startHarness, type Harness } from './helpers/harness';
 import { decideComplaint } from './model-double/agent-responders';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
-
-let seq = 0;
-/** A valid `complaint.received` event with fresh ids (ticket and customer may be shared on purpose). */
-export function complaintEvent(over: { subject?: string; body?: string; ticketId?: string; customerId?: string } = {}) {
-  seq++;
-  const u = `${process.pid}_${Date.now().toString(36)}_${seq}`;
-  return {
-    event: 'complaint.received',
-    event_id: `evt_c${u}`,
-    created_at: '2026-11-22T10:00:00Z',
-    complaint: {
-      id: `cmp_${u}`,
-      ticket_id: over.ticketId ?? `tkt_${u}`,
-      subject: over.subject ?? 'Card payment failed again',
-      body: over.body ?? 'This is the third time my card payment failed this month. Unacceptable.',
-      channel: 'email',
-    },
-    customer: { id: over.customerId ?? `cus_${u}`, plan: 'pro', arr: 2400, region: 'us' },
-  };
-}
 
 const WRITE_DELAY = 500;
 const READ_DELAY = 300;

@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { executeOnce, recordOutcome, verifyEvidence, evidenceForWorkflow, type ToolCall } from '../activities/evidence';
 import { verifyHandoff } from '../activities/handoff';
-import { openStore, type Store } from '../activities/store';
+import { migrate, openStore, type Store } from '../activities/store';
 import { DEFAULT_POLICY, Policy, evaluatePolicy } from '../contracts/policy';
 import { factsOf, toolSpec } from '../contracts/tools';
+import { startPostgres } from './helpers/postgres';
 
 const call = (workflowId: string, step: string, extra: Partial<ToolCall> = {}): ToolCall => ({
   tool: 'add_ticket_note',
@@ -21,13 +22,16 @@ const call = (workflowId: string, step: string, extra: Partial<ToolCall> = {}): 
   ...extra,
 });
 
-describe('evidence store', () => {
+/** The same suite on both backends: embedded PGlite and a real PostgreSQL server (`DATABASE_URL`). */
+function storeSuite(name: string, open: () => Promise<{ store: Store; stop(): Promise<void> }>) {
+describe(`evidence store on ${name}`, () => {
   let store: Store;
+  let stop: () => Promise<void>;
   before(async () => {
-    store = await openStore();
+    ({ store, stop } = await open());
   });
   after(async () => {
-    await store.close();
+    await stop?.();
   });
 
   it('a write tool runs once per idempotency key: a retry gets the original result and evidence back', async () => {
@@ -113,6 +117,37 @@ describe('evidence store', () => {
     assert.equal(ran, false);
     assert.equal((await evidenceForWorkflow(store, 'wf_fence')).length, 2);
   });
+
+  it('opening the store again keeps the records and the protection (migrations are idempotent)', async () => {
+    const again = await open2(store);
+    assert.deepEqual((await verifyEvidence(again, 'wf_chain')).problems, []);
+    await assert.rejects(again.db.query(`delete from evidence where workflow_id = 'wf_chain'`), /append-only/);
+  });
+});
+}
+
+/** Runs the schema again on the same database, as a restarted worker would. */
+async function open2(store: Store): Promise<Store> {
+  await migrate(store.db);
+  return store;
+}
+
+storeSuite('PGlite (embedded)', async () => {
+  const store = await openStore();
+  return { store, stop: () => store.close() };
+});
+
+storeSuite('PostgreSQL (server)', async () => {
+  const server = await startPostgres();
+  const store = await openStore({ databaseUrl: server.url });
+  assert.match(store.db.describe, /^postgres:\/\/governor@127\.0\.0\.1:\d+\/postgres$/);
+  return {
+    store,
+    stop: async () => {
+      await store.close();
+      await server.stop();
+    },
+  };
 });
 
 describe('permission policy', () => {

@@ -17,7 +17,19 @@ const HISTORIES = [
   'triage-repaired-reviewed',
   'triage-kit-fallback',
   'triage-kit-cache-hit',
+  'complaint-injected-resolved',
+  'lease-ticket',
+  'handoff-analyzed',
+  'handoff-analyst',
 ];
+
+/** Histories whose workflow code uses its own id (idempotency keys, lease requests, child ids) replay under that id. */
+const WORKFLOW_IDS: Record<string, string> = {
+  'complaint-injected-resolved': 'complaint/evt_replay_complaint',
+  'lease-ticket': 'lease/ticket:tkt_replay_1',
+  'handoff-analyzed': 'handoff/replay',
+  'handoff-analyst': 'handoff/replay/analyst',
+};
 
 async function load(name: string) {
   return historyFromJSON(JSON.parse(await readFile(new URL(`./histories/${name}.json`, import.meta.url), 'utf8')));
@@ -30,7 +42,7 @@ describe('replay of saved histories', () => {
     it(`${name} replays cleanly on the current workflow code`, async () => {
       const history = await load(name);
       assert.ok((history.events?.length ?? 0) > 10);
-      await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history);
+      await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, WORKFLOW_IDS[name]);
     });
   }
 

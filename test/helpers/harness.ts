@@ -114,6 +114,25 @@ export function ticketEvent(
   };
 }
 
+/** A valid `complaint.received` event with fresh ids (ticket and customer may be shared on purpose). */
+export function complaintEvent(over: { subject?: string; body?: string; ticketId?: string; customerId?: string } = {}) {
+  seq++;
+  const u = `${process.pid}_${Date.now().toString(36)}_${seq}`;
+  return {
+    event: 'complaint.received',
+    event_id: `evt_c${u}`,
+    created_at: '2026-11-22T10:00:00Z',
+    complaint: {
+      id: `cmp_${u}`,
+      ticket_id: over.ticketId ?? `tkt_${u}`,
+      subject: over.subject ?? 'Card payment failed again',
+      body: over.body ?? 'This is the third time my card payment failed this month. Unacceptable.',
+      channel: 'email',
+    },
+    customer: { id: over.customerId ?? `cus_${u}`, plan: 'pro', arr: 2400, region: 'us' },
+  };
+}
+
 /** Polls until `check` returns a value (not undefined) or the time runs out; the error says what was awaited. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -22,14 +22,16 @@ describe('docker-compose.yml and the worker image', () => {
   it('defines Temporal on PostgreSQL, the Web UI and the worker, published on loopback only', async () => {
     const compose = parse(await readFile(`${ROOT}/docker-compose.yml`, 'utf8')) as { services: Record<string, Service> };
     const s = compose.services;
-    assert.deepEqual(Object.keys(s).sort(), ['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+    assert.deepEqual(Object.keys(s).sort(), ['governor-db', 'postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
     assert.equal(s.temporal?.environment?.DB, 'postgres12');
     assert.equal(s.temporal?.environment?.POSTGRES_SEEDS, 'postgresql');
     for (const service of Object.values(s)) for (const port of service.ports ?? []) assert.match(port, /^127\.0\.0\.1:/);
     for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'TEMPORAL_ADDRESS']) {
       assert.ok(name in (s.worker?.environment ?? {}), `worker gets ${name}`);
     }
-    assert.deepEqual(s.worker?.depends_on, { 'temporal-setup': { condition: 'service_completed_successfully' } });
+    assert.deepEqual(s.worker?.depends_on, { 'temporal-setup': { condition: 'service_completed_successfully' }, 'governor-db': { condition: 'service_healthy' } });
+    // The evidence store is PostgreSQL in production: the worker's DATABASE_URL names the governor-db service.
+    assert.match(s.worker?.environment?.DATABASE_URL ?? '', /^postgres:\/\/governor:[^@]+@governor-db:5432\/governor$/);
     for (const [name, service] of Object.entries(s)) {
       for (const dep of Object.keys(service.depends_on ?? {})) assert.ok(Array.isArray(service.depends_on) || dep in s, `${name} depends on unknown ${dep}`);
     }

@@ -4,6 +4,7 @@ import {
   TimeoutFailure,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -72,6 +73,18 @@ export type ModelStepOutcome<T> =
 /** Marks runs that use the response cache, so histories recorded before it existed still replay. */
 export const RESPONSE_CACHE_PATCH = 'response-cache';
 
+/**
+ * Marks runs whose cheap reads (context, cache get and put) are local activities. Runs without it read through
+ * regular activities and keep doing so on replay. The id names where the marker is first written (the triage
+ * workflow's context read); runs recorded with it already read the cache locally too, so it covers both.
+ *
+ * Why a patch of its own: `response-cache` only says that the cache is used. Switching the cache's activities from
+ * regular to local under that same id made runs recorded before the switch (marker, then `ActivityTaskScheduled`)
+ * fail to replay against code that now issues a local activity there: a nondeterminism error that showed up as a
+ * failing `state` query on finished runs once a restarted worker had to replay them.
+ */
+export const LOCAL_READS_PATCH = 'local-context-read';
+
 function failureOf(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? 'ApplicationFailure';
   if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) return `ActivityTimeout(${err.cause.timeoutType})`;
@@ -100,9 +113,12 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
     },
   };
   const { callModel } = proxyActivities<Activities>(activityOptions);
-  // Regular activities, not local ones: local activities interleaved with patch markers made queries on finished
-  // runs fail to replay (a nondeterminism error), and a cache is not worth that.
-  const { cacheGet, cachePut } = proxyActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 3 } });
+  // Cache reads and writes are millisecond queries on the worker's own store: as local activities they cost no
+  // round trip through the server (two workflow tasks and two activity dispatches per run). Failures are cheap to
+  // repeat, so 3 attempts within 5 s each.
+  const cacheOptions: ActivityOptions = { startToCloseTimeout: '5s', retry: { maximumAttempts: 3 } };
+  const localCache = proxyLocalActivities<Activities>(cacheOptions);
+  const remoteCache = proxyActivities<Activities>(cacheOptions);
   const trail: TrailEntry[] = [];
   const startedAt = workflowInfo().runStartTime.getTime();
   const maxWallMs = msToNumber(budgets.maxWallTime as Duration);
@@ -129,6 +145,8 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
   const primary = chain[0];
   if (!primary) throw ApplicationFailure.nonRetryable('the model chain is empty', 'InvalidConfig');
   const useCache = prompt.cacheable && patched(RESPONSE_CACHE_PATCH);
+  // Decided once per run: a run replayed from before the change keeps its regular activities to the end.
+  const { cacheGet, cachePut } = useCache && patched(LOCAL_READS_PATCH) ? localCache : remoteCache;
   if (useCache) {
     const hit = await cacheGet(request(primary, options.messages));
     if (hit) {

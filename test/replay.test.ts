@@ -28,6 +28,7 @@ const HISTORIES = [
   'triage-repaired-reviewed',
   'triage-kit-fallback',
   'triage-kit-cache-hit',
+  'triage-kit-cache-last-resort',
 ];
 
 async function load(name: string) {

@@ -192,7 +192,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
       temperature: spec.temperature,
       maxOutputTokens: spec.maxOutputTokens,
       output: { name: spec.output.name, description: spec.output.description, jsonSchema: classifierJsonSchema },
-      cacheable: spec.cacheable,
+      cache: spec.cache,
     },
     schema: TicketClassification,
     rules,
@@ -224,7 +224,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   if (classified.status === 'ok') {
     state.classification = classified.value;
   } else if (classified.status === 'needs_review') {
-    // A low-confidence answer is kept: the reviewer sees it and may approve it as it is.
+    // A low-confidence or last-resort cached answer is kept: the reviewer sees it and may approve it as it is.
     state.classification = classified.value;
     reviewReason = classified.reason;
     reviewDetail = classified.detail;

@@ -4,7 +4,7 @@ import type { EvidenceRecord, PermissionOutcome, ToolExecution } from '../contra
 import { FailureType } from '../contracts/failures';
 import type { HandoffExpectation, HandoffVerdict } from '../contracts/handoff';
 import { formatIssues, issuesFrom } from '../contracts/issues';
-import type { ModelCallRequest, ModelCallResult } from '../contracts/model';
+import type { ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model';
 import { DEFAULT_POLICY, evaluatePolicy, type PermissionDecision, type Policy } from '../contracts/policy';
 import { factsOf, isToolName, toolSpec } from '../contracts/tools';
 import type { SupportTicketCreated } from '../contracts/trigger';
@@ -184,6 +184,21 @@ export function createActivities(deps: ActivityDeps) {
       const row = await store.db.query<{ value: unknown; created_at: Date }>('select value, created_at from model_cache where key = $1', [cacheKey(req)]);
       const hit = row.rows[0];
       return hit ? { value: hit.value, cachedAt: new Date(hit.created_at).toISOString() } : null;
+    },
+
+    /**
+     * The first answer cached for this request by any of `models`, in their order: the same prompt version and input,
+     * whichever model produced it. The last resort of a fallback chain whose models all failed.
+     */
+    async cacheGetAny(req: ModelCallRequest, models: ModelRef[]): Promise<{ value: unknown; cachedAt: string; model: ModelRef } | null> {
+      for (const model of models) {
+        const row = await store.db.query<{ value: unknown; created_at: Date }>('select value, created_at from model_cache where key = $1', [
+          cacheKey({ ...req, model }),
+        ]);
+        const hit = row.rows[0];
+        if (hit) return { value: hit.value, cachedAt: new Date(hit.created_at).toISOString(), model };
+      }
+      return null;
     },
 
     async cachePut(req: ModelCallRequest, value: unknown): Promise<void> {

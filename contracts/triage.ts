@@ -81,7 +81,14 @@ export type Outcome =
   | 'rejected'
   | 'review_expired_escalated';
 
-export type ReviewReason = 'low_confidence' | 'invalid_output' | 'model_unavailable' | 'model_refused' | 'budget_exceeded';
+export type ReviewReason =
+  | 'low_confidence'
+  | 'invalid_output'
+  | 'model_unavailable'
+  | 'model_refused'
+  | 'budget_exceeded'
+  /** Every model failed; the answer is one cached earlier for the same input, to be confirmed by a reviewer. */
+  | 'cached_last_resort';
 
 export interface TicketContext {
   readonly ticket: Ticket;

@@ -16,8 +16,8 @@ export const complaintDecider = {
   rollbackVersion: null as string | null,
   owner: 'ai-support-platform',
   temperature: 0,
-  /** Each complaint is new input with side effects downstream: never answered from a cache. */
-  cacheable: false,
+  /** Each complaint is new input with side effects downstream: never answered from a cache, not even as a last resort. */
+  cache: { reuse: false, lastResort: false },
   maxOutputTokens: 800,
   models: { anthropic: 'claude-haiku-4-5', openai: 'gpt-4.1-mini' },
   output: {

@@ -8,7 +8,8 @@ export const datasetAnalyst = {
   version: '2026-11-22.1',
   owner: 'ai-support-platform',
   temperature: 0,
-  cacheable: true,
+  /** The same artifact (content-addressed) analysed by the same prompt version gives the same report. */
+  cache: { reuse: true, lastResort: false },
   maxOutputTokens: 600,
   models: { anthropic: 'claude-haiku-4-5', openai: 'gpt-4.1-mini' },
   output: { name: 'report_analysis', description: 'Report the analysis of one dataset.', schema: Analysis },

@@ -13,8 +13,15 @@ export const supportTicketClassifier = {
   rollbackVersion: null as string | null,
   owner: 'ai-support-platform',
   temperature: 0,
-  /** Classification of identical input is deterministic enough to answer from the response cache. */
-  cacheable: true,
+  /**
+   * Response cache for this prompt version. Keys are the prompt version, the model that answered and the exact input.
+   * - `reuse`: identical input is answered from the cache before any model is called (classification of identical
+   *   input is deterministic enough), counted as a free cache hit.
+   * - `lastResort`: when every model in the chain has failed, an answer cached for the same prompt version and the
+   *   same input by any model of the chain is used instead; the run then always goes to human review, never
+   *   straight to apply, because nobody has looked at this input with a model that is up.
+   */
+  cache: { reuse: true, lastResort: true },
   maxOutputTokens: 400,
   /** Default model per provider; a run may name another. */
   models: { anthropic: 'claude-haiku-4-5', openai: 'gpt-4.1-mini' },

@@ -34,7 +34,8 @@ try {
   }
   if (wanted('triage-kit-fallback') || wanted('triage-kit-cache-hit')) {
 
-  // On the resilience kit: the primary fails, the fallback answers, the answer is cached and the next run hits it.
+  // On the resilience kit: the primary fails and the fallback answers (cached under the fallback's name); with every
+  // model down, the same input is answered from that cache as a last resort and a reviewer approves it.
   h.double.reset().when((r) => r.provider === 'anthropic', { kind: 'error', status: 401 });
   const chain = [
     { provider: 'anthropic' as const, model: 'claude-haiku-4-5' },
@@ -43,7 +44,21 @@ try {
   const text = { subject: 'Auto top up', body: 'How do I use auto top up?', sameText: true };
   const fallback = await h.client.startTriage(ticketEvent({ ...text, eventId: 'evt_replay_fallback', customerId: 'cus_replay_a' }), { modelChain: chain });
   await save('triage-kit-fallback', fallback.workflowId);
-  const cached = await h.client.startTriage(ticketEvent({ ...text, eventId: 'evt_replay_cached', customerId: 'cus_replay_b' }), { modelChain: chain });
+  h.double.reset().when(() => true, { kind: 'error', status: 503 });
+  const lastResort = await h.client.startTriage(ticketEvent({ ...text, eventId: 'evt_replay_last_resort', customerId: 'cus_replay_c' }), {
+    modelChain: chain,
+    budgets: { transportAttempts: 1 },
+  });
+  await eventually('review', async () => ((await h.client.getState(lastResort.workflowId)).phase === 'awaiting_review' ? true : undefined));
+  await h.client.decide(lastResort.workflowId, { action: 'approve', reviewerId: 'usr_442' });
+  await save('triage-kit-cache-last-resort', lastResort.workflowId);
+
+  // The primary answers; the next run with the same input is answered from the cache.
+  h.double.reset();
+  const primaryText = { subject: 'Refund please', body: 'I was charged twice for one order, please refund.', sameText: true };
+  const answered = await h.client.startTriage(ticketEvent({ ...primaryText, eventId: 'evt_replay_primary', customerId: 'cus_replay_d' }), { modelChain: chain });
+  await h.client.result(answered.workflowId);
+  const cached = await h.client.startTriage(ticketEvent({ ...primaryText, eventId: 'evt_replay_cached', customerId: 'cus_replay_b' }), { modelChain: chain });
   await save('triage-kit-cache-hit', cached.workflowId);
   h.double.reset();
   }

@@ -8,15 +8,27 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { quietBundlerLogger, WORKFLOWS_PATH } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
 
-// `pre-kit-*` were recorded before the resilience kit existed and are kept as they were: runs still open at a
-// deploy must replay through the kit's `patched()` branches. The others come from `npm run record-histories`.
+// Every generation of recorded runs is kept as it was, because runs still open (or queried after a worker restart)
+// at a deploy must replay through the `patched()` branches that were current when they ran:
+// `pre-kit-*` before the resilience kit; `local-context-read-*` from when context and cache were first read with
+// local activities; `regular-reads-*` with the cache and context read through regular activities; `triage-*`,
+// the current code, from `npm run record-histories`.
 const HISTORIES = [
   'pre-kit-escalated',
   'pre-kit-repaired-reviewed',
+  'local-context-read-escalated',
+  'local-context-read-repaired-reviewed',
+  'local-context-read-kit-fallback',
+  'local-context-read-kit-cache-hit',
+  'regular-reads-escalated',
+  'regular-reads-repaired-reviewed',
+  'regular-reads-kit-fallback',
+  'regular-reads-kit-cache-hit',
   'triage-escalated',
   'triage-repaired-reviewed',
   'triage-kit-fallback',
   'triage-kit-cache-hit',
+  'triage-kit-cache-last-resort',
   'complaint-injected-resolved',
   'lease-ticket',
   'handoff-analyzed',

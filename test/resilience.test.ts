@@ -131,6 +131,48 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
     assert.equal(state.modelTrail[0]?.event, 'cache_hit');
   });
 
+  it('every model down: the last resort is the answer cached for the same input by another model, and a reviewer confirms it', async () => {
+    const text = { subject: 'Card top up failed', body: 'My top up was charged twice, please refund one.', sameText: true };
+    // First the primary is refused (401) and the secondary answers; its answer is cached under its own name.
+    h.double.when((r) => r.provider === 'anthropic', { kind: 'error', status: 401 });
+    h.double.when((r) => r.provider === 'openai', { kind: 'json', value: VALID });
+    const first = await h.client.startTriage(ticketEvent({ ...text, customerId: `cus_last_a${process.pid}` }), { modelChain: CHAIN });
+    assert.equal((await h.client.result(first.workflowId)).outcome, 'escalated');
+    assert.deepEqual((await h.client.getState(first.workflowId)).modelTrail.map((t) => `${t.provider}:${t.event}`), ['anthropic:failed', 'openai:answered']);
+
+    // Then every model is down. The primary's cache key misses; the chain fails; the secondary's answer is used.
+    h.double.reset().when(() => true, { kind: 'error', status: 503 });
+    const second = await h.client.startTriage(ticketEvent({ ...text, customerId: `cus_last_b${process.pid}` }), {
+      modelChain: CHAIN,
+      budgets: { transportAttempts: 1 },
+    });
+    const state = await eventually('the last-resort run to await review', async () => {
+      const s = await h.client.getState(second.workflowId);
+      return s.phase === 'awaiting_review' ? s : undefined;
+    });
+    assert.deepEqual(state.modelTrail.map((t) => `${t.provider}/${t.model}:${t.event}`), [
+      'anthropic/claude-haiku-4-5:failed',
+      'openai/gpt-4.1-mini:failed',
+      'openai/gpt-4.1-mini:cache_last_resort',
+    ]);
+    assert.equal(state.pendingReview?.reason, 'cached_last_resort');
+    assert.match(state.pendingReview?.detail ?? '', /every model in the chain failed .*openai\/gpt-4\.1-mini gave for the same input/);
+    assert.deepEqual(state.classification, VALID, 'the reviewer sees the cached answer');
+    assert.equal(h.double.count(), 2, 'one failed request per model');
+    assert.equal(state.modelCalls.length, 0, 'no model call succeeded');
+    assert.equal(state.ledger.modelCalls, 0);
+    assert.equal(state.ledger.cacheHits, 1);
+    assert.equal(state.ledger.usd, 0);
+    const applied = await h.store.db.query('select 1 from decisions where workflow_id = $1', [second.workflowId]);
+    assert.equal(applied.rows.length, 0, 'nothing is applied before the review');
+
+    assert.equal((await h.client.decide(second.workflowId, { action: 'approve', reviewerId: 'usr_442' })).status, 'accepted');
+    const result = await h.client.result(second.workflowId);
+    assert.equal(result.outcome, 'approved');
+    assert.equal(result.reviewReason, 'cached_last_resort');
+    assert.equal(result.category, 'billing');
+  });
+
   it('a fault mix: every run ends terminal, attempts never exceed their bounds, nothing is left running', async () => {
     const faults: DoubleReply[][] = [
       [{ kind: 'error', status: 429, retryAfter: 1 }, { kind: 'json', value: VALID }],

@@ -206,7 +206,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
       temperature: spec.temperature,
       maxOutputTokens: spec.maxOutputTokens,
       output: { name: spec.output.name, description: spec.output.description, jsonSchema: complaintDecisionJsonSchema },
-      cacheable: spec.cacheable,
+      cache: spec.cache,
     },
     schema: ComplaintDecision,
     rules: actionRules,

@@ -80,7 +80,7 @@ export async function analystAgent(input: AnalystInput): Promise<AnalystResult> 
       temperature: spec.temperature,
       maxOutputTokens: spec.maxOutputTokens,
       output: { name: spec.output.name, description: spec.output.description, jsonSchema: analysisJsonSchema },
-      cacheable: spec.cacheable,
+      cache: spec.cache,
     },
     schema: Analysis,
     rules: [],

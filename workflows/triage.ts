@@ -2,7 +2,9 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -28,7 +30,7 @@ import {
 import { classifierJsonSchema, renderClassifierMessages, renderRepairMessages, supportTicketClassifier as spec } from '../prompts/support-ticket-classifier';
 import { reviewSignal, reviewUpdate, searchAttributes, stateQuery, type ReviewAccepted } from './definitions';
 import { emptyLedger } from './kit/ledger';
-import { governedModelStep } from './kit/model-step';
+import { governedModelStep, LOCAL_READS_PATCH } from './kit/model-step';
 import type { BusinessRule } from './kit/validate';
 import { Budgets } from '../contracts/budget';
 
@@ -39,10 +41,33 @@ const context = proxyActivities<Activities>({
 });
 
 /**
+ * The same read as a local activity: it runs on the worker inside the current workflow task, so it costs no round
+ * trip through the server. It is a millisecond query on the worker's own store; a retry repeats nothing.
+ */
+const localContext = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '5s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 5 },
+});
+
+/** Marks runs that write the triage decision with a local activity; older runs keep the regular one on replay. */
+export const LOCAL_DECISION_WRITE_PATCH = 'local-decision-write';
+
+/**
  * Tool executions: safe to retry because every call carries an idempotency key the tool dedupes on; 5 attempts
  * over about a minute ride out a database restart.
  */
 const tools = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+/**
+ * The decision write as a local activity, with the same bounds. A local activity is at least once like a regular
+ * one (a worker lost mid-task runs it again), and the tool dedupes on its idempotency key, so the effect still
+ * happens once. What it gives up: its attempts are not history events of their own (the marker records the result
+ * and the attempt count). The escalation tool stays a regular activity: it is off the common path.
+ */
+const localTools = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
@@ -149,7 +174,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   enter(Phase.LoadingContext);
   const contextStep = step('load_context');
   contextStep.attempts = 1;
-  const ctx: TicketContext = await context.loadTicketContext(event);
+  // Runs recorded before local reads loaded context with a regular activity and replay that way.
+  const ctx: TicketContext = patched(LOCAL_READS_PATCH) ? await localContext.loadTicketContext(event) : await context.loadTicketContext(event);
   contextStep.status = 'succeeded';
 
   // 2. Classify through the governed model step: fallback chain, validation, bounded repair, budgets, cache.
@@ -166,7 +192,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
       temperature: spec.temperature,
       maxOutputTokens: spec.maxOutputTokens,
       output: { name: spec.output.name, description: spec.output.description, jsonSchema: classifierJsonSchema },
-      cacheable: spec.cacheable,
+      cache: spec.cache,
     },
     schema: TicketClassification,
     rules,
@@ -198,7 +224,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   if (classified.status === 'ok') {
     state.classification = classified.value;
   } else if (classified.status === 'needs_review') {
-    // A low-confidence answer is kept: the reviewer sees it and may approve it as it is.
+    // A low-confidence or last-resort cached answer is kept: the reviewer sees it and may approve it as it is.
     state.classification = classified.value;
     reviewReason = classified.reason;
     reviewDetail = classified.detail;
@@ -293,7 +319,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   const apply = step('apply_triage_decision');
   apply.attempts = 1;
   const urgentBilling = labels.category === 'billing' && labels.urgency === 'high';
-  const applied = await tools.applyTriageDecision({
+  const applyDecision = patched(LOCAL_DECISION_WRITE_PATCH) ? localTools.applyTriageDecision : tools.applyTriageDecision;
+  const applied = await applyDecision({
     workflowId,
     stepId: apply.id,
     idempotencyKey: idempotencyKey(workflowId, apply.id as StepId),

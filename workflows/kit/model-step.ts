@@ -4,6 +4,7 @@ import {
   TimeoutFailure,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -25,8 +26,13 @@ export interface StepPrompt {
   readonly temperature: number;
   readonly maxOutputTokens: number;
   readonly output: { readonly name: string; readonly description: string; readonly jsonSchema: Record<string, unknown> };
-  /** Identical input to the same prompt version and model may be answered from the response cache. */
-  readonly cacheable: boolean;
+  /**
+   * Response cache. `reuse`: identical input to the same prompt version and model is answered from the cache before
+   * any call. `lastResort`: when every model of the chain failed, an answer cached for the same prompt version and
+   * input by any model of the chain is returned for review (`needs_review`, reason `cached_last_resort`).
+   * Answers are cached, under the model that gave them, when either is on.
+   */
+  readonly cache: { readonly reuse: boolean; readonly lastResort: boolean };
 }
 
 export interface ModelStepOptions<T> {
@@ -54,7 +60,7 @@ export interface ModelStepOptions<T> {
 export interface TrailEntry {
   readonly model: string;
   readonly provider: string;
-  readonly event: 'answered' | 'invalid' | 'failed' | 'downgraded' | 'cache_hit';
+  readonly event: 'answered' | 'invalid' | 'failed' | 'downgraded' | 'cache_hit' | 'cache_last_resort';
   readonly detail: string;
 }
 
@@ -62,7 +68,7 @@ export type ModelStepOutcome<T> =
   | { readonly status: 'ok'; readonly value: T; readonly model: ModelRef; readonly cached: boolean; readonly trail: TrailEntry[] }
   | {
       readonly status: 'needs_review';
-      readonly reason: 'low_confidence' | 'invalid_output';
+      readonly reason: 'low_confidence' | 'invalid_output' | 'cached_last_resort';
       readonly value: T | null;
       readonly detail: string;
       readonly trail: TrailEntry[];
@@ -71,6 +77,21 @@ export type ModelStepOutcome<T> =
 
 /** Marks runs that use the response cache, so histories recorded before it existed still replay. */
 export const RESPONSE_CACHE_PATCH = 'response-cache';
+
+/**
+ * Marks runs whose cheap reads (context, cache get and put) are local activities. Runs without it read through
+ * regular activities and keep doing so on replay. The id names where the marker is first written (the triage
+ * workflow's context read); runs recorded with it already read the cache locally too, so it covers both.
+ *
+ * Why a patch of its own: `response-cache` only says that the cache is used. Switching the cache's activities from
+ * regular to local under that same id made runs recorded before the switch (marker, then `ActivityTaskScheduled`)
+ * fail to replay against code that now issues a local activity there: a nondeterminism error that showed up as a
+ * failing `state` query on finished runs once a restarted worker had to replay them.
+ */
+export const LOCAL_READS_PATCH = 'local-context-read';
+
+/** Marks runs that, with every model down, look for an answer cached by any model of the chain. */
+export const CACHE_LAST_RESORT_PATCH = 'cache-last-resort';
 
 function failureOf(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? 'ApplicationFailure';
@@ -100,9 +121,12 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
     },
   };
   const { callModel } = proxyActivities<Activities>(activityOptions);
-  // Regular activities, not local ones: local activities interleaved with patch markers made queries on finished
-  // runs fail to replay (a nondeterminism error), and a cache is not worth that.
-  const { cacheGet, cachePut } = proxyActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 3 } });
+  // Cache reads and writes are millisecond queries on the worker's own store: as local activities they cost no
+  // round trip through the server (two workflow tasks and two activity dispatches per run). Failures are cheap to
+  // repeat, so 3 attempts within 5 s each.
+  const cacheOptions: ActivityOptions = { startToCloseTimeout: '5s', retry: { maximumAttempts: 3 } };
+  const localCache = proxyLocalActivities<Activities>(cacheOptions);
+  const remoteCache = proxyActivities<Activities>(cacheOptions);
   const trail: TrailEntry[] = [];
   const startedAt = workflowInfo().runStartTime.getTime();
   const maxWallMs = msToNumber(budgets.maxWallTime as Duration);
@@ -128,8 +152,10 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
 
   const primary = chain[0];
   if (!primary) throw ApplicationFailure.nonRetryable('the model chain is empty', 'InvalidConfig');
-  const useCache = prompt.cacheable && patched(RESPONSE_CACHE_PATCH);
-  if (useCache) {
+  const useCache = (prompt.cache.reuse || prompt.cache.lastResort) && patched(RESPONSE_CACHE_PATCH);
+  // Decided once per run: a run replayed from before the change keeps its regular activities to the end.
+  const { cacheGet, cacheGetAny, cachePut } = useCache && patched(LOCAL_READS_PATCH) ? localCache : remoteCache;
+  if (useCache && prompt.cache.reuse) {
     const hit = await cacheGet(request(primary, options.messages));
     if (hit) {
       const validation = validateOutput(options.schema, options.rules, hit.value, null);
@@ -176,7 +202,9 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
       options.onCall?.(reply, validation.ok, issues);
       if (validation.ok) {
         trail.push({ model: model.model, provider: model.provider, event: 'answered', detail: 'valid' });
-        if (useCache) await cachePut(request(primary, options.messages), validation.value);
+        // Keyed by the model that answered (and the first request's input, not a repair turn's), so a later hit is
+        // attributed to the model that gave the answer.
+        if (useCache) await cachePut(request(model, options.messages), validation.value);
         return gate(validation.value, model, false);
       }
       const issueText = formatIssues(validation.issues);
@@ -187,5 +215,22 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
     }
   }
   const detail = trail.filter((t) => t.event === 'failed').map((t) => `${t.provider}/${t.model}: ${t.detail}`).join('; ');
+  // Last resort, where the prompt allows it: an answer cached for this input by any model of the chain. It is never
+  // applied as is: no model that is up has seen this input, so a reviewer confirms it.
+  if (useCache && prompt.cache.lastResort && patched(CACHE_LAST_RESORT_PATCH)) {
+    const hit = await cacheGetAny(request(primary, options.messages), [...chain]);
+    const validation = hit ? validateOutput(options.schema, options.rules, hit.value, null) : null;
+    if (hit && validation?.ok) {
+      charge(ledger, options.step, hit.model, { inputTokens: 0, outputTokens: 0 }, budgets, true);
+      trail.push({ model: hit.model.model, provider: hit.model.provider, event: 'cache_last_resort', detail: `every model failed; answer cached ${hit.cachedAt}` });
+      return {
+        status: 'needs_review',
+        reason: 'cached_last_resort',
+        value: validation.value,
+        detail: `every model in the chain failed (${detail}); using the answer ${hit.model.provider}/${hit.model.model} gave for the same input (cached ${hit.cachedAt}) for a reviewer to confirm`,
+        trail,
+      };
+    }
+  }
   return { status: 'all_models_failed', detail, trail };
 }

@@ -5,6 +5,7 @@
  *
  *   --exit           print the table and stop (for scripts)
  *   --tickets <dir>  trigger events to triage (default examples/tickets)
+ *   --complaints <dir>  complaint.received events to escalate (default examples/complaints)
  *   GOVERNOR_HOME    where the demo keeps its Temporal history and evidence database (default .governor)
  */
 import { mkdir, readdir, readFile } from 'node:fs/promises';
@@ -38,9 +39,9 @@ function decisionOf(state: TriageState): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { exit: { type: 'boolean' }, tickets: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { exit: { type: 'boolean' }, tickets: { type: 'string' }, complaints: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run demo -- [--exit] [--tickets examples/tickets]\n');
+    process.stdout.write('usage: npm run demo -- [--exit] [--tickets examples/tickets] [--complaints examples/complaints]\n');
     return;
   }
   installRuntime();
@@ -124,6 +125,8 @@ async function main(): Promise<void> {
       process.stdout.write(`${' '.repeat(11)}${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(run.workflowId)}/${run.runId ?? ''}/history\n`);
     }
 
+    const complaints = await runComplaints(client, resolve(values.complaints ?? 'examples/complaints'), stamp, double !== undefined);
+
     const waiting = runs.filter((r) => states.get(r.workflowId)?.phase === 'awaiting_review');
     const env = server.address === '127.0.0.1:7233' ? '' : `TEMPORAL_ADDRESS=${server.address} `;
     process.stdout.write(`\n${waiting.length} run(s) wait for a reviewer. Web UI: ${server.uiUrl}\n`);
@@ -132,6 +135,13 @@ async function main(): Promise<void> {
       process.stdout.write(`List them: ${env}npm run governor -- pending    Inspect one: ${env}npm run governor -- status <workflowId>\n`);
       const metricsEnv = metrics.url === 'http://127.0.0.1:9464' ? '' : `GOVERNOR_METRICS_URL=${metrics.url} `;
       process.stdout.write(`Circuit breakers: ${metricsEnv}npm run governor -- breakers    Prometheus: ${metrics.url}/metrics\n`);
+    }
+    const metricsEnv = metrics.url === 'http://127.0.0.1:9464' ? '' : `GOVERNOR_METRICS_URL=${metrics.url} `;
+    const shown = complaints.find((c) => c.humanAsked) ?? complaints[0];
+    if (shown) {
+      process.stdout.write(`\nEvidence of a complaint run, as a table:  ${metricsEnv}npm run governor -- evidence ${shown.workflowId}\n`);
+      process.stdout.write(`Check every evidence hash chain:          ${metricsEnv}npm run governor -- verify\n`);
+      if (shown.humanAsked) process.stdout.write(`Close what was escalated to a human:      ${env}npm run governor -- resolve ${shown.workflowId} --reviewer ${REVIEWER} --note "refund declined"\n`);
     }
     if (values.exit) return;
 
@@ -153,6 +163,43 @@ async function main(): Promise<void> {
   } finally {
     await shutdown();
   }
+}
+
+interface ComplaintRun {
+  readonly workflowId: string;
+  readonly humanAsked: boolean;
+}
+
+/** Starts each complaint event in `dir`, waits until it finishes or needs a human, and prints what the evidence says. */
+async function runComplaints(client: GovernorClient, dir: string, stamp: string, offline: boolean): Promise<ComplaintRun[]> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
+  if (files.length === 0) return [];
+  process.stdout.write(`\nescalating ${files.length} complaints from ${dir} (the model proposes; policy, approvals, leases and evidence decide) …\n\n`);
+  const started: Array<{ workflowId: string; id: string }> = [];
+  for (const file of files) {
+    const event = JSON.parse(await readFile(join(dir, file), 'utf8')) as { event_id: string; complaint: { id: string } };
+    event.event_id = `${event.event_id}_${stamp}`;
+    const run = await client.startComplaint(event, { approvers: [REVIEWER], ...(offline ? { modelChain: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }] } : {}) });
+    started.push({ workflowId: run.workflowId, id: event.complaint.id });
+  }
+  const header = `${pad('COMPLAINT', 10)} ${pad('ESCALATE', 9)} ${pad('EMAIL', 9)} ${pad('ACTIONS (from evidence)', 52)} OUTCOME`;
+  process.stdout.write(`${header}\n${'-'.repeat(header.length + 20)}\n`);
+  const result: ComplaintRun[] = [];
+  for (const run of started) {
+    const deadline = Date.now() + 120_000;
+    let state = await client.complaintState(run.workflowId).catch(() => undefined);
+    while (Date.now() < deadline && !(state && ['completed', 'awaiting_human', 'awaiting_approval'].includes(state.phase))) {
+      await new Promise((r) => setTimeout(r, 200));
+      state = await client.complaintState(run.workflowId).catch(() => undefined);
+    }
+    const writes = (state?.evidence ?? []).filter((e) => !e.tool.startsWith('get_'));
+    const actions = writes.map((e) => `${e.tool}:${e.status}`).join(', ') || '-';
+    const outcome = state?.phase === 'awaiting_human' ? `human asked: ${state.humanTasks.map((t) => t.detail).join('; ')}` : (state?.outcome ?? state?.phase ?? 'still running');
+    const email = writes.some((e) => e.tool === 'send_escalation_email' && e.status === 'success') ? 'sent' : 'not sent';
+    process.stdout.write(`${pad(run.id, 10)} ${pad(String(state?.decision?.escalate ?? '-'), 9)} ${pad(email, 9)} ${pad(actions, 52)} ${outcome}\n`);
+    result.push({ workflowId: run.workflowId, humanAsked: state?.phase === 'awaiting_human' });
+  }
+  return result;
 }
 
 await main();

@@ -11,8 +11,9 @@ import { installRuntime } from '../workers/runtime';
 // Every generation of recorded runs is kept as it was, because runs still open (or queried after a worker restart)
 // at a deploy must replay through the `patched()` branches that were current when they ran:
 // `pre-kit-*` before the resilience kit; `local-context-read-*` from when context and cache were first read with
-// local activities; `regular-reads-*` with the cache and context read through regular activities; `triage-*`,
-// the current code, from `npm run record-histories`.
+// local activities; `regular-reads-*` with the cache and context read through regular activities; `local-reads-*`
+// with local reads whose patches were asked at the point of use; `triage-*`, the current code (every versioned
+// behaviour resolved at the run's start), from `npm run record-histories`.
 const HISTORIES = [
   'pre-kit-escalated',
   'pre-kit-repaired-reviewed',
@@ -24,6 +25,11 @@ const HISTORIES = [
   'regular-reads-repaired-reviewed',
   'regular-reads-kit-fallback',
   'regular-reads-kit-cache-hit',
+  'local-reads-escalated',
+  'local-reads-repaired-reviewed',
+  'local-reads-kit-fallback',
+  'local-reads-kit-cache-hit',
+  'local-reads-kit-cache-last-resort',
   'triage-escalated',
   'triage-repaired-reviewed',
   'triage-kit-fallback',

@@ -2,7 +2,7 @@ import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, se
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import { emptyLedger } from './kit/ledger';
-import { governedModelStep } from './kit/model-step';
+import { CURRENT_VERSIONS, governedModelStep } from './kit/model-step';
 import { Leases } from './kit/lease';
 import { summarizeFromEvidence } from './kit/summary';
 import { checkToolCall, governedToolCall, type ApprovalAnswer, type ApprovalRequest, type ToolCallOutcome, type ToolStepContext } from './kit/tool-step';
@@ -222,6 +222,8 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
     chain,
     budgets,
     ledger: state.ledger,
+    // A new workflow: no runs from before any versioned behaviour, so no patches to ask.
+    versions: CURRENT_VERSIONS,
     confidence: { of: (d) => d.confidence, threshold: config.confidenceThreshold },
     callTimeout: config.modelCallTimeout as Duration,
   });

@@ -8,7 +8,7 @@ import { analysisJsonSchema, datasetAnalyst as spec, renderAnalystMessages, rend
 import { handoffStateQuery } from './definitions';
 import { Leases } from './kit/lease';
 import { emptyLedger } from './kit/ledger';
-import { governedModelStep } from './kit/model-step';
+import { CURRENT_VERSIONS, governedModelStep } from './kit/model-step';
 import { governedToolCall, type ToolStepContext } from './kit/tool-step';
 
 const { verifyHandoff } = proxyActivities<Activities>({
@@ -89,6 +89,8 @@ export async function analystAgent(input: AnalystInput): Promise<AnalystResult> 
     chain: [{ provider: 'anthropic', model: spec.models.anthropic }],
     budgets,
     ledger: emptyLedger(),
+    // A new workflow: no runs from before any versioned behaviour, so no patches to ask.
+    versions: CURRENT_VERSIONS,
     callTimeout: '60s' as Duration,
   });
   if (analysed.status !== 'ok') return { status: 'failed', reason: `analysis ${analysed.status}: ${'detail' in analysed ? analysed.detail : ''}` };

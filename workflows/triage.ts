@@ -30,7 +30,7 @@ import {
 import { classifierJsonSchema, renderClassifierMessages, renderRepairMessages, supportTicketClassifier as spec } from '../prompts/support-ticket-classifier';
 import { reviewSignal, reviewUpdate, searchAttributes, stateQuery, type ReviewAccepted } from './definitions';
 import { emptyLedger } from './kit/ledger';
-import { governedModelStep, LOCAL_READS_PATCH } from './kit/model-step';
+import { governedModelStep, LOCAL_READS_PATCH, resolveVersionsUpfront } from './kit/model-step';
 import type { BusinessRule } from './kit/validate';
 import { Budgets } from '../contracts/budget';
 
@@ -81,6 +81,8 @@ const rules: ReadonlyArray<BusinessRule<TicketClassification>> = [
 
 /** `support_ticket.created` → classify → validate → (repair) → review or apply → escalate if urgent billing. */
 export async function supportTicketTriage(input: TriageInput): Promise<TriageResult> {
+  // First, before any local activity: which versioned behaviours this run uses (see `StepVersions`).
+  const versions = resolveVersionsUpfront();
   const { event, config } = input;
   const workflowId = workflowInfo().workflowId as WorkflowId;
   const chain: ModelRef[] = config.modelChain ?? [config.model ?? { provider: 'anthropic', model: spec.models.anthropic }];
@@ -175,7 +177,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   const contextStep = step('load_context');
   contextStep.attempts = 1;
   // Runs recorded before local reads loaded context with a regular activity and replay that way.
-  const ctx: TicketContext = patched(LOCAL_READS_PATCH) ? await localContext.loadTicketContext(event) : await context.loadTicketContext(event);
+  const ctx: TicketContext = (versions ? versions.localReads : patched(LOCAL_READS_PATCH)) ? await localContext.loadTicketContext(event) : await context.loadTicketContext(event);
   contextStep.status = 'succeeded';
 
   // 2. Classify through the governed model step: fallback chain, validation, bounded repair, budgets, cache.
@@ -204,6 +206,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     chain,
     budgets,
     ledger: state.ledger,
+    versions,
     confidence: { of: (c) => c.confidence, threshold: config.confidenceThreshold },
     callTimeout: (config.modelCallTimeout ?? '60s') as Duration,
     onCall: (reply, valid, issues) => {
@@ -319,7 +322,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   const apply = step('apply_triage_decision');
   apply.attempts = 1;
   const urgentBilling = labels.category === 'billing' && labels.urgency === 'high';
-  const applyDecision = patched(LOCAL_DECISION_WRITE_PATCH) ? localTools.applyTriageDecision : tools.applyTriageDecision;
+  const applyDecision = (versions !== undefined || patched(LOCAL_DECISION_WRITE_PATCH)) ? localTools.applyTriageDecision : tools.applyTriageDecision;
   const applied = await applyDecision({
     workflowId,
     stepId: apply.id,

@@ -52,6 +52,8 @@ export interface ModelStepOptions<T> {
   readonly confidence?: { readonly of: (value: T) => number; readonly threshold: number };
   /** Start-to-close timeout of one model call attempt. */
   readonly callTimeout: Duration;
+  /** Versioned behaviours resolved at the run's start; see `StepVersions`. */
+  readonly versions?: StepVersions;
   /** Called after every model call, valid or not, for the run's visible state. */
   readonly onCall?: (call: ModelCallResult, valid: boolean, issues: string[]) => void;
 }
@@ -92,6 +94,32 @@ export const LOCAL_READS_PATCH = 'local-context-read';
 
 /** Marks runs that, with every model down, look for an answer cached by any model of the chain. */
 export const CACHE_LAST_RESORT_PATCH = 'cache-last-resort';
+
+/**
+ * The versioned behaviours of a governed step. A workflow that has runs from before any of them passes nothing and
+ * the step asks `patched()` at the point of use, as those runs recorded it. Every newer run resolves them once, at
+ * its start (`resolveVersionsUpfront`), and new workflows pass `CURRENT_VERSIONS`.
+ *
+ * Why upfront: a patch marker recorded right after a local activity can land in a different workflow task on replay
+ * than it did when the run was live (the local activity's result resolves in the task that recorded its marker),
+ * and the replay then fails with "patch marker encountered … but there is no corresponding change command". That
+ * broke queries on finished runs. A marker recorded before any local activity has no such ambiguity.
+ */
+export interface StepVersions {
+  readonly responseCache: boolean;
+  readonly localReads: boolean;
+  readonly cacheLastResort: boolean;
+}
+
+export const CURRENT_VERSIONS: StepVersions = { responseCache: true, localReads: true, cacheLastResort: true };
+
+/** Marks runs that resolve every versioned behaviour at their start. */
+export const VERSIONS_UPFRONT_PATCH = 'versions-upfront';
+
+/** Call first thing in a workflow with runs from before `VERSIONS_UPFRONT_PATCH`: undefined means "ask at the point of use". */
+export function resolveVersionsUpfront(): StepVersions | undefined {
+  return patched(VERSIONS_UPFRONT_PATCH) ? CURRENT_VERSIONS : undefined;
+}
 
 function failureOf(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? 'ApplicationFailure';
@@ -152,9 +180,10 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
 
   const primary = chain[0];
   if (!primary) throw ApplicationFailure.nonRetryable('the model chain is empty', 'InvalidConfig');
-  const useCache = (prompt.cache.reuse || prompt.cache.lastResort) && patched(RESPONSE_CACHE_PATCH);
+  const versions = options.versions;
+  const useCache = (prompt.cache.reuse || prompt.cache.lastResort) && (versions ? versions.responseCache : patched(RESPONSE_CACHE_PATCH));
   // Decided once per run: a run replayed from before the change keeps its regular activities to the end.
-  const { cacheGet, cacheGetAny, cachePut } = useCache && patched(LOCAL_READS_PATCH) ? localCache : remoteCache;
+  const { cacheGet, cacheGetAny, cachePut } = useCache && (versions ? versions.localReads : patched(LOCAL_READS_PATCH)) ? localCache : remoteCache;
   if (useCache && prompt.cache.reuse) {
     const hit = await cacheGet(request(primary, options.messages));
     if (hit) {
@@ -217,7 +246,7 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
   const detail = trail.filter((t) => t.event === 'failed').map((t) => `${t.provider}/${t.model}: ${t.detail}`).join('; ');
   // Last resort, where the prompt allows it: an answer cached for this input by any model of the chain. It is never
   // applied as is: no model that is up has seen this input, so a reviewer confirms it.
-  if (useCache && prompt.cache.lastResort && patched(CACHE_LAST_RESORT_PATCH)) {
+  if (useCache && prompt.cache.lastResort && (versions ? versions.cacheLastResort : patched(CACHE_LAST_RESORT_PATCH))) {
     const hit = await cacheGetAny(request(primary, options.messages), [...chain]);
     const validation = hit ? validateOutput(options.schema, options.rules, hit.value, null) : null;
     if (hit && validation?.ok) {

@@ -147,10 +147,10 @@ export function createActivities(deps: ActivityDeps) {
     );
     const implementation = IMPLEMENTATIONS[req.tool] as (tx: SqlQueryable, args: unknown, ctx: ToolContext) => Promise<EffectResult>;
     const startedAt = new Date();
-    await deps.hooks?.beforeEffect?.(req.tool);
-    const execution = await breakers.execute(`tool:${req.tool}`, () =>
-      executeOnce(store, call, (tx) => implementation(tx, parsed.data, { actor: req.actor, idempotencyKey: req.idempotencyKey }), startedAt),
-    );
+    const execution = await breakers.execute(`tool:${req.tool}`, async () => {
+      await deps.hooks?.beforeEffect?.(req.tool);
+      return executeOnce(store, call, (tx) => implementation(tx, parsed.data, { actor: req.actor, idempotencyKey: req.idempotencyKey }), startedAt);
+    });
     if (!execution.evidence.deduplicated) deps.hooks?.afterEffect?.(execution.evidence);
     return execution;
   };

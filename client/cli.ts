@@ -209,14 +209,14 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
 
   program
     .command('pending')
-    .description('List runs waiting for a reviewer.')
+    .description('List runs waiting for a person: triage reviews, complaint actions held for approval, human tasks.')
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: { json?: boolean }) => {
       await withClient(async (client) => {
         const items = await client.listPending();
         if (opts.json) return void process.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
         if (items.length === 0) return void process.stdout.write('no runs are waiting for review\n');
-        for (const i of items) process.stdout.write(`${i.workflowId}\t${i.category ?? '-'}\t${i.urgency ?? '-'}\tstarted ${i.startedAt}\n`);
+        for (const i of items) process.stdout.write(`${i.workflowId}\t${i.phase ?? '-'}\t${i.category ?? '-'}\t${i.urgency ?? '-'}\tstarted ${i.startedAt}\n`);
       });
     });
 

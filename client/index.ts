@@ -58,6 +58,10 @@ export type UpdateResult<T> =
 
 export interface PendingItem {
   readonly workflowId: string;
+  /** `supportTicketTriage` (a classification to review) or `complaintEscalation` (an action to approve, or a human task). */
+  readonly workflowType: string;
+  /** What it waits for: the run's phase (`awaiting_review`, `awaiting_approval`, `awaiting_human`). */
+  readonly phase: string | null;
   readonly runId: string;
   readonly category: string | null;
   readonly urgency: string | null;
@@ -266,13 +270,15 @@ export class GovernorClient {
     return this.client.workflow.getHandle(workflowId).result();
   }
 
-  /** Runs waiting for a reviewer, from the visibility store (eventually consistent: a second or so behind). */
+  /** Runs waiting for a person (triage reviews, complaint approvals and human tasks), from the visibility store (eventually consistent: a second or so behind). */
   async listPending(limit = 100): Promise<PendingItem[]> {
     const items: PendingItem[] = [];
-    const query = `WorkflowType = 'supportTicketTriage' AND ExecutionStatus = 'Running' AND ${searchAttributes.awaitingReview.name} = true`;
+    const query = `WorkflowType IN ('supportTicketTriage', 'complaintEscalation') AND ExecutionStatus = 'Running' AND ${searchAttributes.awaitingReview.name} = true`;
     for await (const wf of this.client.workflow.list({ query })) {
       items.push({
         workflowId: wf.workflowId,
+        workflowType: wf.type,
+        phase: wf.typedSearchAttributes.get(searchAttributes.phase) ?? null,
         runId: wf.runId,
         category: wf.typedSearchAttributes.get(searchAttributes.category) ?? null,
         urgency: wf.typedSearchAttributes.get(searchAttributes.urgency) ?? null,

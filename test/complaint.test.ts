@@ -97,6 +97,10 @@ describe('complaintEscalation', () => {
     assert.equal(denial.policyRule, 'scope:payments:refund-not-held');
     assert.equal(denial.receiptId, null);
 
+    // The reviewers' queue lists it, next to triage reviews.
+    const listed = await eventually('the run in the pending list', async () => (await h.client.listPending()).find((p) => p.workflowId === workflowId));
+    assert.deepEqual([listed.workflowType, listed.phase], ['complaintEscalation', 'awaiting_human']);
+
     // A human must close it; someone who is not an approver cannot.
     assert.equal((await h.client.resolve(workflowId, { reviewerId: 'usr_999' })).status, 'not_authorised');
     assert.equal((await h.client.resolve(workflowId, { reviewerId: 'usr_442', note: 'No refund; replied to the customer.' })).status, 'accepted');
@@ -238,6 +242,48 @@ describe('complaintEscalation', () => {
     const bad = { ...event, complaint: { ...event.complaint, ticket_id: 'TICKET 1' } };
     await assert.rejects(h.client.startComplaint(bad), (err: Error) => /complaint\.ticket_id: must look like tkt_/.test(err.message));
     assert.equal(await h.client.exists(`complaint/${event.event_id}`), false);
+  });
+});
+
+describe('a broken downstream tool trips its circuit breaker', () => {
+  let h: Harness;
+  let calls = 0;
+  before(async () => {
+    h = await startHarness({
+      breakers: { failures: 3, window: 5, cooldownMs: 600_000 },
+      beforeEffect: async (tool) => {
+        if (tool !== 'add_ticket_note') return;
+        calls++;
+        throw new Error('ticket system answered 503');
+      },
+    });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('opens after 3 failures, refuses the next call fast, and the failure is evidence and a human task', async () => {
+    const first = await h.client.startComplaint(complaintEvent());
+    const firstState = await eventually('a human to be asked', async () => {
+      const s = await h.client.complaintState(first.workflowId);
+      return s.phase === 'awaiting_human' ? s : undefined;
+    }, 60_000);
+    assert.equal(calls, 3, 'three attempts reached the tool; the fourth was refused by the open breaker');
+    assert.match(firstState.humanTasks[0]!.detail, /add_ticket_note: CircuitOpen/);
+    const note = (await evidenceForWorkflow(h.store, first.workflowId)).find((r) => r.tool === 'add_ticket_note')!;
+    assert.deepEqual([note.status, note.receiptId], ['failed', null]);
+    assert.match(note.detail ?? '', /CircuitOpen/);
+    assert.equal(h.breakers.snapshot().find((b) => b.name === 'tool:add_ticket_note')?.state, 'open');
+
+    // The next run does not reach the tool at all, and the email (another tool) still goes out.
+    const second = await h.client.startComplaint(complaintEvent());
+    const secondState = await eventually('the second run to ask a human', async () => {
+      const s = await h.client.complaintState(second.workflowId);
+      return s.phase === 'awaiting_human' ? s : undefined;
+    }, 30_000);
+    assert.equal(calls, 3, 'no call reached the broken tool while its breaker is open');
+    assert.ok(secondState.evidence.some((e) => e.tool === 'send_escalation_email' && e.status === 'success'));
+    for (const id of [first.workflowId, second.workflowId]) await h.client.resolve(id, { reviewerId: 'usr_442' });
   });
 });
 

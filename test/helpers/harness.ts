@@ -34,6 +34,8 @@ export interface HarnessOptions {
   readonly worker?: boolean;
   /** Holds each named tool's execution this long (ms) before its transaction, as a slow external system would. */
   readonly toolDelayMs?: Readonly<Record<string, number>>;
+  /** Runs before each tool's transaction, inside its circuit breaker; throw to play a broken downstream system. */
+  readonly beforeEffect?: (tool: string) => Promise<void>;
 }
 
 /**
@@ -59,7 +61,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     store,
     breakers,
     temporal: client.client,
-    hooks: { beforeEffect: async (tool) => void (delays[tool] ? await new Promise((r) => setTimeout(r, delays[tool])) : undefined) },
+    hooks: {
+      beforeEffect:
+        options.beforeEffect ?? (async (tool) => void (delays[tool] ? await new Promise((r) => setTimeout(r, delays[tool])) : undefined)),
+    },
   });
   const bundle = await bundleWorkflows();
   const startWorker = async () => {

@@ -237,7 +237,13 @@ export class GovernorClient {
   async resolve(workflowId: string, resolution: unknown): Promise<UpdateResult<{ reviewerId: string }>> {
     const parsed = HumanResolution.safeParse(resolution);
     if (!parsed.success) return { status: 'invalid', message: formatIssues(issuesFrom(parsed.error)) };
-    return this.sendUpdate(workflowId, () => this.client.workflow.getHandle(workflowId).executeUpdate(resolveUpdate, { args: [parsed.data] }));
+    const result = await this.sendUpdate(workflowId, () => this.client.workflow.getHandle(workflowId).executeUpdate(resolveUpdate, { args: [parsed.data] }));
+    if (result.status === 'not_awaiting_review') {
+      // A run that closed after someone else resolved it: say who, not just "completed".
+      const state = await this.complaintState(workflowId).catch(() => undefined);
+      if (state?.resolution) return { status: 'already_decided', message: `already resolved by ${state.resolution.reviewerId}` };
+    }
+    return result;
   }
 
   private async sendUpdate<T>(workflowId: string, send: () => Promise<{ status: 'accepted' } & T>): Promise<UpdateResult<T>> {

@@ -129,7 +129,7 @@ async function main(): Promise<void> {
 
     const waiting = runs.filter((r) => states.get(r.workflowId)?.phase === 'awaiting_review');
     const env = server.address === '127.0.0.1:7233' ? '' : `TEMPORAL_ADDRESS=${server.address} `;
-    process.stdout.write(`\n${waiting.length} run(s) wait for a reviewer. Web UI: ${server.uiUrl}\n`);
+    process.stdout.write(`\n${waiting.length} triage run(s) wait for a reviewer. Web UI: ${server.uiUrl}\n`);
     if (waiting[0]) {
       process.stdout.write(`Approve one (in another terminal, while this demo runs):\n  ${env}npm run governor -- approve ${waiting[0].workflowId} --reviewer ${REVIEWER}\n`);
       process.stdout.write(`List them: ${env}npm run governor -- pending    Inspect one: ${env}npm run governor -- status <workflowId>\n`);

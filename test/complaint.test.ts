@@ -106,6 +106,7 @@ describe('complaintEscalation', () => {
     assert.equal((await h.client.resolve(workflowId, { reviewerId: 'usr_442', note: 'No refund; replied to the customer.' })).status, 'accepted');
     const result = await h.client.complaintResult(workflowId);
     assert.equal(result.outcome, 'resolved_by_human');
+    assert.deepEqual(await h.client.resolve(workflowId, { reviewerId: 'usr_442' }), { status: 'already_decided', message: 'already resolved by usr_442' });
     const refundLine = result.summary.actions.find((a) => a.tool === 'issue_refund')!;
     assert.equal(refundLine.status, 'not_done');
     assert.match(refundLine.because, /denied by policy .* rule scope:payments:refund-not-held/);

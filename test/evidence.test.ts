@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import { executeOnce, recordOutcome, verifyEvidence, evidenceForWorkflow, type ToolCall } from '../activities/evidence';
 import { verifyHandoff } from '../activities/handoff';
@@ -180,6 +186,23 @@ describe('permission policy', () => {
     assert.equal(evaluatePolicy(policy, 'agent:ops', facts('issue_refund'), 'issue_refund').rule, 'approval:risk>=critical');
     const frozen = evaluatePolicy(policy, 'agent:ops', facts('add_ticket_note'), 'add_ticket_note');
     assert.deepEqual([frozen.decision, frozen.rule], ['deny', 'deny:freeze']);
+  });
+
+  it('a worker given a malformed policy file refuses to start and names the field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'governor-policy-'));
+    try {
+      const file = join(dir, 'policy.json');
+      await writeFile(file, JSON.stringify({ version: '1', actors: { 'agent:x': { scopes: 'everything' } } }));
+      const root = fileURLToPath(new URL('..', import.meta.url));
+      const failed = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+        cwd: root,
+        env: { ...process.env, ANTHROPIC_API_KEY: 'k', GOVERNOR_POLICY_FILE: file, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      }).catch((e: { code: number; stderr: string }) => e);
+      assert.equal((failed as { code?: number }).code, 2);
+      assert.match(failed.stderr, /invalid policy .*policy\.json: actors\.agent:x\.scopes: /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a malformed policy is refused with the field named', () => {

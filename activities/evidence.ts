@@ -221,7 +221,10 @@ export async function executeOnce(
   return store.db.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock(hashtext($1))', [call.idempotencyKey]);
     const found = await existing(tx, call.idempotencyKey);
-    if (found) return { result: found.result ?? null, evidence: toRecord(found, true) };
+    if (found) {
+      sameCall(found, call);
+      return { result: found.result ?? null, evidence: toRecord(found, true) };
+    }
     await checkFences(tx, call.leases ?? {});
     const done = await effect(tx);
     const row = await append(tx, call, { status: 'success', receiptId: done.receiptId, result: done.result, detail: null, startedAt });
@@ -233,14 +236,29 @@ export async function executeOnce(
  * Records a step that did not execute (`denied`) or failed for good (`failed`). Idempotent on the key like every
  * record; if the step already has one (a late success, say), that record is returned and nothing is written.
  */
-export async function recordOutcome(store: Store, call: ToolCall, status: 'failed' | 'denied', detail: string): Promise<EvidenceRecord> {
+export async function recordOutcome(store: Store, call: ToolCall, status: 'failed' | 'denied', detail: string): Promise<ToolExecution> {
   const startedAt = new Date();
   return store.db.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock(hashtext($1))', [call.idempotencyKey]);
     const found = await existing(tx, call.idempotencyKey);
-    if (found) return toRecord(found, true);
-    return toRecord(await append(tx, call, { status, receiptId: null, result: null, detail, startedAt }), false);
+    if (found) return { result: found.result ?? null, evidence: toRecord(found, true) };
+    return { result: null, evidence: toRecord(await append(tx, call, { status, receiptId: null, result: null, detail, startedAt }), false) };
   });
+}
+
+/**
+ * A key names one call: the same tool with the same arguments. Reusing it for anything else is a bug in the caller,
+ * and answering with the other call's result would be a lie, so it is refused.
+ */
+function sameCall(found: EvidenceRow, call: ToolCall): void {
+  const argsHash = sha256(canonicalJson(call.args));
+  if (found.tool !== call.tool || found.args_hash !== argsHash) {
+    throw ApplicationFailure.create({
+      type: FailureType.IdempotencyConflict,
+      nonRetryable: true,
+      message: `idempotency key ${call.idempotencyKey} already recorded ${found.tool} with other arguments (${found.evidence_id})`,
+    });
+  }
 }
 
 export async function evidenceForWorkflow(store: Store, workflowId: string): Promise<EvidenceRecord[]> {
@@ -285,12 +303,17 @@ export async function verifyEvidence(store: Store, workflowId?: string): Promise
     const r = toRecord(row, false);
     const at = { seq: r.seq, evidenceId: r.evidenceId, workflowId: r.workflowId };
     if (r.hash === null) {
-      unchained++;
+      // Rows from before the chain are all older than every chained row of their workflow; one after is a hash removed.
+      if (last.has(r.workflowId)) problems.push({ ...at, problem: 'the record hash was removed' });
+      else unchained++;
       continue;
     }
     const expectedPrev = last.get(r.workflowId) ?? GENESIS_HASH;
     if (hashOf(r) !== r.hash) problems.push({ ...at, problem: 'contents do not match the record hash: the record was altered' });
     else if (r.prevHash !== expectedPrev) problems.push({ ...at, problem: 'previous-record link is broken: a record before it was removed, altered or reordered' });
+    else if (r.status === 'success' && sha256(canonicalJson(row.result ?? null)) !== r.resultHash) {
+      problems.push({ ...at, problem: 'the stored result does not match the recorded result hash: the result was altered' });
+    }
     last.set(r.workflowId, r.hash);
   }
   return { workflows: new Set(rows.rows.map((r) => r.workflow_id)).size, records: rows.rows.length, unchained, problems };

@@ -26,6 +26,9 @@ export async function verifyHandoff(store: Store, raw: unknown, expected: Handof
   if (!recordIntact(evidence)) return refuse(`evidence ${h.evidenceId} does not match its hash (altered)`);
   if (evidence.status !== 'success') return refuse(`evidence ${h.evidenceId} has status ${evidence.status}: the tool did not succeed`);
   if (evidence.actor !== h.from) return refuse(`evidence ${h.evidenceId} was recorded for ${evidence.actor}, not the sender ${h.from}`);
+  if (expected.senderWorkflowId && evidence.workflowId !== expected.senderWorkflowId) {
+    return refuse(`evidence ${h.evidenceId} was recorded by ${evidence.workflowId}, not the sender's run ${expected.senderWorkflowId}`);
+  }
   if (!ARTIFACT_TOOLS.has(evidence.tool)) return refuse(`evidence ${h.evidenceId} is a ${evidence.tool} call, which produces no artifact`);
   if (evidence.receiptId !== h.artifactId) return refuse(`evidence ${h.evidenceId} produced ${evidence.receiptId}, not ${h.artifactId}`);
 

@@ -3,10 +3,10 @@ import { ApplicationFailure, type Client } from '@temporalio/client';
 import type { EvidenceRecord, PermissionOutcome, ToolExecution } from '../contracts/evidence';
 import { FailureType } from '../contracts/failures';
 import type { HandoffExpectation, HandoffVerdict } from '../contracts/handoff';
-import { formatIssues, issuesFrom } from '../contracts/issues';
+import { formatIssues } from '../contracts/issues';
 import type { ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model';
 import { DEFAULT_POLICY, evaluatePolicy, type PermissionDecision, type Policy } from '../contracts/policy';
-import { factsOf, isToolName, toolSpec } from '../contracts/tools';
+import { checkToolCall, factsOf, isToolName, toolSpec, type ToolName } from '../contracts/tools';
 import type { SupportTicketCreated } from '../contracts/trigger';
 import type { Category, Outcome, TicketContext, Urgency } from '../contracts/triage';
 import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../workflows/definitions';
@@ -49,6 +49,20 @@ export interface ToolRequest {
   readonly permission?: { readonly outcome: PermissionOutcome; readonly approver: string | null; readonly policyVersion?: string; readonly rule?: string };
   /** Fencing tokens of the leases the workflow holds on the resources it writes. */
   readonly leases?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The calling workflow, from Temporal rather than from the request: a tool call names its own workflow and the key
+ * `workflowId/stepId`, so no run can write into another's evidence chain or borrow its idempotency key.
+ */
+function caller(req: ToolRequest): { workflowId: string; workflowType: string } {
+  const info = Context.current().info;
+  const workflowId = info.workflowExecution?.workflowId;
+  const refuse = (why: string) => ApplicationFailure.create({ type: FailureType.PermissionDenied, nonRetryable: true, message: why });
+  if (!workflowId) throw refuse('tool calls are made by workflows; this activity has no workflow');
+  if (req.workflowId !== workflowId) throw refuse(`workflowId ${req.workflowId} is not the calling workflow ${workflowId}`);
+  if (req.idempotencyKey !== `${workflowId}/${req.stepId}`) throw refuse(`idempotencyKey must be ${workflowId}/${req.stepId}, not ${req.idempotencyKey}`);
+  return { workflowId, workflowType: info.workflowType ?? '' };
 }
 
 function toolCall(req: ToolRequest, resources: string[]): ToolCall {
@@ -122,34 +136,38 @@ export function createActivities(deps: ActivityDeps) {
    * circuit breaker.
    */
   const runTool = async (req: ToolRequest): Promise<ToolExecution> => {
-    if (!isToolName(req.tool)) throw ApplicationFailure.create({ type: FailureType.UnknownTool, nonRetryable: true, message: `unknown tool ${req.tool}` });
-    const spec = toolSpec(req.tool);
-    const parsed = spec.args.safeParse(req.args);
-    if (!parsed.success) {
+    const { workflowType } = caller(req);
+    const checked = checkToolCall(req.tool, req.args);
+    if (!checked.ok) {
       throw ApplicationFailure.create({
-        type: FailureType.ToolArgumentsInvalid,
+        type: isToolName(req.tool) ? FailureType.ToolArgumentsInvalid : FailureType.UnknownTool,
         nonRetryable: true,
-        message: `${req.tool}: ${formatIssues(issuesFrom(parsed.error))}`,
+        message: `${req.tool}: ${formatIssues(checked.issues)}`,
       });
     }
-    const permission = evaluatePolicy(policy, req.actor, factsOf(spec), req.tool);
-    const approvedByHuman = req.permission?.outcome === 'approved' && !!req.permission.approver;
+    const { spec, args } = checked;
+    const permission = evaluatePolicy(policy, req.actor, factsOf(spec), req.tool, workflowType);
+    const approver = req.permission?.outcome === 'approved' ? req.permission.approver : null;
+    // An approval counts only from someone the policy names as an approver, whatever the workflow says.
+    const approvedByHuman = approver !== null && permission.approvers.includes(approver);
     if (permission.decision === 'deny' || (permission.decision === 'require_approval' && !approvedByHuman)) {
       throw ApplicationFailure.create({
         type: FailureType.PermissionDenied,
         nonRetryable: true,
-        message: `${req.actor} may not run ${req.tool} (${permission.rule}): ${permission.decision === 'deny' ? permission.reason : 'no recorded approval'}`,
+        message: `${req.actor} may not run ${req.tool} (${permission.rule}): ${
+          permission.decision === 'deny' ? permission.reason : approver ? `${approver} is not an approver under policy ${permission.policyVersion}` : 'no recorded approval'
+        }`,
       });
     }
     const call = toolCall(
-      { ...req, permission: { outcome: approvedByHuman ? 'approved' : 'granted', policyVersion: permission.policyVersion, rule: permission.rule, approver: req.permission?.approver ?? null } },
-      spec.resources(parsed.data),
+      { ...req, permission: { outcome: approvedByHuman ? 'approved' : 'granted', policyVersion: permission.policyVersion, rule: permission.rule, approver: approvedByHuman ? approver : null } },
+      spec.resources(args),
     );
-    const implementation = IMPLEMENTATIONS[req.tool] as (tx: SqlQueryable, args: unknown, ctx: ToolContext) => Promise<EffectResult>;
+    const implementation = IMPLEMENTATIONS[spec.name as ToolName] as (tx: SqlQueryable, args: unknown, ctx: ToolContext) => Promise<EffectResult>;
     const startedAt = new Date();
     const execution = await breakers.execute(`tool:${req.tool}`, async () => {
       await deps.hooks?.beforeEffect?.(req.tool);
-      return executeOnce(store, call, (tx) => implementation(tx, parsed.data, { actor: req.actor, idempotencyKey: req.idempotencyKey }), startedAt);
+      return executeOnce(store, call, (tx) => implementation(tx, args, { actor: req.actor, idempotencyKey: req.idempotencyKey }), startedAt);
     });
     if (!execution.evidence.deduplicated) deps.hooks?.afterEffect?.(execution.evidence);
     return execution;
@@ -221,7 +239,8 @@ export function createActivities(deps: ActivityDeps) {
 
     /** The permission check: policy as code and data; its answer is recorded in history. */
     async checkPermission(req: { actor: string; tool: string }): Promise<PermissionDecision> {
-      return evaluatePolicy(policy, req.actor, isToolName(req.tool) ? factsOf(toolSpec(req.tool)) : null, req.tool);
+      const workflowType = Context.current().info.workflowType ?? '';
+      return evaluatePolicy(policy, req.actor, isToolName(req.tool) ? factsOf(toolSpec(req.tool)) : null, req.tool, workflowType);
     },
 
     /** Executes a registry tool (read or write) with evidence, exactly once per idempotency key. */
@@ -230,10 +249,10 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Records a step that never ran (denied by policy or by a human) or failed for good. */
-    async recordToolOutcome(req: ToolRequest & { status: 'failed' | 'denied'; detail: string }): Promise<EvidenceRecord> {
-      const spec = isToolName(req.tool) ? toolSpec(req.tool) : null;
-      const parsed = spec?.args.safeParse(req.args);
-      return recordOutcome(store, toolCall(req, spec && parsed?.success ? spec.resources(parsed.data) : []), req.status, req.detail);
+    async recordToolOutcome(req: ToolRequest & { status: 'failed' | 'denied'; detail: string }): Promise<ToolExecution> {
+      caller(req);
+      const checked = checkToolCall(req.tool, req.args);
+      return recordOutcome(store, toolCall(req, checked.ok ? checked.spec.resources(checked.args) : []), req.status, req.detail);
     },
 
     /** Evidence of a workflow, in order: what the run's summary is built from. */
@@ -246,7 +265,7 @@ export function createActivities(deps: ActivityDeps) {
      * comes back to the requester as a signal.
      */
     async requestLease(req: LeaseRequest): Promise<void> {
-      if (!deps.temporal) throw ApplicationFailure.nonRetryable('this worker has no Temporal client for leases', 'InvalidConfig');
+      if (!deps.temporal) throw ApplicationFailure.nonRetryable('this worker has no Temporal client for leases', FailureType.InvalidConfig);
       await deps.temporal.workflow.signalWithStart(resourceLeaseWorkflowName, {
         workflowId: leaseWorkflowId(req.resource),
         taskQueue: Context.current().info.taskQueue,

@@ -10,11 +10,16 @@ export interface SqlQueryable {
   query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
 }
 
+/** Inside a transaction: queries, and several statements at once (schema, migrations; no parameters). */
+export interface SqlTransaction extends SqlQueryable {
+  exec(text: string): Promise<void>;
+}
+
 export interface Sql extends SqlQueryable {
   /** Runs several statements (schema, migrations); no parameters. */
   exec(text: string): Promise<void>;
   /** Commits when `fn` resolves, rolls back when it throws. */
-  transaction<R>(fn: (tx: SqlQueryable) => Promise<R>): Promise<R>;
+  transaction<R>(fn: (tx: SqlTransaction) => Promise<R>): Promise<R>;
   close(): Promise<void>;
   /** `pglite:<dir>`, `pglite:memory` or the server URL with its password removed: for logs. */
   readonly describe: string;
@@ -28,13 +33,24 @@ export async function openPglite(dataDir?: string): Promise<Sql> {
     exec: async (text) => {
       await db.exec(text);
     },
-    transaction: (fn) => db.transaction((tx) => fn({ query: async <T>(text: string, params?: unknown[]) => tx.query<T>(text, params) })),
+    transaction: (fn) =>
+      db.transaction((tx) =>
+        fn({
+          query: async <T>(text: string, params?: unknown[]) => tx.query<T>(text, params),
+          exec: async (text) => {
+            await tx.exec(text);
+          },
+        }),
+      ),
     close: () => db.close(),
   };
 }
 
 export async function openPostgres(url: string): Promise<Sql> {
   const pool = new pg.Pool({ connectionString: url, max: 8 });
+  // An idle connection dropped by the server (a restart, a failover) is reported here; without a listener it would
+  // crash the worker. The pool replaces it; in-flight work fails and is retried by its activity.
+  pool.on('error', (err) => process.stderr.write(`governor store: idle PostgreSQL connection lost (${err.message})\n`));
   // Fail at start with the server's own message, not at the first tool call.
   const probe = await pool.connect();
   probe.release();
@@ -52,16 +68,23 @@ export async function openPostgres(url: string): Promise<Sql> {
     },
     async transaction(fn) {
       const client = await pool.connect();
+      let broken: Error | undefined;
       try {
         await client.query('begin');
-        const result = await fn({ query: (text, params) => query(client, text, params) });
+        const result = await fn({
+          query: (text, params) => query(client, text, params),
+          exec: async (text) => {
+            await client.query(text);
+          },
+        });
         await client.query('commit');
         return result;
       } catch (err) {
-        await client.query('rollback').catch(() => undefined);
+        // A connection that cannot even roll back is discarded rather than handed to the next transaction.
+        await client.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
         throw err;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
     close: () => pool.end(),

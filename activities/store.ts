@@ -66,6 +66,8 @@ alter table evidence add column if not exists leases         jsonb not null defa
 alter table evidence add column if not exists prev_hash      text;
 alter table evidence add column if not exists hash           text;
 alter table evidence drop constraint if exists evidence_status_check;
+alter table evidence drop constraint if exists evidence_status_known;
+alter table evidence add constraint evidence_status_known check (status in ('success', 'failed', 'denied'));
 create index if not exists evidence_workflow on evidence (workflow_id, seq);
 
 -- Append-only: the project's code has no update or delete path, and the database refuses one from anywhere else.
@@ -125,6 +127,10 @@ create table if not exists artifacts (
   created_at   timestamptz not null default now()
 );
 
+-- Artifacts are evidence too (a handoff points at one): written once, never changed.
+drop trigger if exists artifacts_no_change on artifacts;
+create trigger artifacts_no_change before update or delete on artifacts for each row execute function evidence_append_only();
+
 create table if not exists model_cache (
   key            text primary key,
   prompt_name    text not null,
@@ -136,21 +142,38 @@ create table if not exists model_cache (
 `;
 
 export interface StoreOptions {
+  /** Bring the schema up to date on open (default true); read-only users (`governor verify`) pass false. */
+  readonly migrate?: boolean;
   /** PostgreSQL server URL; when set, `dataDir` is ignored. */
   readonly databaseUrl?: string;
   /** PGlite data directory; without it (and without a URL) the database lives in memory (tests). */
   readonly dataDir?: string;
 }
 
-/** Brings a database's schema up to date; safe to run on every start and on a live store. */
+/** Bumped with every change to `SCHEMA`; a store at this version is not touched at start. */
+export const SCHEMA_VERSION = 3;
+
+/**
+ * Brings a database's schema up to date. Runs the schema only when the store is behind, inside one transaction
+ * holding an advisory lock, so several workers starting together neither race each other nor take table locks on a
+ * live evidence log at every start.
+ */
 export async function migrate(db: Sql): Promise<void> {
-  await db.exec(SCHEMA);
+  await db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock(4207716)');
+    await tx.exec('create table if not exists governor_schema (version integer not null)');
+    const current = await tx.query<{ version: number }>('select max(version) as version from governor_schema');
+    if ((current.rows[0]?.version ?? 0) >= SCHEMA_VERSION) return;
+    await tx.exec(SCHEMA);
+    await tx.query('delete from governor_schema');
+    await tx.query('insert into governor_schema (version) values ($1)', [SCHEMA_VERSION]);
+  });
 }
 
 /** Opens the store and brings its schema up to date (idempotent). */
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const db = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPglite(options.dataDir);
-  await migrate(db);
+  if (options.migrate !== false) await migrate(db);
   return { db, close: () => db.close() };
 }
 

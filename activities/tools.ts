@@ -123,7 +123,8 @@ export const IMPLEMENTATIONS: { readonly [N in ToolName]: Implementation<N> } = 
     );
     const a = row.rows[0];
     if (!a) throw notFound(`artifact ${artifactId}`);
-    return { receiptId: null, result: { artifactId, scope: a.scope, contentHash: a.content_hash, content: a.content } };
+    // The hash of what is read now, not the one stored beside it: an edited artifact shows up as a different hash.
+    return { receiptId: null, result: { artifactId, scope: a.scope, contentHash: sha256(canonicalJson(a.content)), content: a.content } };
   },
 
   async apply_triage_decision(tx, args) {

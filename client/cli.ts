@@ -307,7 +307,7 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     .command('complaint')
     .description('Start a complaint escalation from a complaint.received event (a duplicate event id returns the existing run).')
     .argument('[file]', 'JSON file with the event; - or omitted reads standard input')
-    .option('--approvers <ids>', 'comma-separated ids who may approve held actions and resolve escalations', list)
+    .option('--approvers <ids>', 'comma-separated ids who may resolve what the run escalates to a human (action approvers come from the policy)', list)
     .option('--wait', 'wait for the run to finish (or to need a human) and print its state')
     .action(async (file: string | undefined, opts: { approvers?: string[]; wait?: boolean }) => {
       const raw = await readInput(file);
@@ -315,9 +315,11 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
         const started = await client.startComplaint(raw, opts.approvers ? { approvers: opts.approvers } : {});
         process.stdout.write(`${started.started ? 'started' : 'already exists'}: ${started.workflowId}\n`);
         if (!opts.wait) return;
+        // Bounded like the triage --wait: a run that is still acting after two minutes is reported as it stands.
+        const deadline = Date.now() + 120_000;
         for (;;) {
           const state = await client.complaintState(started.workflowId);
-          if (state.phase === 'completed' || state.phase === 'awaiting_human' || state.phase === 'awaiting_approval') return printComplaintState(state);
+          if (['completed', 'awaiting_human', 'awaiting_approval'].includes(state.phase) || Date.now() > deadline) return printComplaintState(state);
           await new Promise((r) => setTimeout(r, 250));
         }
       });
@@ -335,7 +337,7 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     .argument('<stepId>', 'the held step, as `governor status` lists it')
     .addOption(reviewer)
     .option('--reject', 'refuse the action instead')
-    .option('--note <text>', 'why (kept in the evidence)')
+    .option('--note <text>', 'why (a rejection\'s note is kept in the evidence)')
     .action(async (workflowId: string, step: string, opts: { reviewer: string; reject?: boolean; note?: string }) => {
       const result = await withClient((c) => c.approveAction(workflowId, { stepId: step, approved: !opts.reject, reviewerId: opts.reviewer, note: opts.note }));
       answered(result, `${opts.reject ? 'rejected' : 'approved'} ${step} on ${workflowId}`);

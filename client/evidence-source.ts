@@ -23,7 +23,8 @@ export async function evidenceSource(opts: EvidenceSourceOptions): Promise<Evide
     // Loaded only here: the worker-backed path must not pay for a database driver.
     const { openStore } = await import('../activities/store');
     const { evidenceForWorkflow, verifyEvidence } = await import('../activities/evidence');
-    const store = await openStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+    // Read-only: an auditor's database role need not be allowed to change the schema.
+    const store = await openStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, migrate: false });
     return {
       describe: store.db.describe,
       list: (id) => evidenceForWorkflow(store, id),

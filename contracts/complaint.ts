@@ -49,10 +49,14 @@ export const ComplaintDecision = z.strictObject({
 });
 export type ComplaintDecision = z.infer<typeof ComplaintDecision>;
 
+/** The actor the policy knows the complaint agent as; the policy says which workflow types may act as it. */
+export const COMPLAINT_ACTOR = 'agent:complaint-triager';
+
 export const ComplaintConfig = z.strictObject({
-  /** The actor the policy knows this agent as. */
-  actor: z.string().default('agent:complaint-triager'),
-  /** Who may approve actions the policy holds for a human, and resolve what was escalated to one. */
+  /**
+   * Who may resolve what the run escalates to a human. (Who may approve a held *action* is the policy's
+   * `approval.approvers`: an authority over effects is not something a run's starter can grant itself.)
+   */
   approvers: z.array(z.string().trim().min(1)).min(1).default(['usr_442']),
   approvalDeadline: Duration.default('24h'),
   /** How long a denied or unreviewable run waits for a human before closing as unresolved. */
@@ -104,6 +108,8 @@ export interface ComplaintSummary {
   /** What the model said it did, checked against evidence. */
   readonly claims: ClaimCheck[];
   readonly escalationEmailSent: boolean;
+  /** Evidence the run was given that the store no longer holds: removed records. Empty when all is well. */
+  readonly missingFromStore: string[];
   readonly text: string;
 }
 

@@ -34,6 +34,12 @@ export const FailureType = {
   ToolFailed: 'ToolFailed',
   /** A handoff between agents did not verify against the evidence store. */
   HandoffUnverified: 'HandoffUnverified',
+  /** An idempotency key was presented again for a different tool or arguments. */
+  IdempotencyConflict: 'IdempotencyConflict',
+  /** A write could not get its resource's lease in time: refused rather than interleaved. */
+  LeaseTimeout: 'LeaseTimeout',
+  /** A run's configuration cannot work (an empty model chain, a worker without a Temporal client for leases). */
+  InvalidConfig: 'InvalidConfig',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -20,6 +20,8 @@ export interface HandoffExpectation {
   readonly receiver: string;
   readonly from: string;
   readonly scope: string;
+  /** The workflow the sender ran as, when the receiver knows it: the evidence must come from that run. */
+  readonly senderWorkflowId?: string;
 }
 
 export type HandoffVerdict =

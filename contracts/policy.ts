@@ -7,14 +7,22 @@ import { RISK_ORDER, Risk, type ToolFacts } from './tools';
  */
 export const Policy = z.strictObject({
   version: z.string().min(1),
-  /** Actors (`agent:…`, `workflow:…`) and the scopes each holds. An actor not listed holds nothing. */
-  actors: z.record(z.string(), z.strictObject({ scopes: z.array(z.string().min(1)) })),
+  /**
+   * Actors (`agent:…`, `workflow:…`), the scopes each holds, and the workflow types that may act as it: an actor's
+   * name is not taken on a caller's word. An actor not listed holds nothing.
+   */
+  actors: z.record(
+    z.string(),
+    z.strictObject({ scopes: z.array(z.string().min(1)), workflows: z.array(z.string().min(1)).min(1, 'name at least one workflow type that acts as this actor') }),
+  ),
   approval: z
     .strictObject({
       /** Calls to tools at or above this risk wait for a human's approval. */
       riskAtOrAbove: Risk.optional(),
       /** Tools that always wait for approval (refunds, external messages, account changes). */
       tools: z.array(z.string()).default([]),
+      /** Who may approve a held call. Nobody listed: held calls can only end rejected (at their deadline). */
+      approvers: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
   /** Explicit denials, checked before scopes: `tool` and/or `actor` (omitted = any). */
@@ -29,19 +37,28 @@ export interface PermissionDecision {
   readonly rule: string;
   readonly policyVersion: string;
   readonly reason: string;
+  /** For `require_approval`: who may approve. */
+  readonly approvers: readonly string[];
 }
 
-/** Deny by default: the first rule that matches decides, in the order written here. */
-export function evaluatePolicy(policy: Policy, actor: string, tool: ToolFacts | null, toolName: string): PermissionDecision {
+/**
+ * Deny by default: the first rule that matches decides, in the order written here. `workflowType` is the calling
+ * workflow's type, from Temporal, not from the request.
+ */
+export function evaluatePolicy(policy: Policy, actor: string, tool: ToolFacts | null, toolName: string, workflowType: string): PermissionDecision {
   const decide = (decision: PermissionDecision['decision'], rule: string, reason: string): PermissionDecision => ({
     decision,
     rule,
     reason,
     policyVersion: policy.version,
+    approvers: decision === 'require_approval' ? policy.approval.approvers : [],
   });
   if (!tool) return decide('deny', 'tool-unknown', `${toolName} is not in the tool registry`);
   const holder = policy.actors[actor];
   if (!holder) return decide('deny', 'actor-unknown', `${actor} holds no scopes under policy ${policy.version}`);
+  if (!holder.workflows.includes(workflowType)) {
+    return decide('deny', 'actor-not-for-workflow', `workflow ${workflowType} may not act as ${actor} under policy ${policy.version}`);
+  }
   const explicit = policy.deny.find((d) => (d.tool === undefined || d.tool === tool.name) && (d.actor === undefined || d.actor === actor));
   if (explicit) return decide('deny', `deny:${explicit.id}`, explicit.reason);
   if (!holder.scopes.includes(tool.scope)) {
@@ -62,11 +79,14 @@ export function evaluatePolicy(policy: Policy, actor: string, tool: ToolFacts | 
 export const DEFAULT_POLICY: Policy = Policy.parse({
   version: '2026-11-22.1',
   actors: {
-    'workflow:supportTicketTriage': { scopes: ['tickets:triage', 'escalations:write'] },
-    'agent:complaint-triager': { scopes: ['tickets:read', 'customers:read', 'tickets:write', 'email:internal', 'email:customer'] },
-    'agent:research': { scopes: ['analytics:collect', 'tickets:read'] },
-    'agent:analyst': { scopes: ['analytics:read'] },
+    'workflow:supportTicketTriage': { scopes: ['tickets:triage', 'escalations:write'], workflows: ['supportTicketTriage'] },
+    'agent:complaint-triager': {
+      scopes: ['tickets:read', 'customers:read', 'tickets:write', 'email:internal', 'email:customer'],
+      workflows: ['complaintEscalation'],
+    },
+    'agent:research': { scopes: ['analytics:collect', 'tickets:read'], workflows: ['researchAgent'] },
+    'agent:analyst': { scopes: ['analytics:read'], workflows: ['analystAgent'] },
   },
-  approval: { riskAtOrAbove: 'high', tools: ['issue_refund', 'send_customer_email'] },
+  approval: { riskAtOrAbove: 'high', tools: ['issue_refund', 'send_customer_email'], approvers: ['usr_442'] },
   deny: [],
 } satisfies PolicyInput);

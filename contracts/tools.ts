@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { issuesFrom, type ValidationIssue } from './issues';
+import { id } from './trigger';
 
 /** Risk levels in increasing order; the permission policy can require approval at or above one. */
 export const Risk = z.enum(['low', 'medium', 'high', 'critical']);
@@ -41,9 +43,10 @@ export function defineTool<A, R>(spec: ToolSpec<A, R>): ToolSpec<A, R> {
   return spec;
 }
 
-const TicketId = z.string().regex(/^tkt_[A-Za-z0-9_]{1,60}$/, 'must be a ticket id like tkt_9041');
-const CustomerId = z.string().regex(/^cus_[A-Za-z0-9_]{1,60}$/, 'must be a customer id like cus_1188');
-const ComplaintId = z.string().regex(/^cmp_[A-Za-z0-9_]{1,60}$/, 'must be a complaint id like cmp_311');
+// The same id rules as the trigger contracts: an id a trigger accepts, a tool accepts.
+const TicketId = id('tkt');
+const CustomerId = id('cus');
+const ComplaintId = id('cmp');
 
 export const getTicket = defineTool({
   name: 'get_ticket',
@@ -109,7 +112,7 @@ export const sendEscalationEmail = defineTool({
     customerId: CustomerId,
     to: z.enum(ESCALATION_TEAMS),
     severity: z.enum(['medium', 'high', 'critical']),
-    summary: z.string().min(10).max(2000),
+    summary: z.string().min(1).max(2000),
   }),
   result: z.object({ messageId: z.string(), recipient: z.string() }),
   resources: (a) => [`ticket:${a.ticketId}`],
@@ -234,6 +237,21 @@ export function isToolName(name: string): name is ToolName {
 
 export function toolSpec(name: ToolName): ToolSpec {
   return TOOLS[name] as unknown as ToolSpec;
+}
+
+/** Checks a proposed call against the registry: known tool, offered to this caller, arguments valid. */
+export function checkToolCall(
+  tool: string,
+  args: unknown,
+  offered?: readonly string[],
+): { readonly ok: true; readonly spec: ToolSpec; readonly args: unknown } | { readonly ok: false; readonly issues: ValidationIssue[] } {
+  if (!isToolName(tool) || (offered && !offered.includes(tool))) {
+    return { ok: false, issues: [{ field: 'tool', rule: `unknown tool ${JSON.stringify(tool)}; available: ${(offered ?? Object.keys(TOOLS)).join(', ')}` }] };
+  }
+  const spec = toolSpec(tool);
+  const parsed = spec.args.safeParse(args);
+  if (!parsed.success) return { ok: false, issues: issuesFrom(parsed.error).map((i) => ({ field: `args.${i.field}`, rule: i.rule })) };
+  return { ok: true, spec, args: parsed.data };
 }
 
 /** The facts about a tool the policy decides on (it never sees arguments it could be argued with). */

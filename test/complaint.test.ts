@@ -138,7 +138,7 @@ describe('complaintEscalation', () => {
     const result = await h.client.complaintResult(repaired.workflowId);
     assert.equal(h.double.count({ outputName: 'decide_complaint' }) - before, 2, 'one call, one repair');
     const repairText = h.double.requests.at(-1)!.text;
-    assert.match(repairText, /actions\.0\.args\.ticketId: must be a ticket id like tkt_9041/);
+    assert.match(repairText, /actions\.0\.args\.ticketId: must look like tkt_/);
     assert.match(repairText, /actions\.0\.args\.note/);
     assert.equal(result.summary.actions.filter((a) => a.tool === 'add_ticket_note' && a.status === 'done').length, 1);
 

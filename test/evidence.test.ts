@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import { executeOnce, recordOutcome, verifyEvidence, evidenceForWorkflow, type ToolCall } from '../activities/evidence';
 import { verifyHandoff } from '../activities/handoff';
-import { migrate, openStore, type Store } from '../activities/store';
+import { migrate, openStore, SCHEMA_VERSION, type Store } from '../activities/store';
 import { DEFAULT_POLICY, Policy, evaluatePolicy } from '../contracts/policy';
 import { factsOf, toolSpec } from '../contracts/tools';
 import { startPostgres } from './helpers/postgres';
@@ -53,6 +53,11 @@ describe(`evidence store on ${name}`, () => {
     const again = await executeOnce(store, { ...c, args: { a: 1, b: 2 } }, effect);
     assert.equal(again.evidence.argsHash, first.evidence.argsHash, 'arguments hash canonically');
     assert.equal(effects, 1);
+    await assert.rejects(
+      executeOnce(store, { ...c, args: { a: 2, b: 2 } }, effect),
+      (err: unknown) => err instanceof ApplicationFailure && err.type === 'IdempotencyConflict' && /other arguments/.test(err.message),
+    );
+    assert.equal(effects, 1, 'a key reused for other arguments neither runs nor returns the old result');
   });
 
   it('an effect that throws leaves neither effect nor record; the retry runs it', async () => {
@@ -101,6 +106,16 @@ describe(`evidence store on ${name}`, () => {
       await store.db.query(`update evidence set receipt_id = 'b#1' where evidence_id = $1`, [records[1]!.evidenceId]);
       assert.deepEqual((await verifyEvidence(store, 'wf_tamper')).problems, [], 'restored contents verify again');
 
+      await store.db.query(`update evidence set result = '{"forged": true}' where evidence_id = $1`, [records[0]!.evidenceId]);
+      report = await verifyEvidence(store, 'wf_tamper');
+      assert.deepEqual(report.problems.map((p) => [p.evidenceId, p.problem]), [[records[0]!.evidenceId, 'the stored result does not match the recorded result hash: the result was altered']]);
+      await store.db.query(`update evidence set result = 'null' where evidence_id = $1`, [records[0]!.evidenceId]);
+
+      await store.db.query('update evidence set hash = null where evidence_id = $1', [records[2]!.evidenceId]);
+      report = await verifyEvidence(store, 'wf_tamper');
+      assert.deepEqual(report.problems.map((p) => [p.evidenceId, p.problem]), [[records[2]!.evidenceId, 'the record hash was removed']]);
+      await store.db.query('update evidence set hash = $2 where evidence_id = $1', [records[2]!.evidenceId, records[2]!.hash]);
+
       await store.db.query('delete from evidence where evidence_id = $1', [records[1]!.evidenceId]);
       report = await verifyEvidence(store, 'wf_tamper');
       assert.equal(report.problems.length, 1);
@@ -132,8 +147,11 @@ describe(`evidence store on ${name}`, () => {
 });
 }
 
-/** Runs the schema again on the same database, as a restarted worker would. */
+/** Runs the whole schema again on the same database, as an upgrade from an older version would. */
 async function open2(store: Store): Promise<Store> {
+  await store.db.query('delete from governor_schema');
+  await migrate(store.db);
+  assert.deepEqual((await store.db.query('select version from governor_schema')).rows, [{ version: SCHEMA_VERSION }]);
   await migrate(store.db);
   return store;
 }
@@ -160,31 +178,37 @@ describe('permission policy', () => {
   const facts = (name: Parameters<typeof toolSpec>[0]) => factsOf(toolSpec(name));
 
   it('denies by default: an unknown actor or tool holds nothing', () => {
-    assert.equal(evaluatePolicy(DEFAULT_POLICY, 'agent:nobody', facts('get_ticket'), 'get_ticket').rule, 'actor-unknown');
-    assert.equal(evaluatePolicy(DEFAULT_POLICY, 'agent:complaint-triager', null, 'drop_tables').rule, 'tool-unknown');
+    assert.equal(evaluatePolicy(DEFAULT_POLICY, 'agent:nobody', facts('get_ticket'), 'get_ticket', 'complaintEscalation').rule, 'actor-unknown');
+    assert.equal(evaluatePolicy(DEFAULT_POLICY, 'agent:complaint-triager', null, 'drop_tables', 'complaintEscalation').rule, 'tool-unknown');
   });
 
   it('the complaint agent may note and escalate, may not refund, and customer email needs a human', () => {
     const agent = 'agent:complaint-triager';
-    assert.equal(evaluatePolicy(DEFAULT_POLICY, agent, facts('add_ticket_note'), 'add_ticket_note').decision, 'allow');
-    assert.equal(evaluatePolicy(DEFAULT_POLICY, agent, facts('send_escalation_email'), 'send_escalation_email').decision, 'allow');
-    const refund = evaluatePolicy(DEFAULT_POLICY, agent, facts('issue_refund'), 'issue_refund');
+    assert.equal(evaluatePolicy(DEFAULT_POLICY, agent, facts('add_ticket_note'), 'add_ticket_note', 'complaintEscalation').decision, 'allow');
+    assert.equal(evaluatePolicy(DEFAULT_POLICY, agent, facts('send_escalation_email'), 'send_escalation_email', 'complaintEscalation').decision, 'allow');
+    const refund = evaluatePolicy(DEFAULT_POLICY, agent, facts('issue_refund'), 'issue_refund', 'complaintEscalation');
     assert.equal(refund.decision, 'deny');
     assert.equal(refund.rule, 'scope:payments:refund-not-held');
-    const email = evaluatePolicy(DEFAULT_POLICY, agent, facts('send_customer_email'), 'send_customer_email');
+    const email = evaluatePolicy(DEFAULT_POLICY, agent, facts('send_customer_email'), 'send_customer_email', 'complaintEscalation');
     assert.equal(email.decision, 'require_approval');
     assert.equal(email.rule, 'approval:tool:send_customer_email');
+    assert.deepEqual(email.approvers, ['usr_442'], 'approvers come from the policy, not from the run');
+  });
+
+  it("an actor's name is not taken on the caller's word: only its workflow types may act as it", () => {
+    const claimed = evaluatePolicy(DEFAULT_POLICY, 'agent:complaint-triager', facts('add_ticket_note'), 'add_ticket_note', 'researchAgent');
+    assert.deepEqual([claimed.decision, claimed.rule], ['deny', 'actor-not-for-workflow']);
   });
 
   it('risk thresholds and explicit denials are data', () => {
     const policy = Policy.parse({
       version: 't1',
-      actors: { 'agent:ops': { scopes: ['payments:refund', 'tickets:write'] } },
+      actors: { 'agent:ops': { scopes: ['payments:refund', 'tickets:write'], workflows: ['opsWorkflow'] } },
       approval: { riskAtOrAbove: 'critical' },
       deny: [{ id: 'freeze', tool: 'add_ticket_note', reason: 'tickets are frozen for the migration' }],
     });
-    assert.equal(evaluatePolicy(policy, 'agent:ops', facts('issue_refund'), 'issue_refund').rule, 'approval:risk>=critical');
-    const frozen = evaluatePolicy(policy, 'agent:ops', facts('add_ticket_note'), 'add_ticket_note');
+    assert.equal(evaluatePolicy(policy, 'agent:ops', facts('issue_refund'), 'issue_refund', 'opsWorkflow').rule, 'approval:risk>=critical');
+    const frozen = evaluatePolicy(policy, 'agent:ops', facts('add_ticket_note'), 'add_ticket_note', 'opsWorkflow');
     assert.deepEqual([frozen.decision, frozen.rule], ['deny', 'deny:freeze']);
   });
 
@@ -192,7 +216,7 @@ describe('permission policy', () => {
     const dir = await mkdtemp(join(tmpdir(), 'governor-policy-'));
     try {
       const file = join(dir, 'policy.json');
-      await writeFile(file, JSON.stringify({ version: '1', actors: { 'agent:x': { scopes: 'everything' } } }));
+      await writeFile(file, JSON.stringify({ version: '1', actors: { 'agent:x': { scopes: 'everything', workflows: ['w'] } } }));
       const root = fileURLToPath(new URL('..', import.meta.url));
       const failed = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
         cwd: root,
@@ -206,10 +230,10 @@ describe('permission policy', () => {
   });
 
   it('a malformed policy is refused with the field named', () => {
-    const parsed = Policy.safeParse({ version: '', actors: { a: { scopes: 'all' } } });
+    const parsed = Policy.safeParse({ version: '', actors: { a: { scopes: 'all', workflows: [] } } });
     assert.equal(parsed.success, false);
     const fields = parsed.error!.issues.map((i) => i.path.join('.'));
-    assert.ok(fields.includes('version') && fields.includes('actors.a.scopes'), fields.join(','));
+    assert.ok(fields.includes('version') && fields.includes('actors.a.scopes') && fields.includes('actors.a.workflows'), fields.join(','));
   });
 });
 
@@ -259,9 +283,35 @@ describe('handoff verification', () => {
     }
   });
 
+  it("refuses a handoff whose evidence comes from another run than the sender's", async () => {
+    const verdict = await verifyHandoff(store, handoff(), { ...expected, senderWorkflowId: 'handoff/t9/research' });
+    assert.match((verdict as { reason: string }).reason, /recorded by wf_research, not the sender's run handoff\/t9\/research/);
+  });
+
   it('refuses a handoff whose evidence says the tool failed', async () => {
-    const failed = await recordOutcome(store, { ...call('wf_research2', 'collect#1'), tool: 'collect_dataset', actor: 'agent:research' }, 'failed', 'db down');
+    const { evidence: failed } = await recordOutcome(store, { ...call('wf_research2', 'collect#1'), tool: 'collect_dataset', actor: 'agent:research' }, 'failed', 'db down');
     const verdict = await verifyHandoff(store, handoff({ evidenceId: failed.evidenceId }), expected);
     assert.match((verdict as { reason: string }).reason, /status failed/);
+  });
+});
+
+describe('summary from evidence', () => {
+  it('reports evidence the run was given that the store no longer holds (a removed last record)', async () => {
+    const { summarizeFromEvidence } = await import('../workflows/kit/summary');
+    const store = await openStore();
+    try {
+      for (const s of ['a#1', 'b#1']) await executeOnce(store, call('wf_sum', s), async () => ({ receiptId: s, result: null }));
+      const all = await evidenceForWorkflow(store, 'wf_sum');
+      const summary = summarizeFromEvidence(all.slice(0, 1), {
+        writesOnly: new Set(['add_ticket_note']),
+        expected: [],
+        modelClaim: '',
+        given: all.map((r) => r.evidenceId),
+      });
+      assert.deepEqual(summary.missingFromStore, [all[1]!.evidenceId]);
+      assert.match(summary.text, new RegExp(`Evidence ${all[1]!.evidenceId} was recorded during the run but is missing from the store`));
+    } finally {
+      await store.close();
+    }
   });
 });

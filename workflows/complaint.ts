@@ -2,7 +2,7 @@ import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, se
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import { emptyLedger } from './kit/ledger';
-import { CURRENT_VERSIONS, governedModelStep } from './kit/model-step';
+import { VERSIONS_V1, governedModelStep } from './kit/model-step';
 import { Leases } from './kit/lease';
 import { summarizeFromEvidence } from './kit/summary';
 import { checkToolCall, governedToolCall, type ApprovalAnswer, type ApprovalRequest, type ToolCallOutcome, type ToolStepContext } from './kit/tool-step';
@@ -10,6 +10,7 @@ import type { BusinessRule } from './kit/validate';
 import { Budgets } from '../contracts/budget';
 import {
   ApprovalDecision,
+  COMPLAINT_ACTOR,
   ComplaintDecision,
   ComplaintPhase,
   HumanResolution,
@@ -33,23 +34,31 @@ const { listEvidence } = proxyActivities<Activities>({
 
 const WRITE_TOOLS = new Set(Object.values(TOOLS).filter((t) => t.kind === 'write').map((t) => t.name));
 
-/** Every proposed action must name an offered tool with arguments its schema accepts; the issues go to the repair turn. */
-const actionRules: ReadonlyArray<BusinessRule<ComplaintDecision>> = [
-  {
-    id: 'actions-valid-tool-calls',
-    check: (d) =>
-      d.actions.flatMap((a, i): ValidationIssue[] => {
-        let args: unknown;
-        try {
-          args = JSON.parse(a.args);
-        } catch {
-          return [{ field: `actions.${i}.args`, rule: 'must be a JSON object' }];
-        }
-        const checked = checkToolCall(a.tool, args, COMPLAINT_TOOLS);
-        return checked.ok ? [] : checked.issues.map((x) => ({ field: `actions.${i}.${x.field}`, rule: x.rule }));
-      }),
-  },
-];
+/**
+ * Every proposed action must name an offered tool with arguments its schema accepts, and touch only this
+ * complaint's ticket and customer (the policy decides on tools and scopes, never on arguments, so this is where an
+ * injected "note every ticket" is stopped). The issues go to the repair turn.
+ */
+function actionRules(allowed: ReadonlySet<string>): ReadonlyArray<BusinessRule<ComplaintDecision>> {
+  return [
+    {
+      id: 'actions-valid-tool-calls',
+      check: (d) =>
+        d.actions.flatMap((a, i): ValidationIssue[] => {
+          let args: unknown;
+          try {
+            args = JSON.parse(a.args);
+          } catch {
+            return [{ field: `actions.${i}.args`, rule: 'must be a JSON object' }];
+          }
+          const checked = checkToolCall(a.tool, args, COMPLAINT_TOOLS);
+          if (!checked.ok) return checked.issues.map((x) => ({ field: `actions.${i}.${x.field}`, rule: x.rule }));
+          const outside = checked.spec.resources(checked.args).filter((r) => !allowed.has(r));
+          return outside.map((r) => ({ field: `actions.${i}.args`, rule: `${r} is not this complaint's ticket or customer (${[...allowed].join(', ')})` }));
+        }),
+    },
+  ];
+}
 
 /**
  * `complaint.received` → read the ticket, the customer and earlier escalations in parallel → the model decides
@@ -142,7 +151,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   );
 
   const tools: ToolStepContext = {
-    actor: config.actor,
+    actor: COMPLAINT_ACTOR,
     leases: new Leases(),
     leaseOptions: { wait: String(config.leaseWait), ttl: String(config.leaseTtl) },
     async approve(req: ApprovalRequest): Promise<ApprovalAnswer> {
@@ -152,7 +161,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
         args: req.args,
         rule: req.rule,
         reason: req.reason,
-        approvers: config.approvers,
+        approvers: req.approvers,
         deadline: new Date(new Date().getTime() + msToNumber(config.approvalDeadline as Duration)).toISOString(),
       });
       const previous = state.phase;
@@ -180,6 +189,9 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
     if (outcome.status === 'denied') state.humanTasks.push({ reason: 'permission_denied', detail: `${tool}: ${outcome.reason} (rule ${outcome.rule})`, stepId: id });
     if (outcome.status === 'rejected') state.humanTasks.push({ reason: 'approval_rejected', detail: `${tool}: ${outcome.reason}`, stepId: id });
     if (outcome.status === 'failed') state.humanTasks.push({ reason: 'tool_failed', detail: `${tool}: ${outcome.detail}`, stepId: id });
+    // Only a step the workflow built itself can get here (the model's actions were validated before): a contract
+    // gap, never a silent skip.
+    if (outcome.status === 'invalid_args') state.humanTasks.push({ reason: 'tool_failed', detail: `${tool}: invalid arguments: ${formatIssues(outcome.issues)}`, stepId: id });
     if (outcome.status === 'invalid_args') line.detail = formatIssues(outcome.issues);
     else if (outcome.status !== 'done') line.detail = 'reason' in outcome ? outcome.reason : outcome.detail;
     return outcome;
@@ -209,7 +221,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
       cache: spec.cache,
     },
     schema: ComplaintDecision,
-    rules: actionRules,
+    rules: actionRules(new Set([`ticket:${complaint.ticket_id}`, `customer:${event.customer.id}`])),
     messages: renderComplaintMessages({
       complaint,
       customerId: event.customer.id,
@@ -223,7 +235,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
     budgets,
     ledger: state.ledger,
     // A new workflow: no runs from before any versioned behaviour, so no patches to ask.
-    versions: CURRENT_VERSIONS,
+    versions: VERSIONS_V1,
     confidence: { of: (d) => d.confidence, threshold: config.confidenceThreshold },
     callTimeout: config.modelCallTimeout as Duration,
   });
@@ -269,7 +281,12 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
 
   // 5. The summary comes from the evidence store, never from the model's reply.
   const records = await listEvidence(workflowId);
-  state.summary = summarizeFromEvidence(records, { writesOnly: WRITE_TOOLS, expected, modelClaim: state.decision?.reply ?? '' });
+  state.summary = summarizeFromEvidence(records, {
+    writesOnly: WRITE_TOOLS,
+    expected,
+    modelClaim: state.decision?.reply ?? '',
+    given: state.evidence.map((e) => e.evidenceId),
+  });
   state.outcome = state.humanTasks.length === 0 ? 'completed' : state.resolution ? 'resolved_by_human' : 'unresolved';
   checkpoint('summarized', { outcome: state.outcome, emailSent: state.summary.escalationEmailSent });
   enter(ComplaintPhase.Completed);

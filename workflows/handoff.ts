@@ -8,7 +8,7 @@ import { analysisJsonSchema, datasetAnalyst as spec, renderAnalystMessages, rend
 import { handoffStateQuery } from './definitions';
 import { Leases } from './kit/lease';
 import { emptyLedger } from './kit/ledger';
-import { CURRENT_VERSIONS, governedModelStep } from './kit/model-step';
+import { VERSIONS_V1, governedModelStep } from './kit/model-step';
 import { governedToolCall, type ToolStepContext } from './kit/tool-step';
 
 const { verifyHandoff } = proxyActivities<Activities>({
@@ -90,7 +90,7 @@ export async function analystAgent(input: AnalystInput): Promise<AnalystResult> 
     budgets,
     ledger: emptyLedger(),
     // A new workflow: no runs from before any versioned behaviour, so no patches to ask.
-    versions: CURRENT_VERSIONS,
+    versions: VERSIONS_V1,
     callTimeout: '60s' as Duration,
   });
   if (analysed.status !== 'ok') return { status: 'failed', reason: `analysis ${analysed.status}: ${'detail' in analysed ? analysed.detail : ''}` };
@@ -107,7 +107,12 @@ export async function agentHandoff(input: HandoffInput): Promise<AnalystResult> 
   state.phase = 'analyzing';
   state.result = await executeChild(analystAgent, {
     workflowId: `${id}/analyst`,
-    args: [{ handoff: state.handoff, expected: { receiver: ANALYST_AGENT, from: RESEARCH_AGENT, scope: `category:${input.category}` } }],
+    args: [
+      {
+        handoff: state.handoff,
+        expected: { receiver: ANALYST_AGENT, from: RESEARCH_AGENT, scope: `category:${input.category}`, senderWorkflowId: `${id}/research` },
+      },
+    ],
   });
   state.phase = 'completed';
   return state.result;

@@ -1,4 +1,5 @@
-import { ApplicationFailure, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { FailureType } from '../../contracts/failures';
 import type { Activities } from '../../activities';
 import { leaseGrantedSignal, leaseReleaseSignal, leaseWorkflowId } from '../definitions';
 
@@ -7,8 +8,6 @@ const { requestLease } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 },
 });
-
-export const LeaseTimeout = 'LeaseTimeout';
 
 export interface LeaseOptions {
   /** How long a write waits in the queue before it is refused instead (`LeaseTimeout`). */
@@ -32,17 +31,18 @@ export class Leases {
 
   /** Runs `fn` holding every resource's lease; `fn` gets the fencing tokens to present to the store. */
   async with<T>(resources: readonly string[], stepId: string, options: LeaseOptions, fn: (tokens: Record<string, number>) => Promise<T>): Promise<T> {
-    const workflowId = workflowInfo().workflowId;
+    const { workflowId, runId } = workflowInfo();
     const held: Array<{ resource: string; requestId: string }> = [];
     const tokens: Record<string, number> = {};
     try {
       for (const resource of [...new Set(resources)].sort()) {
-        const requestId = `${workflowId}/${stepId}/${resource}`;
+        // The run id keeps a reset run's request apart from the lease its earlier run may still hold.
+        const requestId = `${workflowId}/${runId}/${stepId}/${resource}`;
         held.push({ resource, requestId });
         await requestLease({ resource, requesterWorkflowId: workflowId, requestId, ttl: options.ttl });
         if (!(await condition(() => this.granted.has(requestId), options.wait))) {
           throw ApplicationFailure.create({
-            type: LeaseTimeout,
+            type: FailureType.LeaseTimeout,
             nonRetryable: true,
             message: `no lease on ${resource} within ${options.wait}: another owner is writing it`,
           });
@@ -51,14 +51,17 @@ export class Leases {
       }
       return await fn(tokens);
     } finally {
-      // Release (or withdraw the queued request) for everything asked for, even on failure or timeout.
-      for (const { resource, requestId } of held.reverse()) {
-        this.granted.delete(requestId);
-        // A lease workflow that already closed holds nothing of ours: nothing to release.
-        await getExternalWorkflowHandle(leaseWorkflowId(resource))
-          .signal(leaseReleaseSignal, { requestId })
-          .catch(() => undefined);
-      }
+      // Release (or withdraw the queued request) for everything asked for, even on failure, timeout or
+      // cancellation of the run: otherwise the resource stays blocked until the lease's TTL.
+      await CancellationScope.nonCancellable(async () => {
+        for (const { resource, requestId } of held.reverse()) {
+          this.granted.delete(requestId);
+          // A lease workflow that already closed holds nothing of ours: nothing to release.
+          await getExternalWorkflowHandle(leaseWorkflowId(resource))
+            .signal(leaseReleaseSignal, { requestId })
+            .catch(() => undefined);
+        }
+      });
     }
   }
 }

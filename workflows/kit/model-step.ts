@@ -98,7 +98,8 @@ export const CACHE_LAST_RESORT_PATCH = 'cache-last-resort';
 /**
  * The versioned behaviours of a governed step. A workflow that has runs from before any of them passes nothing and
  * the step asks `patched()` at the point of use, as those runs recorded it. Every newer run resolves them once, at
- * its start (`resolveVersionsUpfront`), and new workflows pass `CURRENT_VERSIONS`.
+ * its start (`resolveVersionsUpfront`), and new workflows pass `VERSIONS_V1`. A set is frozen once runs use it:
+ * a later change of behaviour is a new set behind a new patch id, or in-flight runs would change under replay.
  *
  * Why upfront: a patch marker recorded right after a local activity can land in a different workflow task on replay
  * than it did when the run was live (the local activity's result resolves in the task that recorded its marker),
@@ -111,14 +112,14 @@ export interface StepVersions {
   readonly cacheLastResort: boolean;
 }
 
-export const CURRENT_VERSIONS: StepVersions = { responseCache: true, localReads: true, cacheLastResort: true };
+export const VERSIONS_V1: StepVersions = { responseCache: true, localReads: true, cacheLastResort: true };
 
 /** Marks runs that resolve every versioned behaviour at their start. */
 export const VERSIONS_UPFRONT_PATCH = 'versions-upfront';
 
 /** Call first thing in a workflow with runs from before `VERSIONS_UPFRONT_PATCH`: undefined means "ask at the point of use". */
 export function resolveVersionsUpfront(): StepVersions | undefined {
-  return patched(VERSIONS_UPFRONT_PATCH) ? CURRENT_VERSIONS : undefined;
+  return patched(VERSIONS_UPFRONT_PATCH) ? VERSIONS_V1 : undefined;
 }
 
 function failureOf(err: unknown): string {
@@ -179,7 +180,7 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
   };
 
   const primary = chain[0];
-  if (!primary) throw ApplicationFailure.nonRetryable('the model chain is empty', 'InvalidConfig');
+  if (!primary) throw ApplicationFailure.nonRetryable('the model chain is empty', FailureType.InvalidConfig);
   const versions = options.versions;
   const useCache = (prompt.cache.reuse || prompt.cache.lastResort) && (versions ? versions.responseCache : patched(RESPONSE_CACHE_PATCH));
   // Decided once per run: a run replayed from before the change keeps its regular activities to the end.

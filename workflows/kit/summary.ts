@@ -24,8 +24,16 @@ function because(r: EvidenceRecord): string {
  */
 export function summarizeFromEvidence(
   records: readonly EvidenceRecord[],
-  options: { readonly writesOnly: ReadonlySet<string>; readonly expected: readonly string[]; readonly modelClaim: string },
+  options: {
+    readonly writesOnly: ReadonlySet<string>;
+    readonly expected: readonly string[];
+    readonly modelClaim: string;
+    /** Evidence ids the run was handed during its steps (its history): each must still be in the store. */
+    readonly given: readonly string[];
+  },
 ): ComplaintSummary {
+  const stored = new Set(records.map((r) => r.evidenceId));
+  const missingFromStore = options.given.filter((id) => !stored.has(id));
   const writes = records.filter((r) => options.writesOnly.has(r.tool));
   const actions: ActionSummary[] = writes.map((r) => ({
     stepId: r.stepId,
@@ -53,6 +61,7 @@ export function summarizeFromEvidence(
     `Escalation email: ${escalationEmailSent ? 'sent' : 'NOT sent'}.`,
     ...actions.map((a) => `${a.tool} [${a.stepId}]: ${a.status === 'done' ? 'done' : 'NOT done'} (${a.because})${a.evidenceId ? ` evidence ${a.evidenceId}` : ''}`),
     ...claims.filter((c) => !c.supported).map((c) => `Unsupported model claim: ${c.claim} (${c.detail}).`),
+    ...missingFromStore.map((id) => `Evidence ${id} was recorded during the run but is missing from the store.`),
   ];
-  return { actions, claims, escalationEmailSent, text: lines.join('\n') };
+  return { actions, claims, escalationEmailSent, missingFromStore, text: lines.join('\n') };
 }

@@ -3,14 +3,25 @@ import type { Activities, ToolRequest } from '../../activities';
 import type { EvidenceRecord } from '../../contracts/evidence';
 import { FailureType } from '../../contracts/failures';
 import { idempotencyKey, type StepId } from '../../contracts/ids';
-import { issuesFrom, type ValidationIssue } from '../../contracts/issues';
-import { isToolName, toolSpec, type ToolSpec } from '../../contracts/tools';
+import type { ValidationIssue } from '../../contracts/issues';
+import { checkToolCall } from '../../contracts/tools';
 import type { LeaseOptions, Leases } from './lease';
 
+export { checkToolCall };
+
 /** The permission check is a fast, pure evaluation on the worker: a short timeout, a few attempts. */
-const { checkPermission, recordToolOutcome } = proxyActivities<Activities>({
+const { checkPermission } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 },
+});
+
+/**
+ * Recording a denial or a failure must outlast what made the tool fail (often the database itself): more patient
+ * than the tool's own profile, about five minutes of attempts, then the workflow task fails and Temporal retries it.
+ */
+const { recordToolOutcome } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 10 },
 });
 
 /** Failures no retry of the same call can fix: the tool layer refused, or the breaker is open. */
@@ -41,6 +52,8 @@ export interface ApprovalRequest {
   readonly args: unknown;
   readonly rule: string;
   readonly reason: string;
+  /** Who may approve, from the policy. */
+  readonly approvers: readonly string[];
 }
 
 export interface ApprovalAnswer {
@@ -65,21 +78,6 @@ export interface ToolCall {
   readonly action: string;
   readonly tool: string;
   readonly args: unknown;
-}
-
-/** Checks a proposed call against the registry: known tool, offered to this caller, arguments valid. */
-export function checkToolCall(
-  tool: string,
-  args: unknown,
-  offered?: readonly string[],
-): { readonly ok: true; readonly spec: ToolSpec; readonly args: unknown } | { readonly ok: false; readonly issues: ValidationIssue[] } {
-  if (!isToolName(tool) || (offered && !offered.includes(tool))) {
-    return { ok: false, issues: [{ field: 'tool', rule: `unknown tool ${JSON.stringify(tool)}; available: ${(offered ?? []).join(', ')}` }] };
-  }
-  const spec = toolSpec(tool);
-  const parsed = spec.args.safeParse(args);
-  if (!parsed.success) return { ok: false, issues: issuesFrom(parsed.error).map((i) => ({ field: `args.${i.field}`, rule: i.rule })) };
-  return { ok: true, spec, args: parsed.data };
 }
 
 function failureDetail(err: unknown): string {
@@ -115,7 +113,7 @@ export async function governedToolCall(ctx: ToolStepContext, call: ToolCall): Pr
   const permission = await checkPermission({ actor: ctx.actor, tool: spec.name });
   const decided = { policyVersion: permission.policyVersion, rule: permission.rule };
   if (permission.decision === 'deny') {
-    const evidence = await recordToolOutcome({
+    const { evidence } = await recordToolOutcome({
       ...request,
       permission: { outcome: 'denied', approver: null, ...decided },
       status: 'denied',
@@ -126,10 +124,10 @@ export async function governedToolCall(ctx: ToolStepContext, call: ToolCall): Pr
 
   let approver: string | null = null;
   if (permission.decision === 'require_approval') {
-    const answer = await ctx.approve({ stepId: call.step, tool: spec.name, action: call.action, args, rule: permission.rule, reason: permission.reason });
+    const answer = await ctx.approve({ stepId: call.step, tool: spec.name, action: call.action, args, rule: permission.rule, reason: permission.reason, approvers: permission.approvers });
     if (!answer.approved) {
       const reason = answer.approver ? `rejected by ${answer.approver}${answer.note ? `: ${answer.note}` : ''}` : 'no approval before the deadline';
-      const evidence = await recordToolOutcome({
+      const { evidence } = await recordToolOutcome({
         ...request,
         permission: { outcome: 'rejected', approver: answer.approver, ...decided },
         status: 'denied',
@@ -157,12 +155,14 @@ export async function governedToolCall(ctx: ToolStepContext, call: ToolCall): Pr
       spec.kind === 'read'
         ? await executeTool(authorised)
         : await ctx.leases.with(spec.resources(args), call.step, ctx.leaseOptions, (leases) => executeTool({ ...authorised, leases }));
-    return { ...base, status: 'done', result: execution.result, evidence: execution.evidence };
+    // Done only with a success record: a key that already held a failure or denial is reported as that.
+    if (execution.evidence.status === 'success') return { ...base, status: 'done', result: execution.result, evidence: execution.evidence };
+    return { ...base, status: 'failed', detail: execution.evidence.detail ?? execution.evidence.status, evidence: execution.evidence };
   } catch (err) {
     const detail = failureDetail(err);
-    const evidence = await recordToolOutcome({ ...authorised, status: 'failed', detail });
+    const recorded = await recordToolOutcome({ ...authorised, status: 'failed', detail });
     // A success recorded by an attempt that outlived its timeout wins: the record under the key is the truth.
-    if (evidence.status === 'success') return { ...base, status: 'done', result: null, evidence };
-    return { ...base, status: 'failed', detail, evidence };
+    if (recorded.evidence.status === 'success') return { ...base, status: 'done', result: recorded.result, evidence: recorded.evidence };
+    return { ...base, status: 'failed', detail, evidence: recorded.evidence };
   }
 }

@@ -138,7 +138,8 @@ async function existing(tx: SqlQueryable, key: string): Promise<EvidenceRow | un
 /** Appends one record to its workflow's chain. Runs inside the caller's transaction. */
 async function append(tx: SqlQueryable, call: ToolCall, outcome: Outcome): Promise<EvidenceRow> {
   // One writer per workflow chain at a time, so two parallel steps cannot both link to the same predecessor.
-  await tx.query('select pg_advisory_xact_lock(hashtext($1))', [call.workflowId]);
+  // (Lock namespace 2: chains; namespace 1: idempotency keys.)
+  await tx.query('select pg_advisory_xact_lock(2, hashtext($1))', [call.workflowId]);
   const last = await tx.query<{ hash: string | null }>('select hash from evidence where workflow_id = $1 order by seq desc limit 1', [call.workflowId]);
   const fields = {
     evidenceId: `ev_${randomBytes(8).toString('hex')}`,
@@ -219,7 +220,7 @@ export async function executeOnce(
   // The check sits inside the transaction: an activity attempt that timed out may still be running when its retry
   // starts, and the two must not both pass it. (The unique key is the last line of defence.)
   return store.db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(hashtext($1))', [call.idempotencyKey]);
+    await tx.query('select pg_advisory_xact_lock(1, hashtext($1))', [call.idempotencyKey]);
     const found = await existing(tx, call.idempotencyKey);
     if (found) {
       sameCall(found, call);
@@ -239,7 +240,7 @@ export async function executeOnce(
 export async function recordOutcome(store: Store, call: ToolCall, status: 'failed' | 'denied', detail: string): Promise<ToolExecution> {
   const startedAt = new Date();
   return store.db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(hashtext($1))', [call.idempotencyKey]);
+    await tx.query('select pg_advisory_xact_lock(1, hashtext($1))', [call.idempotencyKey]);
     const found = await existing(tx, call.idempotencyKey);
     if (found) return { result: found.result ?? null, evidence: toRecord(found, true) };
     return { result: null, evidence: toRecord(await append(tx, call, { status, receiptId: null, result: null, detail, startedAt }), false) };

@@ -160,7 +160,7 @@ export const SCHEMA_VERSION = 3;
  */
 export async function migrate(db: Sql): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(4207716)');
+    await tx.query('select pg_advisory_xact_lock(3, 0)'); // namespace 3: schema migration
     await tx.exec('create table if not exists governor_schema (version integer not null)');
     const current = await tx.query<{ version: number }>('select max(version) as version from governor_schema');
     if ((current.rows[0]?.version ?? 0) >= SCHEMA_VERSION) return;

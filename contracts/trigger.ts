@@ -56,7 +56,7 @@ export type TriggerParseResult =
   | { readonly ok: true; readonly event: SupportTicketCreated }
   | { readonly ok: false; readonly issues: ValidationIssue[] };
 
-/** Size cap and JSON parsing shared by every trigger contract; `undefined` when the payload may go on to its schema. */
+/** Size cap and JSON parsing shared by every trigger contract: the parsed value, or the issue that stops it. */
 export function preparePayload(input: unknown): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
   const text = typeof input === 'string' ? input : (JSON.stringify(input) ?? '');
   const bytes = new TextEncoder().encode(text).length;

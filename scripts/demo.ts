@@ -17,6 +17,7 @@ import { startMetricsServer } from '../workers/metrics';
 import { createProviders, providersConfigFromEnv, type ProvidersConfig } from '../activities/model/providers';
 import { openStore } from '../activities/store';
 import { defaultModel, GovernorClient } from '../client';
+import { isToolName, TOOLS } from '../contracts/tools';
 import type { TriageState } from '../contracts/triage';
 import { ModelDouble } from '../test/model-double/server';
 import { governorResponder } from '../test/model-double/agent-responders';
@@ -192,7 +193,7 @@ async function runComplaints(client: GovernorClient, dir: string, stamp: string,
       await new Promise((r) => setTimeout(r, 200));
       state = await client.complaintState(run.workflowId).catch(() => undefined);
     }
-    const writes = (state?.evidence ?? []).filter((e) => !e.tool.startsWith('get_'));
+    const writes = (state?.evidence ?? []).filter((e) => isToolName(e.tool) && TOOLS[e.tool].kind === 'write');
     const actions = writes.map((e) => `${e.tool}:${e.status}`).join(', ') || '-';
     const outcome = state?.phase === 'awaiting_human' ? `human asked: ${state.humanTasks.map((t) => t.detail).join('; ')}` : (state?.outcome ?? state?.phase ?? 'still running');
     const email = writes.some((e) => e.tool === 'send_escalation_email' && e.status === 'success') ? 'sent' : 'not sent';

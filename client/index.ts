@@ -115,54 +115,24 @@ export class GovernorClient {
     if (!parsed.ok) throw new InvalidInputError('trigger', parsed.issues);
     const resolved = TriageConfig.safeParse({ model: defaultModel(), ...config });
     if (!resolved.success) throw new InvalidInputError('config', issuesFrom(resolved.error));
-    const workflowId = triageWorkflowId(eventId(parsed.event.event_id));
-    try {
-      const handle = await this.client.workflow.start('supportTicketTriage', {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [{ event: parsed.event, config: resolved.data }],
-        // Any earlier run with this id, open or closed, means the event was already handled.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'FAIL',
-        typedSearchAttributes: [
-          { key: searchAttributes.phase, value: 'received' },
-          { key: searchAttributes.awaitingReview, value: false },
-        ],
-      });
-      return { workflowId, runId: handle.firstExecutionRunId, started: true };
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const description = await this.client.workflow.getHandle(workflowId).describe();
-        return { workflowId, runId: description.runId, started: false };
-      }
-      throw err;
-    }
+    return this.startOnce('supportTicketTriage', triageWorkflowId(eventId(parsed.event.event_id)), { event: parsed.event, config: resolved.data });
   }
 
   /** Sends a review decision and reports what became of it. Invalid decisions are refused before they are sent. */
   async decide(workflowId: string, decision: unknown): Promise<DecideResult> {
     const parsed = ReviewDecision.safeParse(decision);
     if (!parsed.success) return { status: 'invalid', message: formatIssues(issuesFrom(parsed.error)) };
-    try {
-      const accepted = await this.client.workflow.getHandle(workflowId).executeUpdate(reviewUpdate, { args: [parsed.data] });
-      return accepted;
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-        const status = REJECTION_STATUS[err.cause.type ?? ''];
-        if (status) return { status, message: err.cause.message };
-      }
-      if (err instanceof WorkflowNotFoundError && !(await this.exists(workflowId))) return { status: 'not_found', message: `no run ${workflowId}` };
-      // Anything else — the run closed, or closed while this update was in flight — is answered from its state.
-      const closed = isClosedRunError(err) || err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError;
-      if (closed) {
+    return this.sendUpdate(
+      workflowId,
+      () => this.client.workflow.getHandle(workflowId).executeUpdate(reviewUpdate, { args: [parsed.data] }),
+      async () => {
         // A run that finished after someone else's decision: tell the reviewer who decided, not just "closed".
         const state = await this.getState(workflowId).catch(() => undefined);
         return state?.review
           ? { status: 'already_decided', message: `already decided (${state.review.action}) by ${state.review.reviewerId}` }
           : { status: 'not_awaiting_review', message: `run ${workflowId} has already completed (${state?.outcome ?? 'no review'})` };
-      }
-      throw err;
-    }
+      },
+    );
   }
 
   /** True when a run with this id exists (open or closed). */
@@ -203,12 +173,14 @@ export class GovernorClient {
     return this.startOnce('agentHandoff', handoffWorkflowId(parsed.data.taskId), parsed.data);
   }
 
+  /** Starts a run whose id derives from its trigger; any earlier run with the id, open or closed, is returned instead. */
   private async startOnce(type: string, workflowId: string, arg: unknown): Promise<StartResult> {
     try {
       const handle = await this.client.workflow.start(type, {
         taskQueue: this.taskQueue,
         workflowId,
         args: [arg],
+        // Any earlier run with this id, open or closed, means the event was already handled.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
         typedSearchAttributes: [
@@ -237,16 +209,28 @@ export class GovernorClient {
   async resolve(workflowId: string, resolution: unknown): Promise<UpdateResult<{ reviewerId: string }>> {
     const parsed = HumanResolution.safeParse(resolution);
     if (!parsed.success) return { status: 'invalid', message: formatIssues(issuesFrom(parsed.error)) };
-    const result = await this.sendUpdate(workflowId, () => this.client.workflow.getHandle(workflowId).executeUpdate(resolveUpdate, { args: [parsed.data] }));
-    if (result.status === 'not_awaiting_review') {
-      // A run that closed after someone else resolved it: say who, not just "completed".
-      const state = await this.complaintState(workflowId).catch(() => undefined);
-      if (state?.resolution) return { status: 'already_decided', message: `already resolved by ${state.resolution.reviewerId}` };
-    }
-    return result;
+    return this.sendUpdate(
+      workflowId,
+      () => this.client.workflow.getHandle(workflowId).executeUpdate(resolveUpdate, { args: [parsed.data] }),
+      async () => {
+        // A run that closed after someone else resolved it: say who, not just "completed".
+        const state = await this.complaintState(workflowId).catch(() => undefined);
+        return state?.resolution
+          ? { status: 'already_decided', message: `already resolved by ${state.resolution.reviewerId}` }
+          : { status: 'not_awaiting_review', message: `run ${workflowId} has completed` };
+      },
+    );
   }
 
-  private async sendUpdate<T>(workflowId: string, send: () => Promise<{ status: 'accepted' } & T>): Promise<UpdateResult<T>> {
+  /**
+   * Sends an update and maps every refusal to a typed answer. A run that closed (before or while the update was in
+   * flight) is answered by `onClosed`, from the run's final state.
+   */
+  private async sendUpdate<T>(
+    workflowId: string,
+    send: () => Promise<{ status: 'accepted' } & T>,
+    onClosed: () => Promise<UpdateResult<T>> = async () => ({ status: 'not_awaiting_review', message: `run ${workflowId} has completed` }),
+  ): Promise<UpdateResult<T>> {
     try {
       return await send();
     } catch (err) {
@@ -255,7 +239,7 @@ export class GovernorClient {
         if (status) return { status, message: err.cause.message };
       }
       if (err instanceof WorkflowNotFoundError && !(await this.exists(workflowId))) return { status: 'not_found', message: `no run ${workflowId}` };
-      if (isClosedRunError(err) || err instanceof WorkflowNotFoundError) return { status: 'not_awaiting_review', message: `run ${workflowId} has completed` };
+      if (isClosedRunError(err) || err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return onClosed();
       throw err;
     }
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import type { ComplaintState } from '../contracts/complaint';
 import type { EvidenceRecord } from '../contracts/evidence';
 import { leaseStateQuery, leaseWorkflowId } from '../workflows/definitions';
 import { startMetricsServer } from '../workers/metrics';
-import { complaintEvent, eventually, startHarness, type Harness } from './helpers/harness';
+import { complaintEvent, eventually, startHarness, type Harness, startWorkerProcess } from './helpers/harness';
 import { decideComplaint } from './model-double/agent-responders';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -302,37 +302,19 @@ describe('exactly-once effects when the worker dies after the effect', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const startWorkerProcess = async (env: Record<string, string> = {}) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: h.server.address,
-        ANTHROPIC_API_KEY: 'test-key',
-        ANTHROPIC_BASE_URL: h.double.anthropicBaseURL,
-        OPENAI_API_KEY: '',
-        DATABASE_URL: '',
-        GOVERNOR_DATA_DIR: dataDir,
-        GOVERNOR_METRICS_PORT: '0',
-        GOVERNOR_LOG_LEVEL: 'ERROR',
-        ...env,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+  const startWorker = async (env: Record<string, string> = {}) => {
+    const child = await startWorkerProcess(h, dataDir, env);
     workers.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    await eventually('the worker process to poll', async () => (stderr.includes('polling on') ? true : undefined), 60_000);
     return child;
   };
 
   it('the run completes on a new worker with exactly one email and one evidence record', async () => {
-    const first = await startWorkerProcess({ GOVERNOR_TEST_CRASH_AFTER_EFFECT: 'send_escalation_email' });
+    const first = await startWorker({ GOVERNOR_TEST_CRASH_AFTER_EFFECT: 'send_escalation_email' });
     const exited = new Promise<NodeJS.Signals | null>((r) => first.once('exit', (_code, signal) => r(signal)));
     const event = complaintEvent();
     const { workflowId } = await h.client.startComplaint(event);
     assert.equal(await exited, 'SIGKILL', 'the worker died right after the email committed');
-    const second = await startWorkerProcess();
+    const second = await startWorker();
     const result = await h.client.complaintResult(workflowId);
     assert.equal(result.outcome, 'completed');
     assert.equal(result.summary.escalationEmailSent, true);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness';
+import { eventually, startHarness, ticketEvent, type Harness, startWorkerProcess } from './helpers/harness';
 import type { DoubleReply } from './model-double/server';
 import { startMetricsServer } from '../workers/metrics';
 
@@ -222,35 +222,20 @@ describe('a worker process killed mid-run', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const startWorkerProcess = async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: h.server.address,
-        ANTHROPIC_API_KEY: 'test-key',
-        ANTHROPIC_BASE_URL: h.double.anthropicBaseURL,
-        OPENAI_API_KEY: '',
-        GOVERNOR_DATA_DIR: dataDir,
-        GOVERNOR_LOG_LEVEL: 'ERROR',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+  const startWorker = async () => {
+    const child = await startWorkerProcess(h, dataDir);
     workers.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    await eventually('the worker process to poll', async () => (stderr.includes('polling on') ? true : undefined), 60_000);
     return child;
   };
 
   it('the ledger and repair count continue on the new worker; the effect happens once', async () => {
-    const first = await startWorkerProcess();
+    const first = await startWorker();
     h.double.enqueue({ kind: 'text', text: 'not json' }, { kind: 'hang' }, { kind: 'json', value: VALID });
     const { workflowId } = await h.client.startTriage(ticketEvent(), { modelCallTimeout: '3s' });
     await eventually('the repair call to be in flight', async () => (h.double.count() === 2 ? true : undefined));
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    await startWorkerProcess();
+    await startWorker();
     const result = await h.client.result(workflowId);
     assert.equal(result.outcome, 'escalated');
     assert.equal(h.double.count(), 3, 'the lost attempt was retried once, on the new worker');

@@ -2,7 +2,7 @@ import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, se
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import { emptyLedger } from './kit/ledger';
-import { VERSIONS_V1, governedModelStep } from './kit/model-step';
+import { VERSIONS_V1, governedModelStep, stepPrompt } from './kit/model-step';
 import { Leases } from './kit/lease';
 import { summarizeFromEvidence } from './kit/summary';
 import { checkToolCall, governedToolCall, type ApprovalAnswer, type ApprovalRequest, type ToolCallOutcome, type ToolStepContext } from './kit/tool-step';
@@ -211,15 +211,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   enter(ComplaintPhase.Deciding);
   const decided = await governedModelStep({
     step: 'decide',
-    prompt: {
-      name: spec.name,
-      version: spec.version,
-      system: spec.system,
-      temperature: spec.temperature,
-      maxOutputTokens: spec.maxOutputTokens,
-      output: { name: spec.output.name, description: spec.output.description, jsonSchema: complaintDecisionJsonSchema },
-      cache: spec.cache,
-    },
+    prompt: stepPrompt(spec, complaintDecisionJsonSchema),
     schema: ComplaintDecision,
     rules: actionRules(new Set([`ticket:${complaint.ticket_id}`, `customer:${event.customer.id}`])),
     messages: renderComplaintMessages({

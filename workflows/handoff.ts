@@ -8,7 +8,7 @@ import { analysisJsonSchema, datasetAnalyst as spec, renderAnalystMessages, rend
 import { handoffStateQuery } from './definitions';
 import { Leases } from './kit/lease';
 import { emptyLedger } from './kit/ledger';
-import { VERSIONS_V1, governedModelStep } from './kit/model-step';
+import { VERSIONS_V1, governedModelStep, stepPrompt } from './kit/model-step';
 import { governedToolCall, type ToolStepContext } from './kit/tool-step';
 
 const { verifyHandoff } = proxyActivities<Activities>({
@@ -73,15 +73,7 @@ export async function analystAgent(input: AnalystInput): Promise<AnalystResult> 
   const budgets = Budgets.parse({});
   const analysed = await governedModelStep({
     step: 'analyse',
-    prompt: {
-      name: spec.name,
-      version: spec.version,
-      system: spec.system,
-      temperature: spec.temperature,
-      maxOutputTokens: spec.maxOutputTokens,
-      output: { name: spec.output.name, description: spec.output.description, jsonSchema: analysisJsonSchema },
-      cache: spec.cache,
-    },
+    prompt: stepPrompt(spec, analysisJsonSchema),
     schema: Analysis,
     rules: [],
     messages: renderAnalystMessages(handoff.task, verdict.scope, artifact.content),

@@ -30,7 +30,7 @@ import {
 import { classifierJsonSchema, renderClassifierMessages, renderRepairMessages, supportTicketClassifier as spec } from '../prompts/support-ticket-classifier';
 import { reviewSignal, reviewUpdate, searchAttributes, stateQuery, type ReviewAccepted } from './definitions';
 import { emptyLedger } from './kit/ledger';
-import { governedModelStep, LOCAL_READS_PATCH, resolveVersionsUpfront } from './kit/model-step';
+import { governedModelStep, stepPrompt, LOCAL_READS_PATCH, resolveVersionsUpfront } from './kit/model-step';
 import type { BusinessRule } from './kit/validate';
 import { Budgets } from '../contracts/budget';
 
@@ -187,15 +187,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   let reviewDetail = '';
   const classified = await governedModelStep({
     step: 'classify',
-    prompt: {
-      name: spec.name,
-      version: spec.version,
-      system: spec.system,
-      temperature: spec.temperature,
-      maxOutputTokens: spec.maxOutputTokens,
-      output: { name: spec.output.name, description: spec.output.description, jsonSchema: classifierJsonSchema },
-      cache: spec.cache,
-    },
+    prompt: stepPrompt(spec, classifierJsonSchema),
     schema: TicketClassification,
     rules,
     messages: renderClassifierMessages(ctx),

@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { BreakerRegistry, type BreakerSettings } from '../../activities/breakers';
@@ -152,4 +154,33 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 150));
   }
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * A real worker process (`workers/main.ts`) on the harness's server and double, with its embedded store in
+ * `dataDir`: for tests that kill a worker. Resolves once it polls; the caller kills it (and its stragglers).
+ */
+export async function startWorkerProcess(h: Harness, dataDir: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: h.server.address,
+      ANTHROPIC_API_KEY: 'test-key',
+      ANTHROPIC_BASE_URL: h.double.anthropicBaseURL,
+      OPENAI_API_KEY: '',
+      DATABASE_URL: '',
+      GOVERNOR_DATA_DIR: dataDir,
+      GOVERNOR_METRICS_PORT: '0',
+      GOVERNOR_LOG_LEVEL: 'ERROR',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  await eventually('the worker process to poll', async () => (stderr.includes('polling on') ? true : undefined), 60_000);
+  return child;
 }

@@ -35,6 +35,22 @@ export interface StepPrompt {
   readonly cache: { readonly reuse: boolean; readonly lastResort: boolean };
 }
 
+/** What a prompt spec (`prompts/*.ts`) carries that a governed step needs; its output schema as JSON Schema apart. */
+export type PromptSpec = Omit<StepPrompt, 'output'> & { readonly output: { readonly name: string; readonly description: string } };
+
+/** The step's view of a versioned prompt spec, with the provider-facing JSON Schema of its output. */
+export function stepPrompt(spec: PromptSpec, jsonSchema: Record<string, unknown>): StepPrompt {
+  return {
+    name: spec.name,
+    version: spec.version,
+    system: spec.system,
+    temperature: spec.temperature,
+    maxOutputTokens: spec.maxOutputTokens,
+    output: { name: spec.output.name, description: spec.output.description, jsonSchema },
+    cache: spec.cache,
+  };
+}
+
 export interface ModelStepOptions<T> {
   /** Names the step in the ledger and the trail. */
   readonly step: string;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { jsonSchemaOf, repairTurn } from './render';
 import { ComplaintDecision, type Complaint } from '../contracts/complaint';
 import type { ChatMessage } from '../contracts/model';
 import { TOOLS, type ToolName } from '../contracts/tools';
@@ -39,15 +39,12 @@ export const complaintDecider = {
   ].join('\n'),
 } as const;
 
-export const complaintDecisionJsonSchema: Record<string, unknown> = (() => {
-  const { $schema: _ignored, ...schema } = z.toJSONSchema(complaintDecider.output.schema) as Record<string, unknown>;
-  return schema;
-})();
+export const complaintDecisionJsonSchema: Record<string, unknown> = jsonSchemaOf(complaintDecider.output.schema);
 
 function toolCatalog(): string {
   return COMPLAINT_TOOLS.map((name) => {
     const spec = TOOLS[name];
-    const { $schema: _ignored, ...args } = z.toJSONSchema(spec.args) as Record<string, unknown>;
+    const args = jsonSchemaOf(spec.args);
     return `- ${name} (${spec.kind}, risk ${spec.risk}): ${spec.description} Arguments: ${JSON.stringify(args)}`;
   }).join('\n');
 }
@@ -84,10 +81,4 @@ export function renderComplaintMessages(ctx: ComplaintContext): ChatMessage[] {
   ];
 }
 
-export function renderComplaintRepair(previous: readonly ChatMessage[], reply: string, issues: string): ChatMessage[] {
-  return [
-    ...previous,
-    { role: 'assistant', content: reply.length > 0 ? reply : '(no output)' },
-    { role: 'user', content: `Your previous output was invalid: ${issues}. Answer again through decide_complaint with every field and every tool argument valid.` },
-  ];
-}
+export const renderComplaintRepair = repairTurn('Answer again through decide_complaint with every field and every tool argument valid.');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { jsonSchemaOf, repairTurn } from './render';
 import { Analysis } from '../contracts/handoff';
 import type { ChatMessage } from '../contracts/model';
 
@@ -21,19 +21,10 @@ export const datasetAnalyst = {
   ].join('\n'),
 } as const;
 
-export const analysisJsonSchema: Record<string, unknown> = (() => {
-  const { $schema: _ignored, ...schema } = z.toJSONSchema(datasetAnalyst.output.schema) as Record<string, unknown>;
-  return schema;
-})();
+export const analysisJsonSchema: Record<string, unknown> = jsonSchemaOf(datasetAnalyst.output.schema);
 
 export function renderAnalystMessages(task: string, scope: string, content: unknown): ChatMessage[] {
   return [{ role: 'user', content: `Task: ${task}. Scope: ${scope}.\n<dataset>${JSON.stringify(content)}</dataset>` }];
 }
 
-export function renderAnalystRepair(previous: readonly ChatMessage[], reply: string, issues: string): ChatMessage[] {
-  return [
-    ...previous,
-    { role: 'assistant', content: reply.length > 0 ? reply : '(no output)' },
-    { role: 'user', content: `Your previous output was invalid: ${issues}. Answer again through report_analysis.` },
-  ];
-}
+export const renderAnalystRepair = repairTurn('Answer again through report_analysis.');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { jsonSchemaOf, repairTurn } from './render';
 import { TicketClassification, type TicketContext } from '../contracts/triage';
 import type { ChatMessage } from '../contracts/model';
 
@@ -45,10 +45,7 @@ export const supportTicketClassifier = {
 } as const;
 
 /** The JSON Schema sent to providers, derived once from the zod schema so the two can never drift. */
-export const classifierJsonSchema: Record<string, unknown> = (() => {
-  const { $schema: _ignored, ...schema } = z.toJSONSchema(supportTicketClassifier.output.schema) as Record<string, unknown>;
-  return schema;
-})();
+export const classifierJsonSchema: Record<string, unknown> = jsonSchemaOf(supportTicketClassifier.output.schema);
 
 export function renderClassifierMessages(context: TicketContext): ChatMessage[] {
   const payload = {
@@ -62,13 +59,4 @@ export function renderClassifierMessages(context: TicketContext): ChatMessage[] 
 }
 
 /** The repair turn: the model sees its own reply and every issue, each naming the field and the rule. */
-export function renderRepairMessages(previous: readonly ChatMessage[], reply: string, issues: string): ChatMessage[] {
-  return [
-    ...previous,
-    { role: 'assistant', content: reply.length > 0 ? reply : '(no output)' },
-    {
-      role: 'user',
-      content: `Your previous output was invalid: ${issues}. Answer again through classify_ticket with every field valid and no other fields.`,
-    },
-  ];
-}
+export const renderRepairMessages = repairTurn('Answer again through classify_ticket with every field valid and no other fields.');

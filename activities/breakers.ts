@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { BrokenCircuitError, CircuitState, CountBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
-import { FailureType } from '../contracts/failures';
+import { countsAgainstHealth, retryableFailure } from '../contracts/failures.js';
 
 /**
  * Circuit breakers per provider and per tool, shared by every workflow on a worker. Built on cockatiel, a well-kept
@@ -25,14 +25,6 @@ export interface BreakerSnapshot {
   readonly rejected: number;
 }
 
-/** Failures that say the dependency is unhealthy; a bad request or a refusal says nothing about its health. */
-const HEALTH_FAILURES = new Set<string>([
-  FailureType.RateLimited,
-  FailureType.ModelOverloaded,
-  FailureType.ModelServerError,
-  FailureType.ModelTimeout,
-  FailureType.ModelConnectionError,
-]);
 
 function stateName(state: CircuitState): BreakerState {
   switch (state) {
@@ -51,6 +43,8 @@ interface Entry {
   readonly policy: CircuitBreakerPolicy;
   opened: number;
   rejected: number;
+  /** When the circuit last opened (ms since the epoch): the probe is let through a cool-down after it. */
+  openedAt: number;
 }
 
 export class BreakerRegistry {
@@ -70,9 +64,9 @@ export class BreakerRegistry {
     if (!entry) {
       const { failures, window, cooldownMs } = this.settings;
       const policy = circuitBreaker(
-        // Classified failures count when they speak of health; an unclassified error (a tool's database or network
-        // failing) always does.
-        handleWhen((err) => !(err instanceof ApplicationFailure) || HEALTH_FAILURES.has(err.type ?? '')),
+        // The failure table says which failures speak of the dependency's health; an unclassified error (a
+        // downstream system's network failing) does; Governor's own store being down (`StoreUnavailable`) does not.
+        handleWhen((err) => !(err instanceof ApplicationFailure) || countsAgainstHealth(err.type)),
         {
           halfOpenAfter: cooldownMs,
           // cockatiel opens when failures > threshold × calls in the window; (N − ½)/W makes that "N or more of the
@@ -80,8 +74,11 @@ export class BreakerRegistry {
           breaker: new CountBreaker({ threshold: (failures - 0.5) / window, size: window, minimumNumberOfCalls: failures }),
         },
       );
-      const created: Entry = { policy, opened: 0, rejected: 0 };
-      policy.onBreak(() => created.opened++);
+      const created: Entry = { policy, opened: 0, rejected: 0, openedAt: 0 };
+      policy.onBreak(() => {
+        created.opened++;
+        created.openedAt = Date.now();
+      });
       this.breakers.set(name, created);
       entry = created;
     }
@@ -99,10 +96,10 @@ export class BreakerRegistry {
     } catch (err) {
       if (err instanceof BrokenCircuitError) {
         entry.rejected++;
-        throw ApplicationFailure.create({
-          type: FailureType.CircuitOpen,
-          message: `circuit for ${name} is open after repeated failures; not calling it`,
-          nonRetryable: true,
+        // Retryable by the table: a model step lists CircuitOpen as non-retryable and falls back at once; a tool
+        // step retries after the cool-down, when the half-open probe may go through.
+        throw retryableFailure('CircuitOpen', `circuit for ${name} is open after repeated failures; not calling it`, {
+          nextRetryDelay: Math.max(1_000, entry.openedAt + this.settings.cooldownMs - Date.now()),
         });
       }
       throw err;

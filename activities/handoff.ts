@@ -1,10 +1,7 @@
-import { Handoff, type HandoffExpectation, type HandoffVerdict } from '../contracts/handoff';
-import { formatIssues, issuesFrom } from '../contracts/issues';
-import { evidenceById, recordIntact, resultOf } from './evidence';
-import { canonicalJson, sha256, type Store } from './store';
-
-/** Tools whose receipt is an artifact id. */
-const ARTIFACT_TOOLS = new Set(['collect_dataset']);
+import { Handoff, type HandoffExpectation, type HandoffVerdict } from '../contracts/handoff.js';
+import { formatIssues, issuesFrom } from '../contracts/issues.js';
+import { evidenceById, recordIntact, resultOf } from './evidence.js';
+import { canonicalJson, sha256, type Store } from './store.js';
 
 /**
  * A receiver's check of a handoff, against the evidence store rather than the sender's word: the record exists, is
@@ -29,7 +26,7 @@ export async function verifyHandoff(store: Store, raw: unknown, expected: Handof
   if (expected.senderWorkflowId && evidence.workflowId !== expected.senderWorkflowId) {
     return refuse(`evidence ${h.evidenceId} was recorded by ${evidence.workflowId}, not the sender's run ${expected.senderWorkflowId}`);
   }
-  if (!ARTIFACT_TOOLS.has(evidence.tool)) return refuse(`evidence ${h.evidenceId} is a ${evidence.tool} call, which produces no artifact`);
+  if (!expected.artifactTools.includes(evidence.tool)) return refuse(`evidence ${h.evidenceId} is a ${evidence.tool} call, which produces no artifact`);
   if (evidence.receiptId !== h.artifactId) return refuse(`evidence ${h.evidenceId} produced ${evidence.receiptId}, not ${h.artifactId}`);
 
   const result = await resultOf(store, h.evidenceId);

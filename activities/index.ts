@@ -1,30 +1,30 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type Client } from '@temporalio/client';
-import type { EvidenceRecord, PermissionOutcome, ToolExecution } from '../contracts/evidence';
-import { FailureType } from '../contracts/failures';
-import type { HandoffExpectation, HandoffVerdict } from '../contracts/handoff';
-import { formatIssues } from '../contracts/issues';
-import type { ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model';
-import { DEFAULT_POLICY, evaluatePolicy, type PermissionDecision, type Policy } from '../contracts/policy';
-import { checkToolCall, factsOf, isToolName, toolSpec, type ToolName } from '../contracts/tools';
-import type { SupportTicketCreated } from '../contracts/trigger';
-import type { Category, Outcome, TicketContext, Urgency } from '../contracts/triage';
-import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../workflows/definitions';
-import { BreakerRegistry } from './breakers';
-import { evidenceForWorkflow, executeOnce, recordOutcome, type EffectResult, type ToolCall } from './evidence';
-import { verifyHandoff } from './handoff';
-import { callModel, type Providers } from './model/providers';
-import type { SqlQueryable } from './sql';
-import { canonicalJson, sha256, type Store } from './store';
-import { IMPLEMENTATIONS, type ToolContext } from './tools';
+import type { EvidenceRecord, PermissionOutcome, ToolExecution } from '../contracts/evidence.js';
+import { FailureType } from '../contracts/failures.js';
+import type { HandoffExpectation, HandoffVerdict } from '../contracts/handoff.js';
+import { formatIssues } from '../contracts/issues.js';
+import type { ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model.js';
+import { evaluatePolicy, type PermissionDecision, type Policy } from '../contracts/policy.js';
+import { checkToolCall, factsOf, type ToolRegistry } from '../contracts/tools.js';
+import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../workflows/lease-messages.js';
+import { BreakerRegistry } from './breakers.js';
+import { evidenceForWorkflow, executeOnce, recordOutcome, type EffectResult, type ToolCall } from './evidence.js';
+import { verifyHandoff } from './handoff.js';
+import { callModel, type Providers } from './providers/registry.js';
+import type { SqlQueryable } from './sql.js';
+import { canonicalJson, sha256, type Store } from './store.js';
+import { runImplementation, type ToolImplementation } from './tools.js';
 
 export interface ActivityDeps {
   readonly providers: Providers;
   readonly store: Store;
   /** Shared by every workflow on the worker; one is made when omitted. */
   readonly breakers?: BreakerRegistry;
-  /** The permission policy (default `DEFAULT_POLICY`). */
-  readonly policy?: Policy;
+  /** The tools this worker executes: declarations with their implementations (`implementTool`). */
+  readonly tools: readonly ToolImplementation<any, any>[];
+  /** The permission policy: deny by default, so a worker without one refuses every tool call. */
+  readonly policy: Policy;
   /** A client of the worker's Temporal namespace: resource leases are signal-with-start from an activity. */
   readonly temporal?: Client;
   /**
@@ -33,8 +33,6 @@ export interface ActivityDeps {
    */
   readonly hooks?: { readonly beforeEffect?: (tool: string) => Promise<void>; readonly afterEffect?: (evidence: EvidenceRecord) => void };
 }
-
-const TRIAGE_ACTOR = 'workflow:supportTicketTriage';
 
 /** A tool call as a workflow asks for it; the activity adds the run id and checks everything again. */
 export interface ToolRequest {
@@ -91,32 +89,6 @@ function cacheKey(req: ModelCallRequest): string {
   return sha256(canonicalJson({ prompt: req.prompt, model: req.model, system: req.system, messages: req.messages, output: req.output }));
 }
 
-/** Where a tool execution sits in a run; the workflow supplies it, the activity adds the run id. */
-export interface ToolStep {
-  readonly workflowId: string;
-  readonly stepId: string;
-  readonly idempotencyKey: string;
-}
-
-export interface ApplyDecisionArgs extends ToolStep {
-  readonly eventId: string;
-  readonly ticketId: string;
-  readonly customerId: string;
-  readonly category: Category;
-  readonly urgency: Urgency;
-  readonly outcome: Outcome;
-  readonly decidedBy: string;
-  readonly promptVersion: string;
-  readonly model: string;
-}
-
-export interface EscalationArgs extends ToolStep {
-  readonly ticketId: string;
-  readonly customerId: string;
-  readonly reason: 'urgent_billing' | 'review_deadline_passed';
-  readonly priority: 'high' | 'normal';
-}
-
 function runId(): string {
   // Activities started by a workflow always carry its execution; standalone activity runs have none.
   return Context.current().info.workflowExecution?.runId ?? 'standalone';
@@ -128,7 +100,13 @@ function runId(): string {
 export function createActivities(deps: ActivityDeps) {
   const { providers, store } = deps;
   const breakers = deps.breakers ?? new BreakerRegistry();
-  const policy = deps.policy ?? DEFAULT_POLICY;
+  const policy = deps.policy;
+  const implementations = new Map<string, ToolImplementation>();
+  for (const tool of deps.tools) {
+    if (implementations.has(tool.spec.name)) throw new Error(`two tool implementations are named ${JSON.stringify(tool.spec.name)}`);
+    implementations.set(tool.spec.name, tool as ToolImplementation);
+  }
+  const registry: ToolRegistry = Object.fromEntries([...implementations].map(([name, tool]) => [name, tool.spec]));
 
   /**
    * The one path every tool call takes: arguments validated against the registry, the policy checked again here
@@ -137,10 +115,10 @@ export function createActivities(deps: ActivityDeps) {
    */
   const runTool = async (req: ToolRequest): Promise<ToolExecution> => {
     const { workflowType } = caller(req);
-    const checked = checkToolCall(req.tool, req.args);
+    const checked = checkToolCall(registry, req.tool, req.args);
     if (!checked.ok) {
       throw ApplicationFailure.create({
-        type: isToolName(req.tool) ? FailureType.ToolArgumentsInvalid : FailureType.UnknownTool,
+        type: checked.unknownTool ? FailureType.UnknownTool : FailureType.ToolArgumentsInvalid,
         nonRetryable: true,
         message: `${req.tool}: ${formatIssues(checked.issues)}`,
       });
@@ -163,35 +141,21 @@ export function createActivities(deps: ActivityDeps) {
       { ...req, permission: { outcome: approvedByHuman ? 'approved' : 'granted', policyVersion: permission.policyVersion, rule: permission.rule, approver: approvedByHuman ? approver : null } },
       spec.resources(args),
     );
-    const implementation = IMPLEMENTATIONS[spec.name as ToolName] as (tx: SqlQueryable, args: unknown, ctx: ToolContext) => Promise<EffectResult>;
+    const implementation = implementations.get(spec.name)!;
     const startedAt = new Date();
     const execution = await breakers.execute(`tool:${req.tool}`, async () => {
       await deps.hooks?.beforeEffect?.(req.tool);
-      return executeOnce(store, call, (tx) => implementation(tx, args, { actor: req.actor, idempotencyKey: req.idempotencyKey }), startedAt);
+      return executeOnce(
+        store,
+        call,
+        (tx) => runImplementation(implementation, args, { tx, actor: req.actor, idempotencyKey: req.idempotencyKey, workflowId: req.workflowId }),
+        startedAt,
+      );
     });
     if (!execution.evidence.deduplicated) deps.hooks?.afterEffect?.(execution.evidence);
     return execution;
   };
   return {
-    /** Loads what the classifier sees beyond the event: the customer's recent triage history. */
-    async loadTicketContext(event: SupportTicketCreated): Promise<TicketContext> {
-      const history = await store.db.query<{ ticket_id: string; category: string; urgency: string; decided_at: Date }>(
-        `select ticket_id, category, urgency, decided_at from decisions
-          where customer_id = $1 and ticket_id <> $2 order by decided_at desc limit 5`,
-        [event.customer.id, event.ticket.id],
-      );
-      return {
-        ticket: event.ticket,
-        customer: event.customer,
-        history: history.rows.map((r) => ({
-          ticketId: r.ticket_id,
-          category: r.category,
-          urgency: r.urgency,
-          decidedAt: new Date(r.decided_at).toISOString(),
-        })),
-      };
-    },
-
     /** One model call, through the provider's circuit breaker. */
     async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
       return breakers.execute(`model:${req.model.provider}`, () => callModel(providers, req));
@@ -227,20 +191,11 @@ export function createActivities(deps: ActivityDeps) {
       );
     },
 
-    /** Write tool: records the triage labels on the ticket. Exactly once per idempotency key. */
-    async applyTriageDecision(args: ApplyDecisionArgs): Promise<EvidenceRecord> {
-      return (await runTool({ tool: 'apply_triage_decision', action: 'apply_triage_decision', actor: TRIAGE_ACTOR, args, ...args })).evidence;
-    },
-
-    /** Write tool: puts an escalation in the outbox a human team works from. Exactly once per idempotency key. */
-    async createEscalation(args: EscalationArgs): Promise<EvidenceRecord> {
-      return (await runTool({ tool: 'create_escalation', action: 'escalate_ticket', actor: TRIAGE_ACTOR, args, ...args })).evidence;
-    },
-
     /** The permission check: policy as code and data; its answer is recorded in history. */
     async checkPermission(req: { actor: string; tool: string }): Promise<PermissionDecision> {
       const workflowType = Context.current().info.workflowType ?? '';
-      return evaluatePolicy(policy, req.actor, isToolName(req.tool) ? factsOf(toolSpec(req.tool)) : null, req.tool, workflowType);
+      const spec = implementations.get(req.tool)?.spec;
+      return evaluatePolicy(policy, req.actor, spec ? factsOf(spec) : null, req.tool, workflowType);
     },
 
     /** Executes a registry tool (read or write) with evidence, exactly once per idempotency key. */
@@ -251,7 +206,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Records a step that never ran (denied by policy or by a human) or failed for good. */
     async recordToolOutcome(req: ToolRequest & { status: 'failed' | 'denied'; detail: string }): Promise<ToolExecution> {
       caller(req);
-      const checked = checkToolCall(req.tool, req.args);
+      const checked = checkToolCall(registry, req.tool, req.args);
       return recordOutcome(store, toolCall(req, checked.ok ? checked.spec.resources(checked.args) : []), req.status, req.detail);
     },
 

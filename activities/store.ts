@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { openPglite, openPostgres, type Sql } from './sql';
+import { openPglite, openPostgres, type Sql } from './sql.js';
 
 /**
- * The project's SQL store: decisions (the "ticket system" the triage writes to), the escalation and email outboxes,
- * the append-only evidence log and resource fences. Embedded PGlite (in-process PostgreSQL) by default; the same SQL
+ * Governor's SQL store: the append-only evidence log, resource fences, artifacts and the model response cache,
+ * plus whatever tables the tools of a deployment need (`schemas`). Embedded PGlite (in-process PostgreSQL) by default; the same SQL
  * runs on a PostgreSQL server when `DATABASE_URL` is set.
  */
 export interface Store {
@@ -12,31 +12,6 @@ export interface Store {
 }
 
 const SCHEMA = `
-create table if not exists decisions (
-  workflow_id    text primary key,
-  event_id       text not null,
-  ticket_id      text not null,
-  customer_id    text not null,
-  category       text not null,
-  urgency        text not null,
-  outcome        text not null,
-  decided_by     text not null,
-  prompt_version text not null,
-  model          text not null,
-  decided_at     timestamptz not null default now()
-);
-create index if not exists decisions_customer on decisions (customer_id, decided_at desc);
-
-create table if not exists escalations (
-  id              bigserial primary key,
-  idempotency_key text not null unique,
-  ticket_id       text not null,
-  customer_id     text not null,
-  reason          text not null,
-  priority        text not null,
-  created_at      timestamptz not null default now()
-);
-
 create table if not exists evidence (
   seq             bigserial primary key,
   evidence_id     text not null unique,
@@ -88,36 +63,6 @@ create table if not exists resource_fences (
   updated_at timestamptz not null default now()
 );
 
--- The email sink: what the escalation email tool actually sent (a relay delivers from here).
-create table if not exists outbox (
-  id              bigserial primary key,
-  message_id      text not null unique,
-  idempotency_key text not null unique,
-  kind            text not null,
-  customer_id     text,
-  recipient       text not null,
-  subject         text not null,
-  body            text not null,
-  created_at      timestamptz not null default now()
-);
-
-create table if not exists ticket_notes (
-  id              bigserial primary key,
-  idempotency_key text not null unique,
-  ticket_id       text not null,
-  author          text not null,
-  note            text not null,
-  created_at      timestamptz not null default now()
-);
-
-create table if not exists refunds (
-  id              bigserial primary key,
-  idempotency_key text not null unique,
-  customer_id     text not null,
-  amount_cents    bigint not null,
-  created_at      timestamptz not null default now()
-);
-
 create table if not exists artifacts (
   artifact_id  text primary key,
   kind         text not null,
@@ -148,32 +93,40 @@ export interface StoreOptions {
   readonly databaseUrl?: string;
   /** PGlite data directory; without it (and without a URL) the database lives in memory (tests). */
   readonly dataDir?: string;
+  /**
+   * The tables a deployment's own tools write (their "systems of record"), as SQL run after Governor's schema on
+   * every open, under the migration lock: write it idempotently (`create table if not exists`, `add column if not
+   * exists`).
+   */
+  readonly schemas?: readonly string[];
 }
 
 /** Bumped with every change to `SCHEMA`; a store at this version is not touched at start. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Brings a database's schema up to date. Runs the schema only when the store is behind, inside one transaction
  * holding an advisory lock, so several workers starting together neither race each other nor take table locks on a
  * live evidence log at every start.
  */
-export async function migrate(db: Sql): Promise<void> {
+export async function migrate(db: Sql, schemas: readonly string[] = []): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock(3, 0)'); // namespace 3: schema migration
     await tx.exec('create table if not exists governor_schema (version integer not null)');
     const current = await tx.query<{ version: number }>('select max(version) as version from governor_schema');
-    if ((current.rows[0]?.version ?? 0) >= SCHEMA_VERSION) return;
-    await tx.exec(SCHEMA);
-    await tx.query('delete from governor_schema');
-    await tx.query('insert into governor_schema (version) values ($1)', [SCHEMA_VERSION]);
+    if ((current.rows[0]?.version ?? 0) < SCHEMA_VERSION) {
+      await tx.exec(SCHEMA);
+      await tx.query('delete from governor_schema');
+      await tx.query('insert into governor_schema (version) values ($1)', [SCHEMA_VERSION]);
+    }
+    for (const schema of schemas) await tx.exec(schema);
   });
 }
 
 /** Opens the store and brings its schema up to date (idempotent). */
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const db = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPglite(options.dataDir);
-  if (options.migrate !== false) await migrate(db);
+  if (options.migrate !== false) await migrate(db, options.schemas);
   return { db, close: () => db.close() };
 }
 

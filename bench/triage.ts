@@ -8,10 +8,10 @@
  */
 import { parseArgs } from 'node:util';
 import Anthropic from '@anthropic-ai/sdk';
-import { classifierJsonSchema, renderClassifierMessages, supportTicketClassifier as spec } from '../prompts/support-ticket-classifier';
-import { startHarness, ticketEvent } from '../test/helpers/harness';
-import { ModelDouble } from '../test/model-double/server';
-import { triageResponder } from '../test/model-double/triage-responder';
+import { classifierJsonSchema, renderClassifierMessages, supportTicketClassifier as spec } from '../examples/support/prompts/support-ticket-classifier.js';
+import { startHarness, ticketEvent } from '../test/helpers/harness.js';
+import { ModelDouble } from '../testing/model-double.js';
+import { triageResponder } from '../examples/support/double/triage-responder.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, latency: { type: 'string', default: '200' } } });
 const runs = Number(values.runs);

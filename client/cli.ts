@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { ComplaintState } from '../contracts/complaint';
-import type { EvidenceRecord } from '../contracts/evidence';
-import { Category, Urgency, type TriageState } from '../contracts/triage';
-import { GovernorClient, InvalidInputError, type DecideResult, type UpdateResult } from './index';
-import { evidenceSource, type EvidenceSourceOptions } from './evidence-source';
+import type { ComplaintState } from '../examples/support/contracts/complaint.js';
+import type { EvidenceRecord } from '../contracts/evidence.js';
+import { Category, Urgency, type TriageState } from '../examples/support/contracts/triage.js';
+import { GovernorClient, InvalidInputError, type DecideResult, type UpdateResult } from './index.js';
+import { evidenceSource, type EvidenceSourceOptions } from './evidence-source.js';
 
 /**
  * `governor`: start governed runs from trigger events, decide reviews, read state.
@@ -166,7 +166,7 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
           : {}),
       };
       if (config.model && !config.model.model) {
-        const { supportTicketClassifier } = await import('../prompts/support-ticket-classifier');
+        const { supportTicketClassifier } = await import('../examples/support/prompts/support-ticket-classifier.js');
         config.model.model = supportTicketClassifier.models[config.model.provider];
       }
       await withClient(async (client) => {

@@ -1,5 +1,5 @@
-import type { EvidenceRecord } from '../contracts/evidence';
-import type { VerifyReport } from '../activities/evidence';
+import type { EvidenceRecord } from '../contracts/evidence.js';
+import type { VerifyReport } from '../activities/evidence.js';
 
 export interface EvidenceSourceOptions {
   readonly databaseUrl?: string;
@@ -21,8 +21,8 @@ export interface EvidenceSource {
 export async function evidenceSource(opts: EvidenceSourceOptions): Promise<EvidenceSource> {
   if (opts.databaseUrl || opts.dataDir) {
     // Loaded only here: the worker-backed path must not pay for a database driver.
-    const { openStore } = await import('../activities/store');
-    const { evidenceForWorkflow, verifyEvidence } = await import('../activities/evidence');
+    const { openStore } = await import('../activities/store.js');
+    const { evidenceForWorkflow, verifyEvidence } = await import('../activities/evidence.js');
     // Read-only: an auditor's database role need not be allowed to change the schema.
     const store = await openStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, migrate: false });
     return {

@@ -1,15 +1,15 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { ReviewRejection } from '../contracts/failures';
-import { ApprovalDecision, ComplaintConfig, HumanResolution, parseComplaintEvent, type ComplaintConfigInput, type ComplaintResult, type ComplaintState } from '../contracts/complaint';
-import { HandoffInput, type AnalystResult, type HandoffState } from '../contracts/handoff';
-import { complaintWorkflowId, eventId, handoffWorkflowId, triageWorkflowId } from '../contracts/ids';
-import { issuesFrom, type ValidationIssue, formatIssues } from '../contracts/issues';
-import { ProviderName, type ModelRef } from '../contracts/model';
-import { parseTriggerEvent } from '../contracts/trigger';
-import { ReviewDecision, TriageConfig, type TriageConfigInput, type TriageResult, type TriageState } from '../contracts/triage';
-import { supportTicketClassifier } from '../prompts/support-ticket-classifier';
-import { complaintDecider } from '../prompts/complaint-escalation';
+import { ReviewRejection } from '../contracts/failures.js';
+import { ApprovalDecision, ComplaintConfig, HumanResolution, parseComplaintEvent, type ComplaintConfigInput, type ComplaintResult, type ComplaintState } from '../examples/support/contracts/complaint.js';
+import { HandoffInput, type AnalystResult, type HandoffState } from '../contracts/handoff.js';
+import { complaintWorkflowId, eventId, handoffWorkflowId, triageWorkflowId } from '../contracts/ids.js';
+import { issuesFrom, type ValidationIssue, formatIssues } from '../contracts/issues.js';
+import { ProviderName, type ModelRef } from '../contracts/model.js';
+import { parseTriggerEvent } from '../contracts/trigger.js';
+import { ReviewDecision, TriageConfig, type TriageConfigInput, type TriageResult, type TriageState } from '../examples/support/contracts/triage.js';
+import { supportTicketClassifier } from '../examples/support/prompts/support-ticket-classifier.js';
+import { complaintDecider } from '../examples/support/prompts/complaint-escalation.js';
 import {
   approvalUpdate,
   complaintStateQuery,
@@ -19,7 +19,7 @@ import {
   searchAttributes,
   stateQuery,
   TASK_QUEUE,
-} from '../workflows/definitions';
+} from '../examples/support/definitions.js';
 
 /** The input failed its contract; nothing was started. `issues` name each field and rule. */
 export class InvalidInputError extends Error {

@@ -13,23 +13,6 @@ export function eventId(raw: string): EventId {
   return raw as EventId;
 }
 
-/**
- * Workflow ids derive from the trigger's event id, so a duplicate event can only ever address the run that the
- * first delivery started (idempotent start).
- */
-export function triageWorkflowId(id: EventId): WorkflowId {
-  return `triage/${id}` as WorkflowId;
-}
-
-/** Complaint runs, like triage runs, are addressed by their trigger's event id. */
-export function complaintWorkflowId(id: EventId): WorkflowId {
-  return `complaint/${id}` as WorkflowId;
-}
-
-export function handoffWorkflowId(taskId: string): WorkflowId {
-  return `handoff/${taskId}` as WorkflowId;
-}
-
 /** A step id is stable across replays and retries: it names the step, not the attempt. */
 export function stepId(name: string, ordinal = 1): StepId {
   return `${name}#${ordinal}` as StepId;

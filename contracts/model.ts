@@ -1,6 +1,22 @@
 import { z } from 'zod';
 
-export const ProviderName = z.enum(['anthropic', 'openai']);
+/** The adapters Governor ships; any other adapter registered on the worker is named by its own `name`. */
+export const BUILT_IN_PROVIDERS = ['anthropic', 'openai'] as const;
+
+/**
+ * A provider is any adapter registered on the worker, by its name: `anthropic`, `openai`, or a name the user chose
+ * (`local`, `vllm`, `azure-east`). The name is data in prompt specs, run inputs and history, so it is held to a
+ * short, stable shape. `options` lists the built-in names (it was the enum's list before providers became open).
+ */
+export const ProviderName = Object.assign(
+  z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9_-]{0,39}$/,
+      'a provider name is 1-40 characters: a lowercase letter, then lowercase letters, digits, _ or - (e.g. anthropic, openai, local-vllm)',
+    ),
+  { options: BUILT_IN_PROVIDERS },
+);
 export type ProviderName = z.infer<typeof ProviderName>;
 
 /** Which model answers: resolved once per run and recorded in history, so replay never re-decides it. */

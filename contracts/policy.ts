@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RISK_ORDER, Risk, type ToolFacts } from './tools';
+import { RISK_ORDER, Risk, type ToolFacts } from './tools.js';
 
 /**
  * The permission policy, as data: deny by default; actors hold scopes; some calls need a human's approval. It is
@@ -72,21 +72,3 @@ export function evaluatePolicy(policy: Policy, actor: string, tool: ToolFacts | 
   return decide('allow', `scope:${tool.scope}`, `${actor} holds ${tool.scope}`);
 }
 
-/**
- * The policy a worker uses unless `GOVERNOR_POLICY_FILE` names another. The complaint agent can read, note and
- * escalate internally; it cannot move money. Messages to customers and refunds always need a human.
- */
-export const DEFAULT_POLICY: Policy = Policy.parse({
-  version: '2026-11-22.1',
-  actors: {
-    'workflow:supportTicketTriage': { scopes: ['tickets:triage', 'escalations:write'], workflows: ['supportTicketTriage'] },
-    'agent:complaint-triager': {
-      scopes: ['tickets:read', 'customers:read', 'tickets:write', 'email:internal', 'email:customer'],
-      workflows: ['complaintEscalation'],
-    },
-    'agent:research': { scopes: ['analytics:collect', 'tickets:read'], workflows: ['researchAgent'] },
-    'agent:analyst': { scopes: ['analytics:read'], workflows: ['analystAgent'] },
-  },
-  approval: { riskAtOrAbove: 'high', tools: ['issue_refund', 'send_customer_email'], approvers: ['usr_442'] },
-  deny: [],
-} satisfies PolicyInput);

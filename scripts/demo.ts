@@ -11,20 +11,20 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createActivities } from '../activities';
-import { BreakerRegistry } from '../activities/breakers';
-import { startMetricsServer } from '../workers/metrics';
-import { createProviders, providersConfigFromEnv, type ProvidersConfig } from '../activities/model/providers';
-import { openStore } from '../activities/store';
-import { defaultModel, GovernorClient } from '../client';
-import { isToolName, TOOLS } from '../contracts/tools';
-import type { TriageState } from '../contracts/triage';
-import { ModelDouble } from '../test/model-double/server';
-import { governorResponder } from '../test/model-double/agent-responders';
-import { startDevServer } from '../workers/dev-server';
-import { installRuntime } from '../workers/runtime';
-import { preferredPort } from '../workers/server';
-import { createGovernorWorker } from '../workers/worker';
+import { createActivities } from '../activities/index.js';
+import { BreakerRegistry } from '../activities/breakers.js';
+import { startMetricsServer } from '../workers/metrics.js';
+import { createProviders, providersConfigFromEnv, type ProvidersConfig } from '../activities/providers/registry.js';
+import { openStore } from '../activities/store.js';
+import { defaultModel, GovernorClient } from '../client/index.js';
+import { isToolName, TOOLS } from '../contracts/tools.js';
+import type { TriageState } from '../examples/support/contracts/triage.js';
+import { ModelDouble } from '../testing/model-double.js';
+import { governorResponder } from '../examples/support/double/agent-responders.js';
+import { startDevServer } from '../workers/dev-server.js';
+import { installRuntime } from '../workers/runtime.js';
+import { preferredPort } from '../workers/server.js';
+import { createGovernorWorker } from '../workers/worker.js';
 
 const REVIEWER = 'usr_442';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness';
+import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

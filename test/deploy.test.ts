@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
-import { allSearchAttributeKeys } from '../workflows/definitions';
+import { allSearchAttributeKeys } from '../examples/support/definitions.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -7,12 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
-import { executeOnce, recordOutcome, verifyEvidence, evidenceForWorkflow, type ToolCall } from '../activities/evidence';
-import { verifyHandoff } from '../activities/handoff';
-import { migrate, openStore, SCHEMA_VERSION, type Store } from '../activities/store';
-import { DEFAULT_POLICY, Policy, evaluatePolicy } from '../contracts/policy';
-import { factsOf, toolSpec } from '../contracts/tools';
-import { startPostgres } from './helpers/postgres';
+import { executeOnce, recordOutcome, verifyEvidence, evidenceForWorkflow, type ToolCall } from '../activities/evidence.js';
+import { verifyHandoff } from '../activities/handoff.js';
+import { migrate, openStore, SCHEMA_VERSION, type Store } from '../activities/store.js';
+import { DEFAULT_POLICY, Policy, evaluatePolicy } from '../contracts/policy.js';
+import { factsOf, toolSpec } from '../contracts/tools.js';
+import { startPostgres } from './helpers/postgres.js';
 
 const call = (workflowId: string, step: string, extra: Partial<ToolCall> = {}): ToolCall => ({
   tool: 'add_ticket_note',
@@ -244,7 +244,7 @@ describe('handoff verification', () => {
   before(async () => {
     store = await openStore();
     const content = { category: 'billing', tickets: [] };
-    const { canonicalJson, sha256 } = await import('../activities/store');
+    const { canonicalJson, sha256 } = await import('../activities/store.js');
     const contentHash = sha256(canonicalJson(content));
     const artifactId = `art_${contentHash.slice(0, 16)}`;
     const done = await executeOnce(
@@ -297,7 +297,7 @@ describe('handoff verification', () => {
 
 describe('summary from evidence', () => {
   it('reports evidence the run was given that the store no longer holds (a removed last record)', async () => {
-    const { summarizeFromEvidence } = await import('../workflows/kit/summary');
+    const { summarizeFromEvidence } = await import('../workflows/summary.js');
     const store = await openStore();
     try {
       for (const s of ['a#1', 'b#1']) await executeOnce(store, call('wf_sum', s), async () => ({ receiptId: s, result: null }));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { evidenceForWorkflow } from '../activities/evidence';
-import type { AnalystResult } from '../contracts/handoff';
-import { startHarness, ticketEvent, type Harness } from './helpers/harness';
+import { evidenceForWorkflow } from '../activities/evidence.js';
+import type { AnalystResult } from '../contracts/handoff.js';
+import { startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
 describe('agent handoff (research → analyst)', () => {
   let h: Harness;

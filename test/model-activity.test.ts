@@ -2,20 +2,37 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { z } from 'zod';
 import { DefaultLogger } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { BreakerRegistry } from '../activities/breakers';
-import { retryAfterMs } from '../activities/model/errors';
-import { createProviders } from '../activities/model/providers';
-import { extractJson, toOpenAIStrictSchema } from '../activities/model/parse';
-import { openStore, type Store } from '../activities/store';
-import { FailureType } from '../contracts/failures';
-import type { ModelCallRequest, ModelCallResult } from '../contracts/model';
-import { classifierJsonSchema } from '../prompts/support-ticket-classifier';
-import { ModelDouble } from './model-double/server';
+import { createActivities } from '../activities/index.js';
+import { BreakerRegistry } from '../activities/breakers.js';
+import { retryAfterMs } from '../activities/providers/errors.js';
+import { openaiCompatibleProvider } from '../activities/providers/openai-compatible.js';
+import { createProviders } from '../activities/providers/registry.js';
+import { extractJson, toOpenAIStrictSchema } from '../activities/providers/json.js';
+import { openStore, type Store } from '../activities/store.js';
+import { failureRow, FailureType } from '../contracts/failures.js';
+import type { ModelCallRequest, ModelCallResult } from '../contracts/model.js';
+import { Policy } from '../contracts/policy.js';
+import { ModelDouble } from '../testing/model-double.js';
+
+/**
+ * A classifier-shaped output schema as providers receive it (JSON Schema derived from zod, without `$schema`); the
+ * activity is framework code, so its test does not borrow the reference domain's prompt.
+ */
+const { $schema: _ignored, ...classifierJsonSchema } = z.toJSONSchema(
+  z.strictObject({
+    category: z.enum(['billing', 'bug', 'other']),
+    confidence: z.number().min(0).max(1),
+    reason: z.string().min(1).max(300),
+  }),
+) as Record<string, unknown>;
 
 /** Failures are what these tests are about; the SDK's log line for each would bury the report. */
 const env = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+
+/** The model-call activity needs no tools and no policy: a worker with none refuses every tool call. */
+const noTools = { tools: [], policy: Policy.parse({ version: 'test', actors: {} }) };
 
 describe('model-call activity (MockActivityEnvironment, real SDKs, model double)', () => {
   let double: ModelDouble;
@@ -30,14 +47,14 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
       timeoutMs: 500,
     });
     // Classification is under test, not the breaker: set it out of reach of the many injected failures.
-    activities = createActivities({ providers, store, breakers: new BreakerRegistry({ failures: 1000, window: 1000 }) });
+    activities = createActivities({ providers, store, breakers: new BreakerRegistry({ failures: 1000, window: 1000 }), ...noTools });
   });
   after(async () => {
     await double.close();
     await store.close();
   });
 
-  const request = (provider: 'anthropic' | 'openai'): ModelCallRequest => ({
+  const request = (provider: string): ModelCallRequest => ({
     model: { provider, model: 'm' },
     temperature: 0,
     maxOutputTokens: 100,
@@ -47,9 +64,9 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
     prompt: { name: 'support_ticket_classifier', version: 'v1' },
   });
 
-  const failure = async (provider: 'anthropic' | 'openai'): Promise<ApplicationFailure> => {
+  const failure = async (provider: string, on = activities): Promise<ApplicationFailure> => {
     try {
-      await env().run(activities.callModel, request(provider));
+      await env().run(on.callModel, request(provider));
     } catch (err) {
       assert.ok(err instanceof ApplicationFailure, String(err));
       return err;
@@ -94,12 +111,102 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
   }
 
   it('a provider not configured on the worker is a non-retryable failure that says which key to set', async () => {
-    const bare = createActivities({ providers: createProviders({}), store });
+    const bare = createActivities({ providers: createProviders({}), store, ...noTools });
     await assert.rejects(env().run(bare.callModel, request('openai')), (err: unknown) => {
       assert.ok(err instanceof ApplicationFailure);
       assert.equal(err.type, FailureType.ProviderNotConfigured);
+      assert.equal(err.nonRetryable, true);
       assert.match(err.message, /OPENAI_API_KEY/);
+      assert.match(err.message, /configured: none/);
       return true;
+    });
+  });
+
+  describe('an OpenAI-compatible endpoint (the double\'s OpenAI API), registered under its own name', () => {
+    const compatible = (structuredOutput: 'json_schema' | 'json_object', apiKey: string | null = 'k') =>
+      createActivities({
+        providers: createProviders([openaiCompatibleProvider({ name: 'local', baseURL: double.openaiBaseURL, apiKey: apiKey ?? undefined, structuredOutput, timeoutMs: 500 })]),
+        store,
+        breakers: new BreakerRegistry({ failures: 1000, window: 1000 }),
+        ...noTools,
+      });
+
+    it('json_schema mode: a strict schema in response_format, the reply parsed', async () => {
+      double.reset().enqueue({ kind: 'json', value: { x: 1 } });
+      const result = (await env().run(compatible('json_schema').callModel, request('local'))) as ModelCallResult;
+      assert.deepEqual(result.parsed, { x: 1 });
+      assert.equal(result.parseError, null);
+      assert.deepEqual(result.model, { provider: 'local', model: 'm' });
+      assert.equal(result.stopReason, 'stop');
+      assert.ok(result.requestId && result.usage.inputTokens > 0);
+      const sent = double.requests[0]!;
+      assert.equal(sent.provider, 'openai');
+      assert.equal(sent.outputName, 'classify_ticket');
+      const format = sent.body.response_format as { type: string; json_schema: { strict: boolean; schema: { properties: { reason: Record<string, unknown> } } } };
+      assert.equal(format.type, 'json_schema');
+      assert.equal(format.json_schema.strict, true);
+      assert.equal(format.json_schema.schema.properties.reason.maxLength, undefined);
+      assert.equal((sent.body.messages as Array<{ content: string }>)[0]?.content, 'classify');
+      assert.equal(sent.headers.authorization, 'Bearer k');
+    });
+
+    it('json_object mode: JSON mode, the schema in the system prompt, a fenced reply still read', async () => {
+      double.reset().enqueue({ kind: 'text', text: 'Here it is:\n```json\n{"x": 2,}\n```' });
+      const result = (await env().run(compatible('json_object').callModel, request('local'))) as ModelCallResult;
+      assert.deepEqual(result.parsed, { x: 2 });
+      assert.equal(result.parseError, null);
+      const sent = double.requests[0]!;
+      assert.deepEqual(sent.body.response_format, { type: 'json_object' });
+      assert.equal(sent.outputName, null);
+      const system = (sent.body.messages as Array<{ role: string; content: string }>)[0]!;
+      assert.equal(system.role, 'system');
+      assert.ok(system.content.startsWith('classify\n\n'), system.content);
+      assert.match(system.content, /single JSON object/);
+      assert.ok(system.content.includes(JSON.stringify(classifierJsonSchema)), 'the whole schema is in the system prompt');
+    });
+
+    for (const mode of ['json_schema', 'json_object'] as const) {
+      it(`${mode} mode: errors are classified per the failure table, under the endpoint's name`, async () => {
+        const activitiesOf = compatible(mode);
+        const cases: Array<[Parameters<ModelDouble['enqueue']>[0], string, boolean]> = [
+          [{ kind: 'error', status: 429, retryAfter: 1 }, FailureType.RateLimited, false],
+          [{ kind: 'error', status: 400 }, FailureType.ModelBadRequest, true],
+          [{ kind: 'error', status: 503 }, FailureType.ModelOverloaded, false],
+          [{ kind: 'hang' }, FailureType.ModelTimeout, false],
+          [{ kind: 'garbage' }, FailureType.ModelServerError, false],
+          [{ kind: 'refusal' }, FailureType.ModelRefused, true],
+        ];
+        for (const [reply, type, nonRetryable] of cases) {
+          double.reset().enqueue(reply);
+          const err = await failure('local', activitiesOf);
+          assert.equal(err.type, type, `${JSON.stringify(reply)} → ${err.type}: ${err.message}`);
+          assert.equal(err.nonRetryable, nonRetryable, `${JSON.stringify(reply)} retryability`);
+          assert.match(err.message, /^local/);
+        }
+      });
+    }
+
+    it('without an API key no Authorization header is sent (never OPENAI_API_KEY): the double answers 401', async () => {
+      double.reset();
+      const saved = process.env.OPENAI_API_KEY;
+      process.env.OPENAI_API_KEY = 'an-openai-key-that-must-stay-home';
+      let keyless;
+      try {
+        keyless = compatible('json_schema', null);
+      } finally {
+        if (saved === undefined) delete process.env.OPENAI_API_KEY;
+        else process.env.OPENAI_API_KEY = saved;
+      }
+      const err = await failure('local', keyless);
+      assert.equal(err.type, FailureType.ModelAuthFailed, err.message);
+      assert.equal(err.nonRetryable, true);
+      assert.equal(double.requests[0]?.headers.authorization, undefined);
+    });
+
+    it('a model the compatible endpoint was not registered for names the configured providers', async () => {
+      const err = await failure('anthropic', compatible('json_schema'));
+      assert.equal(err.type, FailureType.ProviderNotConfigured);
+      assert.match(err.message, /configured: local/);
     });
   });
 
@@ -117,7 +224,10 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
     };
     await assert.rejects(registry.execute('tool:x', failing), /connection refused/);
     await assert.rejects(registry.execute('tool:x', failing), /connection refused/);
-    await assert.rejects(registry.execute('tool:x', failing), (err: unknown) => err instanceof ApplicationFailure && err.type === FailureType.CircuitOpen && err.nonRetryable === true);
+    await assert.rejects(registry.execute('tool:x', failing), (err: unknown) =>
+      // Retryability comes from the failure table's row (a tool waits for the half-open probe).
+      err instanceof ApplicationFailure && err.type === FailureType.CircuitOpen && err.nonRetryable === !failureRow(FailureType.CircuitOpen).retries,
+    );
     assert.equal(calls, 2);
     assert.deepEqual(registry.snapshot(), [{ name: 'tool:x', state: 'open', opened: 1, rejected: 1 }]);
     // A bad request is no sign of ill health: it never opens a breaker.
@@ -142,7 +252,9 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
   it('JSON extraction unwraps code fences and reports what is not JSON', () => {
     assert.deepEqual(extractJson('```json\n{"a":1}\n```'), { parsed: { a: 1 }, parseError: null });
     assert.deepEqual(extractJson(' {"a":1} '), { parsed: { a: 1 }, parseError: null });
-    assert.match(extractJson('{"a":').parseError ?? '', /not valid JSON/);
+    // A truncated object is completed by repair: adapters refuse replies cut off at the token limit before this.
+    assert.deepEqual(extractJson('{"a":'), { parsed: { a: null }, parseError: null });
+    assert.match(extractJson('not json').parseError ?? '', /not valid JSON/);
     assert.match(extractJson('').parseError ?? '', /empty/);
   });
 

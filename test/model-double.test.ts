@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { ModelDouble } from './model-double/server';
-import { classifyTicketText, triageResponder } from './model-double/triage-responder';
+import { ModelDouble } from '../testing/model-double.js';
+import { classifyTicketText, triageResponder } from '../examples/support/double/triage-responder.js';
 
 /** The double must be good enough that the real SDKs parse every reply and every error it produces. */
 describe('model double speaks both wire APIs to the real SDKs', () => {

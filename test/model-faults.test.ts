@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { startHarness, ticketEvent, type Harness } from './helpers/harness';
+import { startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
 const VALID = { category: 'billing', urgency: 'high', confidence: 0.9, reason: 'Duplicate charge after an upgrade.' };
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cacheDir, provisionTemporalCli, TEMPORAL_CLI_VERSION } from '../workers/temporal-cli';
+import { cacheDir, provisionTemporalCli, TEMPORAL_CLI_VERSION } from '../workers/temporal-cli.js';
 
 describe('Temporal CLI provisioning order: TEMPORAL_CLI, PATH, cache, build', () => {
   let real: string;

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { quietBundlerLogger, WORKFLOWS_PATH } from '../workers/worker';
-import { installRuntime } from '../workers/runtime';
+import { quietBundlerLogger, WORKFLOWS_PATH } from '../workers/worker.js';
+import { installRuntime } from '../workers/runtime.js';
 
 // Every generation of recorded runs is kept as it was, because runs still open (or queried after a worker restart)
 // at a deploy must replay through the `patched()` branches that were current when they ran:
@@ -50,7 +49,8 @@ const WORKFLOW_IDS: Record<string, string> = {
 };
 
 async function load(name: string) {
-  return historyFromJSON(JSON.parse(await readFile(new URL(`./histories/${name}.json`, import.meta.url), 'utf8')));
+  // runReplayHistory takes the proto-JSON form as it is (what the CLI and the Web UI download).
+  return JSON.parse(await readFile(new URL(`./histories/${name}.json`, import.meta.url), 'utf8')) as { events: unknown[] };
 }
 
 describe('replay of saved histories', () => {
@@ -59,7 +59,7 @@ describe('replay of saved histories', () => {
   for (const name of HISTORIES) {
     it(`${name} replays cleanly on the current workflow code`, async () => {
       const history = await load(name);
-      assert.ok((history.events?.length ?? 0) > 10);
+      assert.ok(history.events.length > 10);
       await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, WORKFLOW_IDS[name]);
     });
   }

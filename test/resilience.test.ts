@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { eventually, startHarness, ticketEvent, type Harness, startWorkerProcess } from './helpers/harness';
-import type { DoubleReply } from './model-double/server';
-import { startMetricsServer } from '../workers/metrics';
+import { eventually, startHarness, ticketEvent, type Harness, startWorkerProcess } from './helpers/harness.js';
+import type { DoubleReply } from '../testing/model-double.js';
+import { startMetricsServer } from '../workers/metrics.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VALID = { category: 'billing', urgency: 'high', confidence: 0.9, reason: 'Duplicate charge after an upgrade.' };

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { InvalidInputError } from '../client';
-import { MAX_TRIGGER_BYTES } from '../contracts/trigger';
-import { reviewSignal, reviewUpdate } from '../workflows/definitions';
+import { InvalidInputError } from '../client/index.js';
+import { MAX_TRIGGER_BYTES } from '../contracts/trigger.js';
+import { reviewSignal, reviewUpdate } from '../examples/support/definitions.js';
 import { Worker } from '@temporalio/worker';
-import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness';
+import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
 /** A ticket the double's classifier cannot place: confidence 0.41, below the 0.75 threshold. */
 const AMBIGUOUS = { subject: 'Why?', body: 'Why did I get blocked?' };

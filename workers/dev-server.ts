@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
-import { allSearchAttributeKeys } from '../workflows/definitions';
-import { provisionTemporalCli } from './temporal-cli';
+import { searchAttributeKeys, type AnySearchAttributeKey } from '../workflows/search-attributes.js';
+import { provisionTemporalCli } from './temporal-cli.js';
 
 export interface DevServerOptions {
   /** gRPC port; a free one when omitted. */
@@ -16,6 +16,8 @@ export interface DevServerOptions {
   /** How long to wait for the server to answer. Default 60 s. */
   readonly startTimeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** Search attributes to register beside Governor's own (a workflow descriptor's `searchAttributes`). */
+  readonly searchAttributes?: readonly AnySearchAttributeKey[];
 }
 
 export interface DevServer {
@@ -86,7 +88,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
-  for (const key of allSearchAttributeKeys) args.push('--search-attribute', `${key.name}=${searchAttributeType(key.type)}`);
+  for (const key of searchAttributeKeys(options.searchAttributes)) args.push('--search-attribute', `${key.name}=${searchAttributeType(key.type)}`);
 
   const child: ChildProcess = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

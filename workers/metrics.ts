@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { BreakerRegistry } from '../activities/breakers';
-import { evidenceForWorkflow, verifyEvidence } from '../activities/evidence';
-import type { Store } from '../activities/store';
+import type { BreakerRegistry } from '../activities/breakers.js';
+import { evidenceForWorkflow, verifyEvidence } from '../activities/evidence.js';
+import type { Store } from '../activities/store.js';
 
 /** Circuit states as a gauge value: 0 closed, 1 half-open, 2 open, 3 isolated. */
 const STATE_VALUE = { closed: 0, half_open: 1, open: 2, isolated: 3 } as const;

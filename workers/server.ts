@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, portIsFree, startDevServer } from './dev-server';
+import { freePort, portIsFree, startDevServer } from './dev-server.js';
 
 export async function preferredPort(port: number): Promise<number> {
   return (await portIsFree(port)) ? port : freePort();

@@ -1,16 +1,34 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Activities } from '../activities';
-import { TASK_QUEUE } from '../workflows/definitions';
+import type { Activities } from '../activities/index.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** The task queue a Governor worker polls unless told otherwise. */
+export const DEFAULT_TASK_QUEUE = 'governor';
+
+/** A module of this package, compiled (`.js`, in an installed package) or as source (`.ts`, in this repository). */
+function ownModule(relative: string): string {
+  const js = fileURLToPath(new URL(`${relative}.js`, import.meta.url));
+  return existsSync(js) ? js : fileURLToPath(new URL(`${relative}.ts`, import.meta.url));
+}
+
+export interface BundleOptions {
+  /** The module that exports the workflow functions (and `resourceLease`, re-exported from `governor/workflow`). */
+  readonly workflowsPath: string;
+}
 
 /**
- * Bundles the workflow code once; several workers in one process (tests, a restarted worker) can share the bundle
- * instead of paying for webpack each time.
+ * Bundles a deployment's workflow code once; several workers in one process (tests, a restarted worker) can share
+ * the bundle instead of paying for webpack each time. `governor` and `governor/workflow` resolve to this package's
+ * own modules, so the kit in the bundle is the one the worker's activities were built with.
  */
-export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+export async function bundleWorkflows(options: BundleOptions): Promise<WorkflowBundleWithSourceMap> {
+  const alias = { 'governor/workflow$': ownModule('../workflows/index'), governor$: ownModule('../contracts/index') };
+  return bundleWorkflowCode({
+    workflowsPath: options.workflowsPath,
+    logger: quietBundlerLogger,
+    webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), ...alias } } }),
+  });
 }
 
 /** Webpack's chatter is noise to users; warnings and errors still show. */
@@ -26,9 +44,11 @@ export const quietBundlerLogger = {
 export interface GovernorWorkerOptions {
   readonly address: string;
   readonly namespace?: string;
+  /** Default `governor`. */
   readonly taskQueue?: string;
-  readonly activities: Activities;
-  readonly bundle?: WorkflowBundleWithSourceMap;
+  readonly activities: Activities & Record<string, (...args: never[]) => Promise<unknown>>;
+  /** A bundle from `bundleWorkflows`, or the module to bundle. */
+  readonly workflows: WorkflowBundleWithSourceMap | BundleOptions;
 }
 
 export interface GovernorWorker {
@@ -40,13 +60,19 @@ export interface GovernorWorker {
 }
 
 export async function createGovernorWorker(options: GovernorWorkerOptions): Promise<GovernorWorker> {
-  const connection = await NativeConnection.connect({ address: options.address });
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect({ address: options.address });
+  } catch (err) {
+    throw new Error(`cannot reach Temporal at ${options.address} (${(err as Error).message}); is the server running? (npm run server)`);
+  }
+  const workflowBundle = 'workflowsPath' in options.workflows ? await bundleWorkflows(options.workflows) : options.workflows;
   const worker = await Worker.create({
     connection,
     namespace: options.namespace ?? 'default',
-    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     activities: options.activities,
-    workflowBundle: options.bundle ?? (await bundleWorkflows()),
+    workflowBundle,
   });
   let running: Promise<void> | undefined;
   return {

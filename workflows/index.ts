@@ -1,5 +1,36 @@
-// The worker bundles this module: it exports workflow functions and nothing else.
-export { supportTicketTriage } from './triage';
-export { complaintEscalation } from './complaint';
-export { resourceLease } from './lease';
-export { agentHandoff, researchAgent, analystAgent } from './handoff';
+/**
+ * `governor/workflow`: the deterministic governing kit, safe inside Temporal's workflow sandbox. A governed model
+ * step, a governed tool call, one decision gate for every human decision, budgets and the ledger, resource leases,
+ * summaries from evidence, and the descriptor that drives the client, the CLI and the review queue.
+ *
+ * A worker's workflow bundle must also export `resourceLease` (one owner per written resource):
+ * `export { resourceLease } from 'governor/workflow';`
+ */
+export { DecisionGate, type DecisionGateOptions, type GateOutcome, type PendingDecision } from './approval.js';
+export { defineDecision, defineWorkflow, type DecisionDescriptor, type WorkflowDescriptor } from './descriptor.js';
+export { deadlineAfter, durationMs } from './duration.js';
+export { Leases, type LeaseOptions } from './lease.js';
+export * from './lease-messages.js';
+export { resourceLease, type ResourceLeaseInput } from './lease-workflow.js';
+export { charge, costOf, emptyLedger, estimateCall, exhausted, priceOf } from './ledger.js';
+export {
+  governedModelStep,
+  stepPrompt,
+  type ModelStepOptions,
+  type ModelStepOutcome,
+  type PromptSpec,
+  type StepPrompt,
+  type TrailEntry,
+} from './model-step.js';
+export { jsonSchemaOf, repairTurn } from './prompt.js';
+export { governorSearchAttributes, searchAttributeKeys, type AnySearchAttributeKey } from './search-attributes.js';
+export { succeeded, summarizeFromEvidence, type ActionSummary, type ClaimCheck, type ClaimRule, type EvidenceSummary } from './summary.js';
+export {
+  governedToolCall,
+  type ApprovalAnswer,
+  type ApprovalRequest,
+  type ToolCall,
+  type ToolCallOutcome,
+  type ToolStepContext,
+} from './tool-step.js';
+export { validateOutput, type BusinessRule, type Validation } from './validate.js';

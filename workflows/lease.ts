@@ -1,73 +1,67 @@
-import { condition, continueAsNew, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
-import {
-  leaseAcquireSignal,
-  leaseGrantedSignal,
-  leaseReleaseSignal,
-  leaseStateQuery,
-  type LeaseGrant,
-  type LeaseRequest,
-} from './definitions';
+import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { FailureType } from '../contracts/failures.js';
+import type { Activities } from '../activities/index.js';
+import { leaseGrantedSignal, leaseReleaseSignal, leaseWorkflowId } from './lease-messages.js';
 
-export interface ResourceLeaseInput {
-  readonly resource: string;
-  /** Default lease time-to-live when a request names none. */
-  readonly ttl?: string;
-  /** Carried over continue-as-new. */
-  readonly carried?: { readonly queue: LeaseRequest[]; readonly fence: number };
+/** Asking for a lease is one signal-with-start; it is cheap and safe to retry (the lease workflow dedupes). */
+const { requestLease } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 },
+});
+
+export interface LeaseOptions {
+  /** How long a write waits in the queue before it is refused instead (`LeaseTimeout`). */
+  readonly wait: string;
+  /** How long the lease may be held. */
+  readonly ttl: string;
 }
 
-/** How long an idle lease workflow lingers before closing; the next request starts a new run. */
-const IDLE = '1 minute';
-/** Grants per run before continuing as new, so history stays short however busy the resource is. */
-const GRANTS_PER_RUN = 200;
-
 /**
- * The owner of one resource's write lease: requests queue in arrival order and are granted one at a time, each with
- * a fencing token larger than any before it. A holder that does not release within its TTL loses the lease; its
- * late writes are refused by the store's fence, so writes to the resource can never interleave.
- *
- * Tokens start each run above `runStartTime × 1000`, so a run started after an idle close still issues tokens
- * larger than the previous run's (it would need a thousand grants per millisecond to catch up).
+ * The requester side of resource leases. One per workflow run: it listens for grants, asks for leases in a fixed
+ * (sorted) order so two writers needing the same pair cannot deadlock, and always releases.
  */
-export async function resourceLease(input: ResourceLeaseInput): Promise<void> {
-  const queue: LeaseRequest[] = [...(input.carried?.queue ?? [])];
-  let fence = Math.max(input.carried?.fence ?? 0, workflowInfo().runStartTime.getTime() * 1000);
-  let holder: (LeaseGrant & { requesterWorkflowId: string }) | null = null;
-  let grants = 0;
+export class Leases {
+  private readonly granted = new Map<string, number>();
 
-  setHandler(leaseAcquireSignal, (req) => {
-    // A retried acquire activity may deliver the same request twice: keep one.
-    if (holder?.requestId === req.requestId || queue.some((q) => q.requestId === req.requestId)) return;
-    queue.push(req);
-  });
-  setHandler(leaseReleaseSignal, ({ requestId }) => {
-    if (holder?.requestId === requestId) holder = null;
-    const queued = queue.findIndex((q) => q.requestId === requestId);
-    if (queued >= 0) queue.splice(queued, 1);
-  });
-  setHandler(leaseStateQuery, () => ({ resource: input.resource, holder, queue: [...queue], grants }));
+  constructor() {
+    setHandler(leaseGrantedSignal, (g) => {
+      this.granted.set(g.requestId, g.token);
+    });
+  }
 
-  for (;;) {
-    if (!(await condition(() => queue.length > 0, IDLE))) return;
-    const next = queue.shift()!;
-    fence += 1;
-    holder = { resource: input.resource, requestId: next.requestId, token: fence, requesterWorkflowId: next.requesterWorkflowId };
+  /** Runs `fn` holding every resource's lease; `fn` gets the fencing tokens to present to the store. */
+  async with<T>(resources: readonly string[], stepId: string, options: LeaseOptions, fn: (tokens: Record<string, number>) => Promise<T>): Promise<T> {
+    const { workflowId, runId } = workflowInfo();
+    const held: Array<{ resource: string; requestId: string }> = [];
+    const tokens: Record<string, number> = {};
     try {
-      await getExternalWorkflowHandle(next.requesterWorkflowId).signal(leaseGrantedSignal, {
-        resource: input.resource,
-        requestId: next.requestId,
-        token: fence,
+      for (const resource of [...new Set(resources)].sort()) {
+        // The run id keeps a reset run's request apart from the lease its earlier run may still hold.
+        const requestId = `${workflowId}/${runId}/${stepId}/${resource}`;
+        held.push({ resource, requestId });
+        await requestLease({ resource, requesterWorkflowId: workflowId, requestId, ttl: options.ttl });
+        if (!(await condition(() => this.granted.has(requestId), options.wait))) {
+          throw ApplicationFailure.create({
+            type: FailureType.LeaseTimeout,
+            nonRetryable: true,
+            message: `no lease on ${resource} within ${options.wait}: another owner is writing it`,
+          });
+        }
+        tokens[resource] = this.granted.get(requestId)!;
+      }
+      return await fn(tokens);
+    } finally {
+      // Release (or withdraw the queued request) for everything asked for, even on failure, timeout or
+      // cancellation of the run: otherwise the resource stays blocked until the lease's TTL.
+      await CancellationScope.nonCancellable(async () => {
+        for (const { resource, requestId } of held.reverse()) {
+          this.granted.delete(requestId);
+          // A lease workflow that already closed holds nothing of ours: nothing to release.
+          await getExternalWorkflowHandle(leaseWorkflowId(resource))
+            .signal(leaseReleaseSignal, { requestId })
+            .catch(() => undefined);
+        }
       });
-    } catch {
-      // The requester has closed: nobody to hold the lease.
-      holder = null;
-      continue;
-    }
-    await condition(() => holder === null, next.ttl || input.ttl || '5 minutes');
-    holder = null;
-    grants++;
-    if (grants >= GRANTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof resourceLease>({ resource: input.resource, ttl: input.ttl, carried: { queue, fence } });
     }
   }
 }

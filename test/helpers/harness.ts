@@ -1,16 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { BreakerRegistry, type BreakerSettings } from '../../activities/breakers';
-import { createProviders } from '../../activities/model/providers';
-import { openStore, type Store } from '../../activities/store';
-import { GovernorClient } from '../../client';
-import { startDevServer, type DevServer } from '../../workers/dev-server';
-import { installRuntime } from '../../workers/runtime';
-import { bundleWorkflows, createGovernorWorker, type GovernorWorker } from '../../workers/worker';
-import { ModelDouble, type Responder } from '../model-double/server';
-import { governorResponder } from '../model-double/agent-responders';
+import { createActivities } from '../../activities/index.js';
+import { BreakerRegistry, type BreakerSettings } from '../../activities/breakers.js';
+import { createProviders } from '../../activities/providers/registry.js';
+import { openStore, type Store } from '../../activities/store.js';
+import { GovernorClient } from '../../client/index.js';
+import { startDevServer, type DevServer } from '../../workers/dev-server.js';
+import { installRuntime } from '../../workers/runtime.js';
+import { bundleWorkflows, createGovernorWorker, type GovernorWorker } from '../../workers/worker.js';
+import { ModelDouble, type Responder } from '../../testing/model-double.js';
+import { governorResponder } from '../../examples/support/double/agent-responders.js';
 
 export interface Harness {
   readonly server: DevServer;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../workers/dev-server';
+import { freePort } from '../../workers/dev-server.js';
 
 const run = promisify(execFile);
 

@@ -1,0 +1,267 @@
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ReviewRejection } from '../contracts/failures.js';
+import { formatIssues, issuesFrom, type ValidationIssue } from '../contracts/issues.js';
+import { parseContract } from '../contracts/trigger.js';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { WorkflowDescriptor } from '../workflows/descriptor.js';
+import { governorSearchAttributes } from '../workflows/search-attributes.js';
+import { DEFAULT_TASK_QUEUE } from '../workers/worker.js';
+
+/** The input failed its contract; nothing was started. `issues` name each field and rule. */
+export class InvalidInputError extends Error {
+  constructor(
+    readonly what: 'trigger' | 'config' | 'decision' | 'input' | 'workflow',
+    readonly issues: ValidationIssue[],
+  ) {
+    super(`invalid ${what}: ${formatIssues(issues)}`);
+    this.name = 'InvalidInputError';
+  }
+}
+
+/** Temporal could not be reached: nothing was started or sent. */
+export class TemporalUnreachableError extends Error {
+  constructor(readonly address: string, cause: Error) {
+    super(`cannot reach Temporal at ${address} (${cause.message}); is the server running? (npm run demo or npm run server)`);
+    this.name = 'TemporalUnreachableError';
+  }
+}
+
+export interface GovernorClientOptions {
+  /** host:port of the Temporal frontend. Default `TEMPORAL_ADDRESS` or 127.0.0.1:7233. */
+  readonly address?: string;
+  /** Default `TEMPORAL_NAMESPACE` or "default". */
+  readonly namespace?: string;
+  /** Default `governor`. */
+  readonly taskQueue?: string;
+  /** The workflows this client starts and lists, by descriptor. */
+  readonly workflows: readonly WorkflowDescriptor<any, any, any, any>[];
+}
+
+export interface StartResult {
+  readonly workflowId: string;
+  readonly runId: string | null;
+  /** False when the event id was seen before: the existing run is returned and nothing new starts. */
+  readonly started: boolean;
+}
+
+export type RefusalStatus = 'already_decided' | 'not_authorised' | 'not_awaiting_review' | 'invalid' | 'not_found';
+
+/** What became of a decision sent to a run. */
+export type UpdateResult<T> = ({ readonly status: 'accepted' } & T) | { readonly status: RefusalStatus; readonly message: string };
+
+export interface PendingItem {
+  readonly workflowId: string;
+  readonly workflowType: string;
+  /** What it waits for: the run's phase (`awaiting_review`, `awaiting_approval`, `awaiting_human`). */
+  readonly phase: string | null;
+  readonly runId: string;
+  /** The descriptor's extra search attributes (a category, an urgency), by name. */
+  readonly attributes: Readonly<Record<string, unknown>>;
+  readonly startedAt: string;
+}
+
+/** The gate's refusal types, mapped to the answer a person sees; by failure type, never by message text. */
+const REFUSAL_STATUS: Record<string, Exclude<RefusalStatus, 'not_found'>> = {
+  [ReviewRejection.AlreadyDecided]: 'already_decided',
+  [ReviewRejection.NotAuthorised]: 'not_authorised',
+  [ReviewRejection.NotAwaitingReview]: 'not_awaiting_review',
+  [ReviewRejection.InvalidDecision]: 'invalid',
+};
+
+/** Typed access to governed runs, driven by workflow descriptors: start from a trigger event, decide, read state. */
+export class GovernorClient {
+  private readonly byName: ReadonlyMap<string, WorkflowDescriptor<any, any, any, any>>;
+
+  protected constructor(
+    readonly client: Client,
+    private readonly connection: Connection,
+    readonly taskQueue: string,
+    readonly workflows: readonly WorkflowDescriptor<any, any, any, any>[],
+  ) {
+    this.byName = new Map(workflows.map((w) => [w.name, w]));
+  }
+
+  static async connect(options: GovernorClientOptions): Promise<GovernorClient> {
+    const { client, connection } = await connectTemporal(options);
+    return new GovernorClient(client, connection, options.taskQueue ?? DEFAULT_TASK_QUEUE, options.workflows);
+  }
+
+  /** The descriptor of a workflow by name; an unknown name is an error listing the known ones. */
+  descriptor(name: string): WorkflowDescriptor<any, any, any, any> {
+    const found = this.byName.get(name);
+    if (!found) throw new InvalidInputError('workflow', [{ field: 'workflow', rule: `unknown workflow ${JSON.stringify(name)}; known: ${[...this.byName.keys()].join(', ')}` }]);
+    return found;
+  }
+
+  /**
+   * Validates the trigger and the config, then starts the run whose id derives from the event. A duplicate event
+   * returns the existing run (running or finished) with `started: false`.
+   */
+  async start<T, C>(workflow: WorkflowDescriptor<T, C, any, any> | string, trigger: unknown, config: unknown = {}): Promise<StartResult> {
+    const d = typeof workflow === 'string' ? this.descriptor(workflow) : workflow;
+    const event = validateTrigger(d, trigger);
+    const resolved = d.config.safeParse(config);
+    if (!resolved.success) throw new InvalidInputError('config', issuesFrom(resolved.error));
+    return this.startOnce(d.name, d.workflowId(event), d.input(event, resolved.data));
+  }
+
+  /** Starts a run whose id derives from its trigger; any earlier run with the id, open or closed, is returned instead. */
+  protected async startOnce(type: string, workflowId: string, arg: unknown): Promise<StartResult> {
+    try {
+      const handle = await this.client.workflow.start(type, {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [arg],
+        // Any earlier run with this id, open or closed, means the event was already handled.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: governorSearchAttributes.phase, value: 'received' },
+          { key: governorSearchAttributes.awaitingReview, value: false },
+        ],
+      });
+      return { workflowId, runId: handle.firstExecutionRunId, started: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const description = await this.client.workflow.getHandle(workflowId).describe();
+        return { workflowId, runId: description.runId, started: false };
+      }
+      throw err;
+    }
+  }
+
+  /** The run's `state` query (every governed workflow answers one), whatever its type. */
+  async state<S = unknown>(workflowId: string): Promise<S> {
+    return this.client.workflow.getHandle(workflowId).query<S>('state');
+  }
+
+  async result<R = unknown>(workflowId: string): Promise<R> {
+    return this.client.workflow.getHandle(workflowId).result() as Promise<R>;
+  }
+
+  /** True when a run with this id exists (open or closed). */
+  async exists(workflowId: string): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(workflowId).describe();
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** The workflow type of a run, from the server (no routing on the id's shape). */
+  async typeOf(workflowId: string): Promise<string> {
+    return (await this.client.workflow.getHandle(workflowId).describe()).type;
+  }
+
+  /**
+   * Sends one of the run's decisions (by the verb its descriptor names, e.g. `review`) and reports what became of it.
+   * An invalid payload is refused before it is sent.
+   */
+  async decide<T = Record<string, unknown>>(workflowId: string, verb: string, payload: unknown, onClosed?: () => Promise<UpdateResult<T>>): Promise<UpdateResult<T>> {
+    let type: string;
+    try {
+      type = await this.typeOf(workflowId);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { status: 'not_found', message: `no run ${workflowId}` };
+      throw err;
+    }
+    const decision = this.byName.get(type)?.decisions[verb];
+    if (!decision) return { status: 'invalid', message: `${type} runs take no ${verb} decision` };
+    const parsed = decision.schema.safeParse(payload);
+    if (!parsed.success) return { status: 'invalid', message: formatIssues(issuesFrom(parsed.error)) };
+    return this.sendUpdate(workflowId, decision.update as UpdateDefinition<{ status: 'accepted' } & T, [unknown]>, parsed.data, onClosed);
+  }
+
+  /**
+   * Sends an update and maps every refusal to a typed answer, by failure type. A run that closed (before or while the
+   * update was in flight) is answered by `onClosed`, from the run's final state.
+   */
+  protected async sendUpdate<T>(
+    workflowId: string,
+    update: UpdateDefinition<{ status: 'accepted' } & T, [unknown]>,
+    payload: unknown,
+    onClosed: () => Promise<UpdateResult<T>> = async () => ({ status: 'not_awaiting_review', message: `run ${workflowId} has completed` }),
+  ): Promise<UpdateResult<T>> {
+    try {
+      return await this.client.workflow.getHandle(workflowId).executeUpdate(update, { args: [payload] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+        const status = REFUSAL_STATUS[err.cause.type ?? ''];
+        if (status) return { status, message: err.cause.message };
+      }
+      if (err instanceof WorkflowNotFoundError) {
+        return (await this.exists(workflowId)) ? onClosed() : { status: 'not_found', message: `no run ${workflowId}` };
+      }
+      // An update to a closed run fails with a gRPC NOT_FOUND / FAILED_PRECONDITION status, not a typed error.
+      if (isClosedRunError(err) || err instanceof WorkflowUpdateFailedError) return onClosed();
+      throw err;
+    }
+  }
+
+  /**
+   * Runs waiting for a person, across every described workflow, from the visibility store (eventually consistent: a
+   * second or so behind). Bounded by `limit`.
+   */
+  async listPending(limit = 100): Promise<PendingItem[]> {
+    const items: PendingItem[] = [];
+    const types = this.workflows.map((w) => `'${w.name.replace(/'/g, "''")}'`).join(', ');
+    if (!types) return items;
+    const query = `WorkflowType IN (${types}) AND ExecutionStatus = 'Running' AND ${governorSearchAttributes.awaitingReview.name} = true`;
+    for await (const wf of this.client.workflow.list({ query })) {
+      const extra = this.byName.get(wf.type)?.searchAttributes ?? [];
+      items.push({
+        workflowId: wf.workflowId,
+        workflowType: wf.type,
+        phase: wf.typedSearchAttributes.get(governorSearchAttributes.phase) ?? null,
+        runId: wf.runId,
+        attributes: Object.fromEntries(extra.map((key) => [key.name, wf.typedSearchAttributes.get(key) ?? null])),
+        startedAt: wf.startTime.toISOString(),
+      });
+      if (items.length >= limit) break;
+    }
+    return items;
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+/** Validates a trigger against a descriptor's contract without contacting anything: the CLI's first step. */
+export function validateTrigger<T>(d: WorkflowDescriptor<T, any, any, any>, trigger: unknown): T {
+  const parsed = d.trigger.eventType
+    ? parseContract(d.trigger.schema, d.trigger.eventType, trigger)
+    : ((): { ok: true; event: T } | { ok: false; issues: ValidationIssue[] } => {
+        const r = d.trigger.schema.safeParse(typeof trigger === 'string' ? safeJson(trigger) : trigger);
+        return r.success ? { ok: true, event: r.data } : { ok: false, issues: issuesFrom(r.error) };
+      })();
+  if (!parsed.ok) throw new InvalidInputError('trigger', parsed.issues);
+  return parsed.event;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch {
+    return text;
+  }
+}
+
+export async function connectTemporal(options: { address?: string; namespace?: string }): Promise<{ client: Client; connection: Connection }> {
+  const address = options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const namespace = options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  } catch (err) {
+    throw new TemporalUnreachableError(address, err as Error);
+  }
+  return { client: new Client({ connection, namespace }), connection };
+}
+
+function isClosedRunError(err: unknown): boolean {
+  return err instanceof Error && /workflow execution already completed/i.test(err.message);
+}

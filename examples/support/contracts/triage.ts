@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { SupportTicketCreated, type Customer, type Ticket } from '../../../contracts/trigger.js';
+import { ModelRef } from '../../../contracts/model.js';
+import { Budgets, Duration, type Ledger } from '../../../contracts/budget.js';
+
+export const Category = z.enum(['billing', 'bug', 'sales', 'account', 'how_to', 'other']);
+export type Category = z.infer<typeof Category>;
+export const Urgency = z.enum(['low', 'medium', 'high']);
+export type Urgency = z.infer<typeof Urgency>;
+
+/** The classifier's structured output (prompt spec `support_ticket_classifier`). Strict: extra keys are errors. */
+export const TicketClassification = z.strictObject({
+  category: Category.describe('The ticket topic.'),
+  urgency: Urgency.describe('How soon the customer needs an answer.'),
+  confidence: z.number().min(0).max(1).describe('Confidence in the category and urgency, from 0 to 1.'),
+  reason: z.string().max(300).describe('One or two sentences that justify the classification.'),
+});
+export type TicketClassification = z.infer<typeof TicketClassification>;
+
+/** What a reviewer sends. `correct` carries the corrected labels; every decision names its reviewer. */
+export const ReviewDecision = z.discriminatedUnion('action', [
+  z.strictObject({
+    action: z.literal('approve'),
+    reviewerId: z.string().trim().min(1, 'reviewerId is required'),
+    note: z.string().max(500).optional(),
+  }),
+  z.strictObject({
+    action: z.literal('reject'),
+    reviewerId: z.string().trim().min(1, 'reviewerId is required'),
+    note: z.string().max(500).optional(),
+  }),
+  z.strictObject({
+    action: z.literal('correct'),
+    reviewerId: z.string().trim().min(1, 'reviewerId is required'),
+    corrected: z.strictObject({ category: Category, urgency: Urgency }),
+    note: z.string().max(500).optional(),
+  }),
+]);
+export type ReviewDecision = z.infer<typeof ReviewDecision>;
+
+/** Per-run settings, resolved by the client at start and recorded in the run's input. */
+export const TriageConfig = z.strictObject({
+  confidenceThreshold: z.number().min(0).max(1).default(0.75),
+  /** Reviewer ids allowed to decide this run; a decision from anyone else is refused. */
+  reviewers: z.array(z.string().trim().min(1)).min(1, 'at least one reviewer is required').default(['usr_442']),
+  reviewDeadline: Duration.default('24h'),
+  /** The model for a single-model run; `modelChain` takes precedence. */
+  model: ModelRef.optional(),
+  /** Models in order of preference, across providers: the next one answers when one fails (fallback chain). */
+  modelChain: z.array(ModelRef).min(1, 'needs at least one model').max(4, 'at most four models').optional(),
+  /** Start-to-close timeout of one model call attempt (the backstop behind the provider SDK's own timeout). */
+  modelCallTimeout: Duration.default('60s'),
+  /** Every bound of the run: attempts, repairs, calls, dollars, tokens, wall time. */
+  budgets: Budgets.prefault({}),
+});
+export type TriageConfig = z.infer<typeof TriageConfig>;
+export type TriageConfigInput = z.input<typeof TriageConfig>;
+
+export const TriageInput = z.strictObject({ event: SupportTicketCreated, config: TriageConfig });
+export type TriageInput = z.infer<typeof TriageInput>;
+
+export const Phase = {
+  Received: 'received',
+  LoadingContext: 'loading_context',
+  Classifying: 'classifying',
+  Repairing: 'repairing',
+  Deciding: 'deciding',
+  AwaitingReview: 'awaiting_review',
+  Escalating: 'escalating',
+  Applying: 'applying',
+  Completed: 'completed',
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** How a run ended. */
+export type Outcome =
+  | 'auto_applied'
+  | 'escalated'
+  | 'approved'
+  | 'corrected'
+  | 'rejected'
+  | 'review_expired_escalated';
+
+export type ReviewReason =
+  | 'low_confidence'
+  | 'invalid_output'
+  | 'model_unavailable'
+  | 'model_refused'
+  | 'budget_exceeded'
+  /** Every model failed; the answer is one cached earlier for the same input, to be confirmed by a reviewer. */
+  | 'cached_last_resort';
+
+export interface TicketContext {
+  readonly ticket: Ticket;
+  readonly customer: Customer;
+  /** The customer's previous triage decisions, newest first (at most five). */
+  readonly history: ReadonlyArray<{ readonly ticketId: string; readonly category: string; readonly urgency: string; readonly decidedAt: string }>;
+}
+
+export interface StepRecord {
+  readonly id: string;
+  readonly name: string;
+  status: 'running' | 'succeeded' | 'failed' | 'skipped';
+  attempts: number;
+  evidenceId?: string;
+  detail?: string;
+}
+
+export interface ModelCallRecord {
+  readonly round: number;
+  readonly model: string;
+  readonly provider: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly latencyMs: number;
+  readonly valid: boolean;
+  readonly issues: string[];
+}
+
+export interface PendingReview {
+  readonly reason: ReviewReason;
+  readonly detail: string;
+  readonly reviewers: readonly string[];
+  readonly deadline: string;
+}
+
+/** The snapshot returned by the `state` query. */
+export interface TriageState {
+  readonly workflowId: string;
+  readonly eventId: string;
+  readonly ticketId: string;
+  phase: Phase;
+  prompt: { name: string; version: string; model: string; provider: string; temperature: number } | null;
+  classification: TicketClassification | null;
+  modelCalls: ModelCallRecord[];
+  steps: StepRecord[];
+  pendingReview: PendingReview | null;
+  review: { reviewerId: string; action: ReviewDecision['action']; note?: string } | null;
+  outcome: Outcome | null;
+  evidenceIds: string[];
+  /** The run's budgets as resolved at start, and what has been spent against them. */
+  budgets: Budgets;
+  ledger: Ledger;
+  /** Which model answered, and why the others were skipped. */
+  modelTrail: Array<{ model: string; provider: string; event: string; detail: string }>;
+  /** Signals that failed validation, kept so a sender can see why nothing happened. */
+  rejectedSignals: string[];
+}
+
+export interface TriageResult {
+  readonly workflowId: string;
+  readonly outcome: Outcome;
+  readonly category: Category | null;
+  readonly urgency: Urgency | null;
+  readonly confidence: number | null;
+  readonly reviewReason: ReviewReason | null;
+  readonly reviewerId: string | null;
+  readonly evidenceIds: string[];
+  readonly prompt: { name: string; version: string; model: string };
+}

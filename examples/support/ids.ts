@@ -1,0 +1,19 @@
+import type { EventId, WorkflowId } from 'governor';
+
+/**
+ * Workflow ids derive from the trigger's event id, so a duplicate event can only ever address the run that the
+ * first delivery started (idempotent start).
+ */
+export function triageWorkflowId(id: EventId): WorkflowId {
+  return `triage/${id}` as WorkflowId;
+}
+
+/** Complaint runs, like triage runs, are addressed by their trigger's event id. */
+export function complaintWorkflowId(id: EventId): WorkflowId {
+  return `complaint/${id}` as WorkflowId;
+}
+
+export function handoffWorkflowId(taskId: string): WorkflowId {
+  return `handoff/${taskId}` as WorkflowId;
+}
+

@@ -1,0 +1,288 @@
+import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { durationMs } from '../../../workflows/duration.js';
+import type { Activities } from '../../../activities/index.js';
+import { emptyLedger } from '../../../workflows/ledger.js';
+import { VERSIONS_V1, governedModelStep, stepPrompt } from '../../../workflows/model-step.js';
+import { Leases } from '../../../workflows/lease.js';
+import { summarizeFromEvidence } from '../../../workflows/summary.js';
+import { checkToolCall, governedToolCall, type ApprovalAnswer, type ApprovalRequest, type ToolCallOutcome, type ToolStepContext } from '../../../workflows/tool-step.js';
+import type { BusinessRule } from '../../../workflows/validate.js';
+import { Budgets } from '../../../contracts/budget.js';
+import {
+  ApprovalDecision,
+  COMPLAINT_ACTOR,
+  ComplaintDecision,
+  ComplaintPhase,
+  HumanResolution,
+  type ComplaintInput,
+  type ComplaintResult,
+  type ComplaintState,
+} from '../contracts/complaint.js';
+import { ReviewRejection } from '../../../contracts/failures.js';
+import { stepId } from '../../../contracts/ids.js';
+import { formatIssues, issuesFrom, type ValidationIssue } from '../../../contracts/issues.js';
+import type { ModelRef } from '../../../contracts/model.js';
+import { TOOLS, ESCALATION_TEAMS } from '../../../contracts/tools.js';
+import { COMPLAINT_TOOLS, complaintDecider as spec, complaintDecisionJsonSchema, renderComplaintMessages, renderComplaintRepair } from '../prompts/complaint-escalation.js';
+import { approvalUpdate, complaintStateQuery, resolveUpdate, searchAttributes } from '../definitions.js';
+
+/** Reading the run's evidence back for the summary: a fast query, retried a little. */
+const { listEvidence } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 },
+});
+
+const WRITE_TOOLS = new Set(Object.values(TOOLS).filter((t) => t.kind === 'write').map((t) => t.name));
+
+/**
+ * Every proposed action must name an offered tool with arguments its schema accepts, and touch only this
+ * complaint's ticket and customer (the policy decides on tools and scopes, never on arguments, so this is where an
+ * injected "note every ticket" is stopped). The issues go to the repair turn.
+ */
+function actionRules(allowed: ReadonlySet<string>): ReadonlyArray<BusinessRule<ComplaintDecision>> {
+  return [
+    {
+      id: 'actions-valid-tool-calls',
+      check: (d) =>
+        d.actions.flatMap((a, i): ValidationIssue[] => {
+          let args: unknown;
+          try {
+            args = JSON.parse(a.args);
+          } catch {
+            return [{ field: `actions.${i}.args`, rule: 'must be a JSON object' }];
+          }
+          const checked = checkToolCall(a.tool, args, COMPLAINT_TOOLS);
+          if (!checked.ok) return checked.issues.map((x) => ({ field: `actions.${i}.${x.field}`, rule: x.rule }));
+          const outside = checked.spec.resources(checked.args).filter((r) => !allowed.has(r));
+          return outside.map((r) => ({ field: `actions.${i}.args`, rule: `${r} is not this complaint's ticket or customer (${[...allowed].join(', ')})` }));
+        }),
+    },
+  ];
+}
+
+/**
+ * `complaint.received` → read the ticket, the customer and earlier escalations in parallel → the model decides
+ * (structured output, validated, repaired) → the escalation email and any proposed actions, each through the
+ * governed tool call (policy, approval, lease, evidence) → checkpoints → a human for whatever was denied or failed →
+ * a summary built from the evidence store.
+ */
+export async function complaintEscalation(input: ComplaintInput): Promise<ComplaintResult> {
+  const { event, config } = input;
+  const workflowId = workflowInfo().workflowId;
+  const complaint = event.complaint;
+  const chain: ModelRef[] = config.modelChain ?? [{ provider: 'anthropic', model: spec.models.anthropic }];
+  const budgets = Budgets.parse(config.budgets ?? {});
+  const state: ComplaintState = {
+    workflowId,
+    complaintId: complaint.id,
+    ticketId: complaint.ticket_id,
+    phase: ComplaintPhase.Received,
+    prompt: { name: spec.name, version: spec.version },
+    decision: null,
+    steps: [],
+    evidence: [],
+    pendingApprovals: [],
+    humanTasks: [],
+    resolution: null,
+    checkpoints: [],
+    budgets,
+    ledger: emptyLedger(),
+    modelTrail: [],
+    summary: null,
+    outcome: null,
+  };
+  const answers = new Map<string, ApprovalAnswer>();
+  setHandler(complaintStateQuery, () => state);
+
+  const now = () => new Date().toISOString();
+  const enter = (phase: ComplaintPhase) => {
+    state.phase = phase;
+    upsertSearchAttributes([
+      { key: searchAttributes.phase, value: phase },
+      { key: searchAttributes.awaitingReview, value: phase === ComplaintPhase.AwaitingApproval || phase === ComplaintPhase.AwaitingHuman },
+    ]);
+  };
+  const checkpoint = (name: string, data: Record<string, string | number | boolean | null> = {}) => {
+    state.checkpoints.push({ name, at: now(), data });
+  };
+  upsertSearchAttributes([{ key: searchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
+
+  const reject = (type: ReviewRejection, message: string): never => {
+    throw ApplicationFailure.create({ type, message, nonRetryable: true });
+  };
+  setHandler(
+    approvalUpdate,
+    (raw) => {
+      const d = ApprovalDecision.parse(raw);
+      state.pendingApprovals = state.pendingApprovals.filter((p) => p.stepId !== d.stepId);
+      answers.set(d.stepId, { approved: d.approved, approver: d.reviewerId, note: d.note });
+      return { status: 'accepted', stepId: d.stepId, approved: d.approved, reviewerId: d.reviewerId };
+    },
+    {
+      validator: (raw) => {
+        const parsed = ApprovalDecision.safeParse(raw);
+        if (!parsed.success) return reject(ReviewRejection.InvalidDecision, formatIssues(issuesFrom(parsed.error)));
+        const pending = state.pendingApprovals.find((p) => p.stepId === parsed.data.stepId);
+        if (!pending) {
+          return answers.has(parsed.data.stepId)
+            ? reject(ReviewRejection.AlreadyDecided, `${parsed.data.stepId} was already decided`)
+            : reject(ReviewRejection.NotAwaitingReview, `no action ${parsed.data.stepId} is waiting for approval`);
+        }
+        if (!pending.approvers.includes(parsed.data.reviewerId)) reject(ReviewRejection.NotAuthorised, `${parsed.data.reviewerId} may not approve this run`);
+      },
+    },
+  );
+  setHandler(
+    resolveUpdate,
+    (raw) => {
+      const r = HumanResolution.parse(raw);
+      state.resolution = { reviewerId: r.reviewerId, note: r.note };
+      return { status: 'accepted', reviewerId: r.reviewerId };
+    },
+    {
+      validator: (raw) => {
+        const parsed = HumanResolution.safeParse(raw);
+        if (!parsed.success) return reject(ReviewRejection.InvalidDecision, formatIssues(issuesFrom(parsed.error)));
+        if (state.resolution) return reject(ReviewRejection.AlreadyDecided, `already resolved by ${state.resolution.reviewerId}`);
+        if (state.phase !== ComplaintPhase.AwaitingHuman) return reject(ReviewRejection.NotAwaitingReview, `run is ${state.phase}, not waiting for a human`);
+        if (!config.approvers.includes(parsed.data.reviewerId)) reject(ReviewRejection.NotAuthorised, `${parsed.data.reviewerId} may not resolve this run`);
+      },
+    },
+  );
+
+  const tools: ToolStepContext = {
+    actor: COMPLAINT_ACTOR,
+    leases: new Leases(),
+    leaseOptions: { wait: String(config.leaseWait), ttl: String(config.leaseTtl) },
+    async approve(req: ApprovalRequest): Promise<ApprovalAnswer> {
+      state.pendingApprovals.push({
+        stepId: req.stepId,
+        tool: req.tool,
+        args: req.args,
+        rule: req.rule,
+        reason: req.reason,
+        approvers: req.approvers,
+        deadline: new Date(new Date().getTime() + durationMs(config.approvalDeadline as Duration)).toISOString(),
+      });
+      const previous = state.phase;
+      enter(ComplaintPhase.AwaitingApproval);
+      await condition(() => answers.has(req.stepId), config.approvalDeadline as Duration);
+      state.pendingApprovals = state.pendingApprovals.filter((p) => p.stepId !== req.stepId);
+      enter(previous);
+      return answers.get(req.stepId) ?? { approved: false, approver: null };
+    },
+  };
+
+  const ordinals = new Map<string, number>();
+  const run = async (action: string, tool: string, args: unknown): Promise<ToolCallOutcome> => {
+    const n = (ordinals.get(action) ?? 0) + 1;
+    ordinals.set(action, n);
+    const id = stepId(action, n);
+    const line = { stepId: id as string, tool, action, status: 'running', evidenceId: null as string | null, detail: null as string | null };
+    state.steps.push(line);
+    const outcome = await governedToolCall(tools, { step: id, action, tool, args });
+    line.status = outcome.status;
+    if (outcome.status !== 'invalid_args') {
+      line.evidenceId = outcome.evidence.evidenceId;
+      state.evidence.push(outcome.evidence);
+    }
+    if (outcome.status === 'denied') state.humanTasks.push({ reason: 'permission_denied', detail: `${tool}: ${outcome.reason} (rule ${outcome.rule})`, stepId: id });
+    if (outcome.status === 'rejected') state.humanTasks.push({ reason: 'approval_rejected', detail: `${tool}: ${outcome.reason}`, stepId: id });
+    if (outcome.status === 'failed') state.humanTasks.push({ reason: 'tool_failed', detail: `${tool}: ${outcome.detail}`, stepId: id });
+    // Only a step the workflow built itself can get here (the model's actions were validated before): a contract
+    // gap, never a silent skip.
+    if (outcome.status === 'invalid_args') state.humanTasks.push({ reason: 'tool_failed', detail: `${tool}: invalid arguments: ${formatIssues(outcome.issues)}`, stepId: id });
+    if (outcome.status === 'invalid_args') line.detail = formatIssues(outcome.issues);
+    else if (outcome.status !== 'done') line.detail = 'reason' in outcome ? outcome.reason : outcome.detail;
+    return outcome;
+  };
+
+  // 1. Context: independent reads, in parallel; reads take no leases.
+  enter(ComplaintPhase.Reading);
+  const [ticket, customerRecord, previous] = await Promise.all([
+    run('read_ticket', 'get_ticket', { ticketId: complaint.ticket_id }),
+    run('read_customer', 'get_customer', { customerId: event.customer.id }),
+    run('read_complaints', 'get_recent_complaints', { customerId: event.customer.id }),
+  ]);
+  const resultOf = (o: ToolCallOutcome) => (o.status === 'done' ? o.result : { unavailable: o.status });
+  checkpoint('context_loaded', { reads: [ticket, customerRecord, previous].filter((o) => o.status === 'done').length });
+
+  // 2. The model decides: structured output, validated (tool calls included), repaired, bounded by the budgets.
+  enter(ComplaintPhase.Deciding);
+  const decided = await governedModelStep({
+    step: 'decide',
+    prompt: stepPrompt(spec, complaintDecisionJsonSchema),
+    schema: ComplaintDecision,
+    rules: actionRules(new Set([`ticket:${complaint.ticket_id}`, `customer:${event.customer.id}`])),
+    messages: renderComplaintMessages({
+      complaint,
+      customerId: event.customer.id,
+      plan: event.customer.plan,
+      ticket: resultOf(ticket),
+      customerRecord: resultOf(customerRecord),
+      previousComplaints: resultOf(previous),
+    }),
+    repair: renderComplaintRepair,
+    chain,
+    budgets,
+    ledger: state.ledger,
+    // A new workflow: no runs from before any versioned behaviour, so no patches to ask.
+    versions: VERSIONS_V1,
+    confidence: { of: (d) => d.confidence, threshold: config.confidenceThreshold },
+    callTimeout: config.modelCallTimeout as Duration,
+  });
+  state.modelTrail.push(...decided.trail);
+
+  const expected: string[] = [];
+  if (decided.status === 'ok') {
+    const decision = decided.value;
+    state.decision = decision;
+    checkpoint('decided', { escalate: decision.escalate, severity: decision.severity, actions: decision.actions.length });
+
+    // 3. Act. The escalation email is the workflow's own step when the model says escalate; proposed actions follow.
+    enter(ComplaintPhase.Acting);
+    if (decision.escalate) {
+      expected.push('send_escalation_email');
+      const sent = await run('escalate_complaint', 'send_escalation_email', {
+        complaintId: complaint.id,
+        ticketId: complaint.ticket_id,
+        customerId: event.customer.id,
+        to: ESCALATION_TEAMS[0],
+        severity: decision.severity === 'low' ? 'medium' : decision.severity,
+        summary: `${complaint.subject}: ${decision.reason}`,
+      });
+      if (sent.status === 'done') checkpoint('email_sent', { evidenceId: sent.evidence.evidenceId, messageId: sent.evidence.receiptId });
+    }
+    for (const proposed of decision.actions) {
+      // The rules above guarantee every action parses and validates; the tool layer checks again.
+      const outcome = await run(`model_action_${proposed.tool}`, proposed.tool, JSON.parse(proposed.args));
+      if (outcome.status === 'done') checkpoint(`${proposed.tool}_done`, { evidenceId: outcome.evidence.evidenceId });
+    }
+  } else {
+    const detail = decided.detail;
+    state.decision = decided.status === 'needs_review' ? decided.value : null;
+    state.humanTasks.push({ reason: 'needs_review', detail: `${decided.status}${'reason' in decided ? ` (${decided.reason})` : ''}: ${detail}`, stepId: null });
+  }
+
+  // 4. Anything denied, rejected, failed or unreviewable goes to a human; the model cannot argue past a denial.
+  if (state.humanTasks.length > 0) {
+    enter(ComplaintPhase.AwaitingHuman);
+    checkpoint('human_asked', { tasks: state.humanTasks.length });
+    await condition(() => state.resolution !== null, config.humanDeadline as Duration);
+  }
+
+  // 5. The summary comes from the evidence store, never from the model's reply.
+  const records = await listEvidence(workflowId);
+  state.summary = summarizeFromEvidence(records, {
+    writesOnly: WRITE_TOOLS,
+    expected,
+    modelClaim: state.decision?.reply ?? '',
+    given: state.evidence.map((e) => e.evidenceId),
+  });
+  state.outcome = state.humanTasks.length === 0 ? 'completed' : state.resolution ? 'resolved_by_human' : 'unresolved';
+  checkpoint('summarized', { outcome: state.outcome, emailSent: state.summary.escalationEmailSent });
+  enter(ComplaintPhase.Completed);
+  await condition(allHandlersFinished);
+  return { workflowId, outcome: state.outcome, summary: state.summary, evidenceIds: records.map((r) => r.evidenceId) };
+}

@@ -1,0 +1,160 @@
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities, ToolRequest } from '../activities/index.js';
+import type { EvidenceRecord } from '../contracts/evidence.js';
+import { nonRetryableTypes } from '../contracts/failures.js';
+import { idempotencyKey, type StepId } from '../contracts/ids.js';
+import type { ValidationIssue } from '../contracts/issues.js';
+import { checkToolCall, type ToolRegistry } from '../contracts/tools.js';
+import type { LeaseOptions, Leases } from './lease.js';
+
+/** The permission check is a fast, pure evaluation on the worker: a short timeout, a few attempts. */
+const { checkPermission } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 },
+});
+
+/**
+ * Recording a denial or a failure must outlast what made the tool fail (often the database itself): more patient
+ * than the tool's own profile, about five minutes of attempts, then the workflow task fails and Temporal retries it.
+ */
+const { recordToolOutcome } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 10 },
+});
+
+
+export type ToolCallOutcome =
+  | { readonly status: 'done'; readonly tool: string; readonly stepId: string; readonly result: unknown; readonly evidence: EvidenceRecord }
+  /** Arguments failed the tool's schema: nothing ran and nothing is recorded; the caller asks the model to repair. */
+  | { readonly status: 'invalid_args'; readonly tool: string; readonly stepId: string; readonly issues: ValidationIssue[] }
+  /** The policy denied it: recorded with the rule, never executed. */
+  | { readonly status: 'denied'; readonly tool: string; readonly stepId: string; readonly rule: string; readonly reason: string; readonly evidence: EvidenceRecord }
+  /** It needed approval and did not get it (a human said no, or nobody answered in time). */
+  | { readonly status: 'rejected'; readonly tool: string; readonly stepId: string; readonly approver: string | null; readonly reason: string; readonly evidence: EvidenceRecord }
+  /** It ran and failed after its retries (or the tool layer refused it): recorded as failed. */
+  | { readonly status: 'failed'; readonly tool: string; readonly stepId: string; readonly detail: string; readonly evidence: EvidenceRecord };
+
+export interface ApprovalRequest {
+  readonly stepId: string;
+  readonly tool: string;
+  readonly action: string;
+  readonly args: unknown;
+  readonly rule: string;
+  readonly reason: string;
+  /** Who may approve, from the policy. */
+  readonly approvers: readonly string[];
+}
+
+export interface ApprovalAnswer {
+  readonly approved: boolean;
+  /** Null when nobody answered before the deadline. */
+  readonly approver: string | null;
+  readonly note?: string;
+}
+
+export interface ToolStepContext {
+  /** The tools this workflow may call, by name (a model's proposal names one of these). */
+  readonly tools: ToolRegistry;
+  /** Who is asking, as the policy knows them (`agent:complaint-triager`). */
+  readonly actor: string;
+  readonly leases: Leases;
+  readonly leaseOptions: LeaseOptions;
+  /** The workflow's approval gate: resolves when a human answered or the deadline passed. */
+  approve(request: ApprovalRequest): Promise<ApprovalAnswer>;
+}
+
+export interface ToolCall {
+  /** Stable step id: the idempotency key is `workflowId/stepId`. */
+  readonly step: StepId;
+  readonly action: string;
+  readonly tool: string;
+  readonly args: unknown;
+}
+
+function failureDetail(err: unknown): string {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    return cause instanceof ApplicationFailure ? `${cause.type ?? 'Error'}: ${cause.message}` : (cause?.message ?? err.message);
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * One governed tool call: arguments validated against the registry → permission check (policy: actor, scope, risk)
+ * → the approval gate if the policy asks → execution with the idempotency key `workflowId/stepId`, holding the lease
+ * of every resource a write touches → evidence. Every way it ends is a typed outcome with its evidence record (an
+ * invalid call has none: nothing ran, and the caller repairs it).
+ */
+export async function governedToolCall(ctx: ToolStepContext, call: ToolCall): Promise<ToolCallOutcome> {
+  const workflowId = workflowInfo().workflowId;
+  const base = { tool: call.tool, stepId: call.step };
+  const checked = checkToolCall(ctx.tools, call.tool, call.args);
+  if (!checked.ok) return { ...base, status: 'invalid_args', issues: checked.issues };
+  const { spec, args } = checked;
+  const request: ToolRequest = {
+    tool: spec.name,
+    action: call.action,
+    actor: ctx.actor,
+    args,
+    workflowId,
+    stepId: call.step,
+    idempotencyKey: idempotencyKey(workflowId, call.step),
+  };
+
+  const permission = await checkPermission({ actor: ctx.actor, tool: spec.name });
+  const decided = { policyVersion: permission.policyVersion, rule: permission.rule };
+  if (permission.decision === 'deny') {
+    const { evidence } = await recordToolOutcome({
+      ...request,
+      permission: { outcome: 'denied', approver: null, ...decided },
+      status: 'denied',
+      detail: permission.reason,
+    });
+    return { ...base, status: 'denied', rule: permission.rule, reason: permission.reason, evidence };
+  }
+
+  let approver: string | null = null;
+  if (permission.decision === 'require_approval') {
+    const answer = await ctx.approve({ stepId: call.step, tool: spec.name, action: call.action, args, rule: permission.rule, reason: permission.reason, approvers: permission.approvers });
+    if (!answer.approved) {
+      const reason = answer.approver ? `rejected by ${answer.approver}${answer.note ? `: ${answer.note}` : ''}` : 'no approval before the deadline';
+      const { evidence } = await recordToolOutcome({
+        ...request,
+        permission: { outcome: 'rejected', approver: answer.approver, ...decided },
+        status: 'denied',
+        detail: reason,
+      });
+      return { ...base, status: 'rejected', approver: answer.approver, reason, evidence };
+    }
+    approver = answer.approver;
+  }
+  const authorised: ToolRequest = { ...request, permission: { outcome: approver ? 'approved' : 'granted', approver, ...decided } };
+
+  const { executeTool } = proxyActivities<Activities>({
+    startToCloseTimeout: spec.profile.startToCloseTimeout,
+    retry: {
+      initialInterval: spec.profile.initialInterval,
+      maximumInterval: spec.profile.maximumInterval,
+      backoffCoefficient: 2,
+      maximumAttempts: spec.profile.maximumAttempts,
+      // From the failure table: a tool whose breaker is open waits for the half-open probe and retries.
+      nonRetryableErrorTypes: nonRetryableTypes('tool'),
+    },
+  });
+  try {
+    // Reads never wait on leases; a write holds the lease of every resource it touches for its whole execution.
+    const execution =
+      spec.kind === 'read'
+        ? await executeTool(authorised)
+        : await ctx.leases.with(spec.resources(args), call.step, ctx.leaseOptions, (leases) => executeTool({ ...authorised, leases }));
+    // Done only with a success record: a key that already held a failure or denial is reported as that.
+    if (execution.evidence.status === 'success') return { ...base, status: 'done', result: execution.result, evidence: execution.evidence };
+    return { ...base, status: 'failed', detail: execution.evidence.detail ?? execution.evidence.status, evidence: execution.evidence };
+  } catch (err) {
+    const detail = failureDetail(err);
+    const recorded = await recordToolOutcome({ ...authorised, status: 'failed', detail });
+    // A success recorded by an attempt that outlived its timeout wins: the record under the key is the truth.
+    if (recorded.evidence.status === 'success') return { ...base, status: 'done', result: recorded.result, evidence: recorded.evidence };
+    return { ...base, status: 'failed', detail, evidence: recorded.evidence };
+  }
+}

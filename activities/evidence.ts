@@ -319,3 +319,38 @@ export async function verifyEvidence(store: Store, workflowId?: string): Promise
   }
   return { workflows: new Set(rows.rows.map((r) => r.workflow_id)).size, records: rows.rows.length, unchained, problems };
 }
+
+// Effects outside this database (activities/external.ts): the lookup and the append are split there, because the
+// downstream call between them must not run inside a transaction.
+
+/** The record already under the call's key (checked to be the same call), returned as deduplicated; or null. */
+export async function recordedExecution(store: Store, call: ToolCall): Promise<ToolExecution | null> {
+  const found = await existing(store.db, call.idempotencyKey);
+  if (!found) return null;
+  sameCall(found, call);
+  return { result: found.result ?? null, evidence: toRecord(found, true) };
+}
+
+/** Checks (and moves) the fences of the call's leases in a short transaction of its own, before a downstream call. */
+export async function checkLeases(store: Store, leases: Readonly<Record<string, number>>): Promise<void> {
+  if (Object.keys(leases).length === 0) return;
+  await store.db.transaction((tx) => checkFences(tx, leases));
+}
+
+/**
+ * Appends the success of an effect that already happened downstream under the call's key, unless the key has a
+ * record already (then that one is returned, deduplicated). No fence check here: the effect has happened, and a
+ * record must not be refused for it (the fence was checked before the downstream call).
+ */
+export async function appendExternalSuccess(store: Store, call: ToolCall, done: EffectResult, startedAt: Date): Promise<ToolExecution> {
+  return store.db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock(1, hashtext($1))', [call.idempotencyKey]);
+    const found = await existing(tx, call.idempotencyKey);
+    if (found) {
+      sameCall(found, call);
+      return { result: found.result ?? null, evidence: toRecord(found, true) };
+    }
+    const row = await append(tx, call, { status: 'success', receiptId: done.receiptId, result: done.result, detail: null, startedAt });
+    return { result: done.result, evidence: toRecord(row, false) };
+  });
+}

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../contracts/failures';
 import type { ToolArgs, ToolName } from '../contracts/tools';
 import type { EffectResult } from './evidence';
+import { messageIdFor } from './external.js';
 import type { SqlQueryable } from './sql';
 import { canonicalJson, sha256 } from './store';
 
@@ -73,7 +73,7 @@ export const IMPLEMENTATIONS: { readonly [N in ToolName]: Implementation<N> } = 
   async send_escalation_email(tx, args, ctx) {
     // The outbox is the sink: a relay delivers from it with the message id as the SMTP Message-ID, so a receiver
     // can drop a duplicate delivery too. Counting its rows counts what was sent.
-    const messageId = `msg_${randomBytes(8).toString('hex')}`;
+    const messageId = messageIdFor(ctx.idempotencyKey);
     await tx.query(
       `insert into outbox (message_id, idempotency_key, kind, customer_id, recipient, subject, body) values ($1, $2, 'escalation', $3, $4, $5, $6)`,
       [messageId, ctx.idempotencyKey, args.customerId, args.to, `[${args.severity}] complaint ${args.complaintId} on ${args.ticketId}`, args.summary],
@@ -82,7 +82,7 @@ export const IMPLEMENTATIONS: { readonly [N in ToolName]: Implementation<N> } = 
   },
 
   async send_customer_email(tx, args, ctx) {
-    const messageId = `msg_${randomBytes(8).toString('hex')}`;
+    const messageId = messageIdFor(ctx.idempotencyKey);
     await tx.query(
       `insert into outbox (message_id, idempotency_key, kind, customer_id, recipient, subject, body) values ($1, $2, 'customer', $3, $4, $5, $6)`,
       [messageId, ctx.idempotencyKey, args.customerId, `customer:${args.customerId}`, args.subject, args.body],

@@ -58,6 +58,8 @@ export type TriggerParseResult =
 
 /** Size cap and JSON parsing shared by every trigger contract: the parsed value, or the issue that stops it. */
 export function preparePayload(input: unknown): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
+  // A UTF-8 byte-order mark (some editors write one) is not part of the JSON: drop it rather than refuse the file.
+  if (typeof input === 'string' && input.charCodeAt(0) === 0xfeff) input = input.slice(1);
   const text = typeof input === 'string' ? input : (JSON.stringify(input) ?? '');
   const bytes = new TextEncoder().encode(text).length;
   if (bytes > MAX_TRIGGER_BYTES) return { ok: false, issues: [{ field: '(root)', rule: `payload is ${bytes} bytes; the limit is ${MAX_TRIGGER_BYTES}` }] };

@@ -1,5 +1,5 @@
 # The Governor worker. Build context is the repository root; see docker-compose.yml.
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts

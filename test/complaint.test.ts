@@ -221,7 +221,7 @@ describe('complaintEscalation', () => {
       const lines = table.stdout.trim().split('\n');
       assert.match(lines[0]!, /^SEQ\s+EVIDENCE\s+STEP\s+ACTOR\s+TOOL\s+STATUS\s+PERMISSION\s+RECEIPT\s+STARTED\s+TOOK\s+DETAIL$/);
       assert.equal(lines.length, 6);
-      assert.match(table.stdout, /send_escalation_email\s+success\s+granted \(scope:email:internal\)\s+msg_[0-9a-f]{16}/);
+      assert.match(table.stdout, /send_escalation_email\s+success\s+granted \(scope:email:internal\)\s+<[0-9a-f]{32}@governor\.local>/);
       const ok = await run(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'verify', workflowId], { cwd: ROOT, env });
       assert.match(ok.stdout, /checked 5 records in 1 chains\nok: every record matches/);
 

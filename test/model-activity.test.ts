@@ -252,9 +252,9 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
   it('JSON extraction unwraps code fences and reports what is not JSON', () => {
     assert.deepEqual(extractJson('```json\n{"a":1}\n```'), { parsed: { a: 1 }, parseError: null });
     assert.deepEqual(extractJson(' {"a":1} '), { parsed: { a: 1 }, parseError: null });
-    // A truncated object is completed by repair: adapters refuse replies cut off at the token limit before this.
-    assert.deepEqual(extractJson('{"a":'), { parsed: { a: null }, parseError: null });
-    assert.match(extractJson('not json').parseError ?? '', /not valid JSON/);
+    // A reply with no JSON object or array in it is reported, never guessed at (jsonrepair would make a string of it).
+    assert.match(extractJson('I cannot help with that.').parseError ?? '', /no JSON object or array/);
+    assert.deepEqual(extractJson('Here you go: ```json {"a":1} ``` Anything else?'), { parsed: { a: 1 }, parseError: null });
     assert.match(extractJson('').parseError ?? '', /empty/);
   });
 

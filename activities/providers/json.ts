@@ -127,8 +127,10 @@ function nextOpening(text: string, from: number): number {
 function readCandidate(text: string, start: number): Candidate {
   const balanced = balancedEnd(text, start);
   if (balanced === TOO_DEEP) return { error: `the value at position ${start} is nested more than ${MAX_DEPTH} levels deep` };
-  // No balancing bracket: the value runs to the end of the reply (a missing closing brace, or a truncated reply).
-  const end = balanced === -1 ? text.length : balanced;
+  // No balancing bracket: the reply stops inside the value (cut off at the token limit, most often). Repairing it
+  // would invent the missing end, so it is reported and the step asks for a repair instead.
+  if (balanced === -1) return { error: 'it ends before the value closes (a cut-off reply)' };
+  const end = balanced;
   let value: unknown;
   try {
     value = JSON.parse(jsonrepair(text.slice(start, end)));

@@ -34,6 +34,43 @@ const sandboxRestrictions = {
   ],
 };
 
+/** Everywhere: the SDKs' public entry points only; `lib/` paths are internal and change without notice. */
+const publicSdkOnly = [{ group: ['@temporalio/*/lib', '@temporalio/*/lib/**'], message: "Import from the package's public entry point, not its internal lib/ path." }];
+
+/** Governor itself never depends on the reference domain: the support workflows are an example built on it. */
+const noReferenceDomain = [{ group: ['**/examples', '**/examples/**'], message: 'Framework code must not import the reference domain (examples/).' }];
+
+const FRAMEWORK_DIRS = 'contracts|workflows|activities|workers|client|testing';
+/** The reference domain uses Governor's public entry points only (`governor`, `governor/workflow`, …), as an adopter would. */
+// Two or more levels up from examples/<domain>/ is the repository root; one level up is the domain's own folders.
+const publicEntryPointsOnly = [
+  {
+    regex: `^(\\.\\./){2,}(${FRAMEWORK_DIRS})(/|$)`,
+    message: "Examples import Governor through its public entry points ('governor', 'governor/workflow', 'governor/worker', 'governor/client', 'governor/testing').",
+  },
+];
+
+/** Examples' workflow-side code: the sandbox rules, and no worker, client or testing entry point (but types). */
+const exampleSandbox = [
+  ...sandboxRestrictions.patterns.slice(0, 2),
+  { group: ['governor/worker', 'governor/client', 'governor/testing'], allowTypeImports: true, message: 'Workflow code imports governor and governor/workflow only (types of the others are fine).' },
+];
+
+/** What makes workflow code nondeterministic: the environment, wall-clock timers, randomness, the wall clock. */
+const determinism = {
+  'no-restricted-globals': [
+    'error',
+    { name: 'process', message: 'Workflow code reads no environment: pass configuration in the workflow input.' },
+    { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow: they are durable timers.' },
+    { name: 'setInterval', message: 'Use sleep() in a loop from @temporalio/workflow.' },
+  ],
+  'no-restricted-properties': [
+    'error',
+    { object: 'Math', property: 'random', message: 'Randomness breaks replay: use uuid4() from @temporalio/workflow, or take it as input.' },
+    { object: 'Date', property: 'now', message: 'Read time from workflow APIs (workflowInfo), never the wall clock.' },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.governor/**', 'test/histories/**'] },
   js.configs.recommended,
@@ -52,23 +89,29 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-cycle': 'error',
+      'no-restricted-imports': ['error', { patterns: publicSdkOnly }],
     },
   },
   {
-    files: ['workflows/**/*.ts', 'contracts/**/*.ts', 'prompts/**/*.ts'],
+    files: ['activities/**/*.ts', 'workers/**/*.ts', 'client/**/*.ts', 'testing/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...publicSdkOnly, ...noReferenceDomain] }] },
+  },
+  {
+    files: ['examples/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...publicSdkOnly, ...publicEntryPointsOnly] }] },
+  },
+  {
+    files: ['workflows/**/*.ts', 'contracts/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', sandboxRestrictions],
-      'no-restricted-globals': [
-        'error',
-        { name: 'process', message: 'Workflow code reads no environment: pass configuration in the workflow input.' },
-        { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow: they are durable timers.' },
-        { name: 'setInterval', message: 'Use sleep() in a loop from @temporalio/workflow.' },
-      ],
-      'no-restricted-properties': [
-        'error',
-        { object: 'Math', property: 'random', message: 'Randomness breaks replay: use uuid4() from @temporalio/workflow, or take it as input.' },
-        { object: 'Date', property: 'now', message: 'Read time from workflow APIs (workflowInfo), never the wall clock.' },
-      ],
+      'no-restricted-imports': ['error', { paths: sandboxRestrictions.paths, patterns: [...sandboxRestrictions.patterns, ...publicSdkOnly, ...noReferenceDomain] }],
+      ...determinism,
+    },
+  },
+  {
+    files: ['examples/*/workflows/**/*.ts', 'examples/*/contracts/**/*.ts', 'examples/*/prompts/**/*.ts', 'examples/*/definitions.ts', 'examples/*/tools.ts', 'examples/*/ids.ts', 'examples/*/policy.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: sandboxRestrictions.paths, patterns: [...exampleSandbox, ...publicSdkOnly, ...publicEntryPointsOnly] }],
+      ...determinism,
     },
   },
   {

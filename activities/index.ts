@@ -9,12 +9,11 @@ import { evaluatePolicy, type PermissionDecision, type Policy } from '../contrac
 import { checkToolCall, factsOf, type ToolRegistry } from '../contracts/tools.js';
 import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../workflows/lease-messages.js';
 import { BreakerRegistry } from './breakers.js';
-import { evidenceForWorkflow, executeOnce, recordOutcome, type EffectResult, type ToolCall } from './evidence.js';
+import { evidenceForWorkflow, executeOnce, recordOutcome, type ToolCall } from './evidence.js';
 import { verifyHandoff } from './handoff.js';
 import { callModel, type Providers } from './providers/registry.js';
-import type { SqlQueryable } from './sql.js';
 import { canonicalJson, sha256, type Store } from './store.js';
-import { runImplementation, type ToolImplementation } from './tools.js';
+import { runImplementation, type AnyToolImplementation, type ToolImplementation } from './tools.js';
 
 export interface ActivityDeps {
   readonly providers: Providers;
@@ -22,7 +21,7 @@ export interface ActivityDeps {
   /** Shared by every workflow on the worker; one is made when omitted. */
   readonly breakers?: BreakerRegistry;
   /** The tools this worker executes: declarations with their implementations (`implementTool`). */
-  readonly tools: readonly ToolImplementation<any, any>[];
+  readonly tools: readonly AnyToolImplementation[];
   /** The permission policy: deny by default, so a worker without one refuses every tool call. */
   readonly policy: Policy;
   /** A client of the worker's Temporal namespace: resource leases are signal-with-start from an activity. */

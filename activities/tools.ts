@@ -18,6 +18,10 @@ export interface ToolImplementation<A = unknown, R = unknown> {
   execute(args: A, ctx: ToolContext): Promise<{ readonly receiptId: string | null; readonly result: R }>;
 }
 
+/** Any implemented tool, whatever its types: what a worker's tool list holds. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous list; each tool's zod schemas check it at run time
+export type AnyToolImplementation = ToolImplementation<any, any>;
+
 /**
  * Pairs a declaration with its implementation, for the worker's tool registry (`createActivities({ tools })`).
  * The result is parsed against the declaration's `result` schema before it is recorded, so callers get what the

@@ -79,13 +79,13 @@ const totals: number[] = [];
 const done: Array<{ workflowId: string; t0: number; t1: number; t2: number }> = [];
 try {
   const warm = await h.client.startTriage(ticketEvent(TICKET));
-  await h.client.result(warm.workflowId);
+  await h.client.triageResult(warm.workflowId);
   for (let i = 0; i < runs; i++) {
     const event = ticketEvent(TICKET);
     const t0 = performance.timeOrigin + performance.now();
     const { workflowId } = await h.client.startTriage(event);
     const t1 = performance.timeOrigin + performance.now();
-    await h.client.result(workflowId);
+    await h.client.triageResult(workflowId);
     const t2 = performance.timeOrigin + performance.now();
     totals.push(t2 - t0);
     done.push({ workflowId, t0, t1, t2 });

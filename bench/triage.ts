@@ -40,12 +40,12 @@ const kit: number[] = [];
 const plain: number[] = [];
 try {
   const warm = await h.client.startTriage(ticketEvent(TICKET));
-  await h.client.result(warm.workflowId);
+  await h.client.triageResult(warm.workflowId);
   for (let i = 0; i < runs; i++) {
     const event = ticketEvent(TICKET);
     let t = performance.now();
     const { workflowId } = await h.client.startTriage(event);
-    const result = await h.client.result(workflowId);
+    const result = await h.client.triageResult(workflowId);
     kit.push(performance.now() - t);
     if (result.outcome !== 'auto_applied') throw new Error(`unexpected outcome ${result.outcome}`);
 

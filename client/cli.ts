@@ -1,15 +1,18 @@
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { ComplaintState } from '../examples/support/contracts/complaint.js';
+import ms from 'ms';
 import type { EvidenceRecord } from '../contracts/evidence.js';
-import { Category, Urgency, type TriageState } from '../examples/support/contracts/triage.js';
-import { GovernorClient, InvalidInputError, type DecideResult, type UpdateResult } from './index.js';
+import { preparePayload } from '../contracts/trigger.js';
+import type { AnyWorkflowDescriptor } from '../workflows/descriptor.js';
 import { evidenceSource, type EvidenceSourceOptions } from './evidence-source.js';
+import { GovernorClient, InvalidInputError, prepareStart, TemporalUnreachableError, type UpdateResult } from './governor-client.js';
 
 /**
- * `governor`: start governed runs from trigger events, decide reviews, read state.
  * Exit codes: 0 done; 1 could not reach Temporal or the run failed; 2 bad input (nothing was started or sent);
- * 3 the decision was refused (already decided, not authorised, not awaiting review, unknown run).
+ * 3 refused or unknown (already decided, not authorised, not awaiting a decision, no such run).
  */
 export const EXIT = { ok: 0, failure: 1, badInput: 2, refused: 3 } as const;
 
@@ -20,6 +23,48 @@ class CliError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A `start` flag that sets one key of the run's config (`--threshold 0.8` → `confidenceThreshold: 0.8`). */
+export interface StartFlag {
+  readonly flags: string;
+  readonly description: string;
+  readonly configKey: string;
+  /** Parses the flag's text; throw commander's `InvalidArgumentError` to refuse it (exit 2). */
+  readonly parse?: (value: string) => unknown;
+}
+
+export interface CliOptions {
+  /** The workflows this CLI starts, shows and decides, by descriptor. */
+  readonly workflows: readonly AnyWorkflowDescriptor[];
+  readonly name?: string;
+  readonly description?: string;
+  readonly startFlags?: readonly StartFlag[];
+  /** Extra lines for `--help` (examples of your own workflows). */
+  readonly examples?: readonly string[];
+  /** Adds commands of your own (shortcuts for your decisions), with the CLI's helpers. */
+  readonly extend?: (program: Command, helpers: CliHelpers) => void;
+}
+
+export interface CliHelpers {
+  withClient<T>(fn: (client: GovernorClient) => Promise<T>): Promise<T>;
+  /** Sends one decision by its descriptor verb and prints `accepted` (exit 0) or the refusal (exit 2 or 3). */
+  decide(workflowId: string, verb: string, payload: unknown, accepted: (answer: Record<string, unknown>) => string): Promise<void>;
+  /** Starts a run of `workflow` from a trigger file, as `start --workflow` does. */
+  start(file: string | undefined, workflow: string, opts: StartCommandOptions): Promise<void>;
+  /** The `--reviewer` option: mandatory, or from `GOVERNOR_REVIEWER`. */
+  reviewerOption(): Option;
+}
+
+interface StartCommandOptions {
+  workflow?: string;
+  config?: string;
+  provider?: string;
+  model?: string;
+  wait?: boolean;
+  waitTimeout?: number;
+  json?: boolean;
+  [flag: string]: unknown;
 }
 
 async function readInput(file: string | undefined): Promise<string> {
@@ -36,52 +81,21 @@ async function readInput(file: string | undefined): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function probability(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
+function duration(value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) * 1000 : ms(value as Parameters<typeof ms>[0]);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a duration such as 90s, 10m or 1h');
   return n;
 }
 
-function list(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-function printState(state: TriageState): void {
-  const c = state.classification;
-  const lines = [
-    `run          ${state.workflowId}`,
-    `phase        ${state.phase}`,
-    `ticket       ${state.ticketId} (event ${state.eventId})`,
-    `prompt       ${state.prompt ? `${state.prompt.name}@${state.prompt.version} on ${state.prompt.provider}/${state.prompt.model}` : '-'}`,
-    `model says   ${c ? `${c.category} / ${c.urgency}, confidence ${c.confidence}: ${c.reason}` : '-'}`,
-    `model calls  ${state.modelCalls.map((m) => `${m.valid ? 'valid' : `invalid (${m.issues.join('; ')})`}`).join(', ') || '-'}`,
-  ];
-  if (state.pendingReview) {
-    lines.push(`review       ${state.pendingReview.reason}: ${state.pendingReview.detail}`);
-    lines.push(`             reviewers ${state.pendingReview.reviewers.join(', ')}; due ${state.pendingReview.deadline}`);
+function jsonObject(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError('must be a JSON object');
   }
-  if (state.review) lines.push(`reviewed     ${state.review.action} by ${state.review.reviewerId}${state.review.note ? `: ${state.review.note}` : ''}`);
-  lines.push(`outcome      ${state.outcome ?? '-'}`);
-  for (const s of state.steps) lines.push(`step         ${s.id} ${s.status}${s.evidenceId ? ` evidence ${s.evidenceId}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
-  if (state.rejectedSignals.length > 0) lines.push(`ignored      ${state.rejectedSignals.join('; ')}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-function printComplaintState(state: ComplaintState): void {
-  const d = state.decision;
-  const lines = [
-    `run          ${state.workflowId}`,
-    `phase        ${state.phase}`,
-    `complaint    ${state.complaintId} on ${state.ticketId}`,
-    `model says   ${d ? `escalate ${d.escalate}, ${d.severity}: ${d.reason}` : '-'}`,
-  ];
-  for (const s of state.steps) lines.push(`step         ${s.stepId} ${s.tool} ${s.status}${s.evidenceId ? ` evidence ${s.evidenceId}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
-  for (const p of state.pendingApprovals) lines.push(`approval     ${p.stepId} ${p.tool}: ${p.reason}; approvers ${p.approvers.join(', ')}; due ${p.deadline}`);
-  for (const t of state.humanTasks) lines.push(`human        ${t.reason}: ${t.detail}`);
-  for (const c of state.checkpoints) lines.push(`checkpoint   ${c.at} ${c.name} ${JSON.stringify(c.data)}`);
-  if (state.summary) lines.push(...state.summary.text.split('\n').map((l) => `summary      ${l}`));
-  lines.push(`outcome      ${state.outcome ?? '-'}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError('must be a JSON object');
+  return parsed as Record<string, unknown>;
 }
 
 function printEvidence(records: readonly EvidenceRecord[]): void {
@@ -103,166 +117,191 @@ function printEvidence(records: readonly EvidenceRecord[]): void {
   for (const r of [head, ...rows]) process.stdout.write(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()}\n`);
 }
 
-export function buildProgram(): Command {
-  const program = new Command('governor')
-    .description('Governed AI workflows on Temporal: start triage runs, review what the model proposed, inspect runs.')
+function printState(d: AnyWorkflowDescriptor | undefined, state: unknown): void {
+  process.stdout.write(`${d?.describe ? d.describe(state).join('\n') : JSON.stringify(state, null, 2)}\n`);
+}
+
+/**
+ * A `governor` CLI for a set of workflow descriptors: `start` (the workflow is picked by the trigger's event type, or
+ * `--workflow`), `status`, `pending`, `decide`, `workflows`, and the evidence and breaker commands, which need no
+ * descriptors. Input is read and validated before anything is contacted.
+ */
+export function createCli(options: CliOptions): Command {
+  const workflows = options.workflows;
+  const program = new Command(options.name ?? 'governor')
+    .description(options.description ?? 'Governed AI workflows on Temporal: start runs from trigger events, decide what waits for a person, inspect runs.')
     .showHelpAfterError()
-    // Set before the subcommands exist so they inherit it: errors come back to main(), which picks the exit code.
+    // Set before the subcommands exist so they inherit it: errors come back to runCli(), which picks the exit code.
     .exitOverride()
     .addOption(new Option('--address <host:port>', 'Temporal frontend').env('TEMPORAL_ADDRESS').default('127.0.0.1:7233'))
     .addOption(new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default'))
+    .addOption(new Option('--task-queue <name>', 'task queue runs are started on').env('GOVERNOR_TASK_QUEUE'))
     .addHelpText(
       'after',
       `
 Examples:
-  governor start ticket.json                 start a triage run from a support_ticket.created event
-  cat ticket.json | governor start -         the same, from standard input
-  governor pending                           runs waiting for a reviewer
-  governor status triage/evt_01HY9K2P0A7     what a run did, and where it is now
-  governor approve triage/evt_01HY9K2P0A7 --reviewer usr_442
-  governor correct triage/evt_01HY9K2P0A7 --reviewer usr_442 --category billing --urgency high
-  governor breakers                          circuit breakers of the worker at GOVERNOR_METRICS_URL
-  governor complaint complaint.json --wait   start a complaint escalation from a complaint.received event
-  governor approve-action complaint/evt_1 send_customer_email#1 --reviewer usr_442
-  governor resolve complaint/evt_1 --reviewer usr_442 --note "refund declined"
-  governor evidence complaint/evt_1          the run's evidence records, as a table
-  governor verify                            check the evidence hash chains; names any altered record
+${[
+  ...(options.examples ?? []),
+  '  governor workflows                         the workflows this CLI knows, their triggers and decisions',
+  '  governor start event.json --wait           start the run the event\'s type names; wait until it settles',
+  '  governor pending                           runs waiting for a person',
+  '  governor status <workflowId>               what a run did, and where it is now',
+  '  governor decide <workflowId> <verb> --payload \'{"reviewerId":"usr_442", ...}\'',
+  '  governor evidence <workflowId>             the run\'s evidence records, as a table',
+  '  governor verify                            check the evidence hash chains; names any altered record',
+  '  governor breakers                          circuit breakers of the worker at GOVERNOR_METRICS_URL',
+].join('\n')}
 
-Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing started), 3 decision refused.`,
+Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing started or sent), 3 refused or unknown run.`,
     );
 
-  const connect = () => {
-    const opts = program.opts<{ address: string; namespace: string }>();
-    return GovernorClient.connect({ address: opts.address, namespace: opts.namespace });
-  };
   const withClient = async <T>(fn: (client: GovernorClient) => Promise<T>): Promise<T> => {
-    const client = await connect();
+    const opts = program.opts<{ address: string; namespace: string; taskQueue?: string }>();
+    const client = await GovernorClient.connect({ address: opts.address, namespace: opts.namespace, taskQueue: opts.taskQueue, workflows });
     try {
       return await fn(client);
     } finally {
       await client.close();
     }
   };
+  const byName = (name: string) => {
+    const d = workflows.find((w) => w.name === name);
+    if (!d) throw new CliError(`unknown workflow ${JSON.stringify(name)}; known: ${workflows.map((w) => w.name).join(', ') || '(none)'}`, EXIT.badInput);
+    return d;
+  };
+  const refused = (result: { status: string; message: string }) =>
+    new CliError(`${result.status.replace(/_/g, ' ')}: ${result.message}`, result.status === 'invalid' ? EXIT.badInput : EXIT.refused);
+
+  const start = async (file: string | undefined, workflow: string | undefined, opts: StartCommandOptions) => {
+    const raw = await readInput(file);
+    // Everything is validated before anything is contacted: the descriptor (by event type), the event, the config.
+    let d: AnyWorkflowDescriptor;
+    if (workflow) d = byName(workflow);
+    else {
+      const prepared = preparePayload(raw);
+      if (!prepared.ok) throw new InvalidInputError('trigger', prepared.issues);
+      const type = (prepared.value as { event?: unknown } | null)?.event;
+      const found = workflows.find((w) => w.trigger.eventType !== null && w.trigger.eventType === type);
+      if (!found) {
+        const known = workflows.filter((w) => w.trigger.eventType).map((w) => `${w.trigger.eventType} (${w.name})`);
+        throw new InvalidInputError('trigger', [{ field: 'event', rule: `${JSON.stringify(type ?? null)} starts no workflow here; known: ${known.join(', ')} (or name one with --workflow)` }]);
+      }
+      d = found;
+    }
+    const config: Record<string, unknown> = { ...(opts.config ? jsonObject(opts.config) : {}) };
+    for (const flag of options.startFlags ?? []) {
+      const key = new Option(flag.flags).attributeName();
+      if (opts[key] !== undefined) config[flag.configKey] = opts[key];
+    }
+    const model = opts.provider || opts.model ? { provider: opts.provider ?? 'anthropic', model: opts.model ?? null } : undefined;
+    const prepared = prepareStart(d, raw, config, model);
+    await withClient(async (client) => {
+      const started = await client.startPrepared(prepared);
+      let state: unknown;
+      if (opts.wait) {
+        const limit = opts.waitTimeout ?? 10 * 60_000;
+        const deadline = Date.now() + limit;
+        for (;;) {
+          const description = await client.client.workflow.getHandle(started.workflowId).describe();
+          state = await client.state(started.workflowId).catch(() => state);
+          const phase = (state as { phase?: string } | undefined)?.phase;
+          if (description.status.name !== 'RUNNING' || (phase !== undefined && d.waitingPhases.includes(phase))) break;
+          if (Date.now() > deadline) throw new CliError(`run ${started.workflowId} did not settle within ${Math.round(limit / 1000)}s (--wait-timeout)`, EXIT.failure);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      if (opts.json) return void process.stdout.write(`${JSON.stringify({ ...started, state }, null, 2)}\n`);
+      process.stdout.write(`${started.started ? 'started' : 'already started (duplicate event id)'}: ${started.workflowId}\n`);
+      if (state !== undefined) printState(d, state);
+    });
+  };
+
+  const startCommand = program
+    .command('start')
+    .description('Start a run from a trigger event: the event\'s type picks the workflow (a duplicate event id returns the existing run).')
+    .argument('[file]', 'JSON file with the trigger event; - or omitted reads standard input')
+    .option('--workflow <name>', 'the workflow to start, when the event\'s type does not say (or to choose another)')
+    .option('--config <json>', 'the run\'s settings, as a JSON object (validated against the workflow\'s config)')
+    .option('--provider <name>', 'model provider (default GOVERNOR_PROVIDER, else the provider whose key is set)')
+    .option('--model <name>', "model name (default GOVERNOR_MODEL, else the prompt's model for the provider)")
+    .option('--wait', 'wait until the run finishes or waits for a person, then print its state')
+    .addOption(new Option('--wait-timeout <duration>', 'give up waiting after this long (e.g. 90s, 10m)').argParser(duration).default(10 * 60_000, '10m'))
+    .option('--json', 'print machine-readable JSON');
+  for (const flag of options.startFlags ?? []) {
+    const option = new Option(flag.flags, flag.description);
+    startCommand.addOption(flag.parse ? option.argParser(flag.parse) : option);
+  }
+  startCommand.action((file: string | undefined, opts: StartCommandOptions) => start(file, opts.workflow, opts));
 
   program
-    .command('start')
-    .description('Start a triage run from a support_ticket.created event (a duplicate event id returns the existing run).')
-    .argument('[file]', 'JSON file with the trigger event; - or omitted reads standard input')
-    .option('--reviewers <ids>', 'comma-separated reviewer ids allowed to decide this run', list)
-    .option('--threshold <p>', 'confidence below which the run goes to review (0..1)', probability)
-    .option('--review-deadline <duration>', 'how long a review may wait before escalation, e.g. 30m, 24h')
-    .addOption(new Option('--provider <name>', 'model provider').choices(['anthropic', 'openai']))
-    .option('--model <name>', 'model name (default: the prompt spec\'s model for the provider)')
-    .option('--wait', 'wait for the run to finish or to stop for review, then print its state')
+    .command('workflows')
+    .description('List the workflows this CLI knows: trigger event, decisions people can send.')
     .option('--json', 'print machine-readable JSON')
-    .action(async (file: string | undefined, opts: { reviewers?: string[]; threshold?: number; reviewDeadline?: string; provider?: 'anthropic' | 'openai'; model?: string; wait?: boolean; json?: boolean }) => {
-      const raw = await readInput(file);
-      const config = {
-        ...(opts.reviewers ? { reviewers: opts.reviewers } : {}),
-        ...(opts.threshold !== undefined ? { confidenceThreshold: opts.threshold } : {}),
-        ...(opts.reviewDeadline ? { reviewDeadline: opts.reviewDeadline } : {}),
-        ...(opts.provider || opts.model
-          ? { model: { provider: opts.provider ?? 'anthropic', model: opts.model ?? '' } }
-          : {}),
-      };
-      if (config.model && !config.model.model) {
-        const { supportTicketClassifier } = await import('../examples/support/prompts/support-ticket-classifier.js');
-        config.model.model = supportTicketClassifier.models[config.model.provider];
-      }
-      await withClient(async (client) => {
-        const started = await client.startTriage(raw, config);
-        let state: TriageState | undefined;
-        if (opts.wait) {
-          const deadline = Date.now() + 120_000;
-          for (;;) {
-            state = await client.getState(started.workflowId).catch(() => undefined);
-            if (state && (state.phase === 'completed' || state.phase === 'awaiting_review')) break;
-            if (Date.now() > deadline) throw new CliError(`run ${started.workflowId} did not settle within 120s`, EXIT.failure);
-            await new Promise((r) => setTimeout(r, 250));
-          }
-        }
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...started, state }, null, 2)}\n`);
-        } else {
-          process.stdout.write(`${started.started ? 'started' : 'already started (duplicate event id)'}: ${started.workflowId}\n`);
-          if (state) printState(state);
-        }
-      });
+    .action((opts: { json?: boolean }) => {
+      const rows = workflows.map((w) => ({ name: w.name, trigger: w.trigger.eventType, decisions: Object.keys(w.decisions), description: w.description }));
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      for (const r of rows) process.stdout.write(`${r.name}\n  ${r.description}\n  trigger: ${r.trigger ?? '(input given with --workflow)'}\n  decisions: ${r.decisions.join(', ') || '-'}\n`);
     });
 
   program
     .command('status')
-    .description("Show a run's state: phase, prompt version, model output, steps with evidence ids, pending review.")
+    .description("Show a run's state: phase, steps with evidence ids, what it waits for.")
     .argument('<workflowId>')
     .option('--json', 'print machine-readable JSON')
     .action(async (workflowId: string, opts: { json?: boolean }) => {
       await withClient(async (client) => {
-        const complaint = workflowId.startsWith('complaint/');
-        const state = await (complaint ? client.complaintState(workflowId) : client.getState(workflowId)).catch((err: Error) => {
-          throw new CliError(`cannot read ${workflowId}: ${err.message}`, /not found/i.test(err.message) ? EXIT.badInput : EXIT.failure);
+        let type: string;
+        try {
+          type = await client.typeOf(workflowId);
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) throw new CliError(`not found: no run ${workflowId}`, EXIT.refused);
+          throw err;
+        }
+        const state = await client.state(workflowId).catch((err: Error) => {
+          throw new CliError(`cannot read ${workflowId}: ${err.message}`, EXIT.failure);
         });
         if (opts.json) process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
-        else if (complaint) printComplaintState(state as ComplaintState);
-        else printState(state as TriageState);
+        else printState(workflows.find((w) => w.name === type), state);
       });
     });
 
   program
     .command('pending')
-    .description('List runs waiting for a person: triage reviews, complaint actions held for approval, human tasks.')
+    .description('List runs waiting for a person (a review, an approval, a human task).')
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: { json?: boolean }) => {
       await withClient(async (client) => {
         const items = await client.listPending();
         if (opts.json) return void process.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
-        if (items.length === 0) return void process.stdout.write('no runs are waiting for review\n');
-        for (const i of items) process.stdout.write(`${i.workflowId}\t${i.phase ?? '-'}\t${i.category ?? '-'}\t${i.urgency ?? '-'}\tstarted ${i.startedAt}\n`);
+        if (items.length === 0) return void process.stdout.write('no runs are waiting for a person\n');
+        for (const i of items) {
+          const extra = Object.values(i.attributes).map((v) => (v === null ? '-' : String(v)));
+          process.stdout.write(`${[i.workflowId, i.workflowType, i.phase ?? '-', ...extra, `started ${i.startedAt}`].join('\t')}\n`);
+        }
       });
     });
 
-  const decide = async (workflowId: string, decision: Record<string, unknown>) => {
-    const result: DecideResult = await withClient((client) => client.decide(workflowId, decision));
-    if (result.status === 'accepted') {
-      process.stdout.write(`accepted: ${result.action} by ${result.reviewerId} on ${workflowId}\n`);
-      return;
-    }
-    throw new CliError(`${result.status.replace(/_/g, ' ')}: ${result.message}`, result.status === 'invalid' ? EXIT.badInput : EXIT.refused);
+  const decide: CliHelpers['decide'] = async (workflowId, verb, payload, accepted) => {
+    const result: UpdateResult<Record<string, unknown>> = await withClient((client) => client.decide(workflowId, verb, payload));
+    if (result.status !== 'accepted') throw refused(result);
+    process.stdout.write(`${accepted(result)}\n`);
   };
-  const reviewer = new Option('--reviewer <id>', 'your reviewer id (must be allowed for the run)').makeOptionMandatory().env('GOVERNOR_REVIEWER');
 
   program
-    .command('approve')
-    .description("Approve the model's classification of a run waiting for review.")
+    .command('decide')
+    .description("Send a decision a run waits for, by its verb (`governor workflows` lists each workflow's verbs).")
     .argument('<workflowId>')
-    .addOption(reviewer)
-    .option('--note <text>', 'why (kept with the decision)')
-    .action((workflowId: string, opts: { reviewer: string; note?: string }) => decide(workflowId, { action: 'approve', reviewerId: opts.reviewer, note: opts.note }));
-
-  program
-    .command('reject')
-    .description('Reject the run: nothing is applied to the ticket.')
-    .argument('<workflowId>')
-    .addOption(reviewer)
-    .option('--note <text>', 'why (kept with the decision)')
-    .action((workflowId: string, opts: { reviewer: string; note?: string }) => decide(workflowId, { action: 'reject', reviewerId: opts.reviewer, note: opts.note }));
-
-  program
-    .command('correct')
-    .description('Apply your own category and urgency instead of the model\'s.')
-    .argument('<workflowId>')
-    .addOption(reviewer)
-    .addOption(new Option('--category <category>').choices(Category.options).makeOptionMandatory())
-    .addOption(new Option('--urgency <urgency>').choices(Urgency.options).makeOptionMandatory())
-    .option('--note <text>', 'why (kept with the decision; becomes an eval case)')
-    .action((workflowId: string, opts: { reviewer: string; category: string; urgency: string; note?: string }) =>
-      decide(workflowId, { action: 'correct', reviewerId: opts.reviewer, corrected: { category: opts.category, urgency: opts.urgency }, note: opts.note }),
+    .argument('<verb>')
+    .requiredOption('--payload <json>', 'the decision, as JSON (validated against the decision\'s schema before it is sent)', jsonObject)
+    .action((workflowId: string, verb: string, opts: { payload: Record<string, unknown> }) =>
+      decide(workflowId, verb, opts.payload, (answer) => `accepted: ${verb} on ${workflowId} ${JSON.stringify(answer)}`),
     );
 
   const sourceOptions = (cmd: Command) =>
     cmd
       .addOption(new Option('--database-url <url>', 'read the evidence from this PostgreSQL database').env('DATABASE_URL'))
       .addOption(new Option('--data-dir <dir>', 'read an embedded (PGlite) store directly; only while no worker has it open'))
-      .addOption(new Option('--metrics-url <url>', "otherwise ask the worker that owns the store").env('GOVERNOR_METRICS_URL').default('http://127.0.0.1:9464'))
+      .addOption(new Option('--metrics-url <url>', 'otherwise ask the worker that owns the store').env('GOVERNOR_METRICS_URL').default('http://127.0.0.1:9464'))
       .option('--json', 'print machine-readable JSON');
 
   sourceOptions(
@@ -304,57 +343,6 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
   });
 
   program
-    .command('complaint')
-    .description('Start a complaint escalation from a complaint.received event (a duplicate event id returns the existing run).')
-    .argument('[file]', 'JSON file with the event; - or omitted reads standard input')
-    .option('--approvers <ids>', 'comma-separated ids who may resolve what the run escalates to a human (action approvers come from the policy)', list)
-    .option('--wait', 'wait for the run to finish (or to need a human) and print its state')
-    .action(async (file: string | undefined, opts: { approvers?: string[]; wait?: boolean }) => {
-      const raw = await readInput(file);
-      await withClient(async (client) => {
-        const started = await client.startComplaint(raw, opts.approvers ? { approvers: opts.approvers } : {});
-        process.stdout.write(`${started.started ? 'started' : 'already exists'}: ${started.workflowId}\n`);
-        if (!opts.wait) return;
-        // Bounded like the triage --wait: a run that is still acting after two minutes is reported as it stands.
-        const deadline = Date.now() + 120_000;
-        for (;;) {
-          const state = await client.complaintState(started.workflowId);
-          if (['completed', 'awaiting_human', 'awaiting_approval'].includes(state.phase) || Date.now() > deadline) return printComplaintState(state);
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      });
-    });
-
-  const answered = (result: UpdateResult<object>, what: string) => {
-    if (result.status === 'accepted') return void process.stdout.write(`${what}\n`);
-    throw new CliError(`${result.status.replace(/_/g, ' ')}: ${result.message}`, result.status === 'invalid' ? EXIT.badInput : EXIT.refused);
-  };
-
-  program
-    .command('approve-action')
-    .description('Approve (or with --reject, refuse) an action a complaint run holds for a human.')
-    .argument('<workflowId>')
-    .argument('<stepId>', 'the held step, as `governor status` lists it')
-    .addOption(reviewer)
-    .option('--reject', 'refuse the action instead')
-    .option('--note <text>', 'why (a rejection\'s note is kept in the evidence)')
-    .action(async (workflowId: string, step: string, opts: { reviewer: string; reject?: boolean; note?: string }) => {
-      const result = await withClient((c) => c.approveAction(workflowId, { stepId: step, approved: !opts.reject, reviewerId: opts.reviewer, note: opts.note }));
-      answered(result, `${opts.reject ? 'rejected' : 'approved'} ${step} on ${workflowId}`);
-    });
-
-  program
-    .command('resolve')
-    .description('Close what a complaint run escalated to a human (a denied or failed action, an unreviewable decision).')
-    .argument('<workflowId>')
-    .addOption(reviewer)
-    .option('--note <text>', 'what was done')
-    .action(async (workflowId: string, opts: { reviewer: string; note?: string }) => {
-      const result = await withClient((c) => c.resolve(workflowId, { reviewerId: opts.reviewer, note: opts.note }));
-      answered(result, `resolved ${workflowId}`);
-    });
-
-  program
     .command('breakers')
     .description("Show a worker's circuit breakers (per provider and tool): state, times opened, calls refused while open.")
     .addOption(new Option('--metrics-url <url>', "the worker's metrics address").env('GOVERNOR_METRICS_URL').default('http://127.0.0.1:9464'))
@@ -374,38 +362,82 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
       for (const b of breakers) process.stdout.write(`${b.name.padEnd(24)} ${b.state.padEnd(10)} ${String(b.opened).padEnd(7)} ${b.rejected}\n`);
     });
 
+  options.extend?.(program, {
+    withClient,
+    decide,
+    start: (file, workflow, opts) => start(file, workflow, opts),
+    reviewerOption: () => new Option('--reviewer <id>', 'your reviewer id (must be allowed for the run)').makeOptionMandatory().env('GOVERNOR_REVIEWER'),
+  });
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/** Runs a CLI built by `createCli` and returns its exit code; every error becomes a message and a code, never a stack. */
+export async function runCli(argv: string[], options: CliOptions): Promise<number> {
   try {
-    await program.parseAsync(argv);
+    await createCli(options).parseAsync(argv);
     return EXIT.ok;
   } catch (err) {
-    if (err instanceof CliError) {
-      process.stderr.write(`governor: ${err.message}\n`);
-      return err.exitCode;
-    }
-    if (err instanceof InvalidInputError) {
-      process.stderr.write(`governor: invalid ${err.what}; nothing was started:\n${err.issues.map((i) => `  ${i.field}: ${i.rule}`).join('\n')}\n`);
-      return EXIT.badInput;
-    }
-    const code = (err as { code?: string; exitCode?: number }).code;
-    if (typeof code === 'string' && code.startsWith('commander.')) {
-      // commander already printed the message (or the help).
-      return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? EXIT.ok : EXIT.badInput;
-    }
-    process.stderr.write(`governor: ${(err as Error).message}\n`);
-    return EXIT.failure;
+    return reportError(err);
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  // `governor pending | head` closes the pipe early: that is the reader being done, not an error.
+function reportError(err: unknown): number {
+  if (err instanceof CliError) {
+    process.stderr.write(`governor: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof InvalidInputError) {
+    process.stderr.write(`governor: invalid ${err.what}; nothing was started:\n${err.issues.map((i) => `  ${i.field}: ${i.rule}`).join('\n')}\n`);
+    return EXIT.badInput;
+  }
+  const code = (err as { code?: string }).code;
+  if (typeof code === 'string' && code.startsWith('commander.')) {
+    // commander already printed the message (or the help).
+    return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? EXIT.ok : EXIT.badInput;
+  }
+  if (err instanceof TemporalUnreachableError) {
+    process.stderr.write(`governor: ${err.message}\n`);
+    return EXIT.failure;
+  }
+  process.stderr.write(`governor: ${(err as Error).message}\n`);
+  return EXIT.failure;
+}
+
+/**
+ * The installed `governor` command. Workflows come from a module of yours (`--workflows ./dist/workflows.js` or
+ * `GOVERNOR_WORKFLOWS`) that exports its descriptors as `workflows` (or as its default export); without one, the
+ * commands that need no descriptors still work (pending, status as JSON, evidence, verify, breakers).
+ */
+export async function main(argv: string[]): Promise<number> {
+  let modulePath = process.env.GOVERNOR_WORKFLOWS;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--workflows') modulePath = argv[++i];
+    else if (arg.startsWith('--workflows=')) modulePath = arg.slice('--workflows='.length);
+    else rest.push(arg);
+  }
+  let workflows: AnyWorkflowDescriptor[] = [];
+  if (modulePath) {
+    try {
+      const url = pathToFileURL(isAbsolute(modulePath) ? modulePath : resolve(modulePath)).href;
+      const mod = (await import(url)) as { workflows?: unknown; default?: unknown };
+      const found = mod.workflows ?? mod.default;
+      if (!Array.isArray(found)) throw new Error('it exports no `workflows` array of descriptors');
+      workflows = found as AnyWorkflowDescriptor[];
+    } catch (err) {
+      process.stderr.write(`governor: cannot load workflows from ${modulePath}: ${(err as Error).message}\n`);
+      return EXIT.badInput;
+    }
+  }
+  return runCli(rest, { workflows });
+}
+
+/** Makes a script the entry point of a CLI: a closed pipe (`governor pending | head`) is the reader being done. */
+export async function runAsMain(run: () => Promise<number>): Promise<void> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  process.exitCode = await main(process.argv);
+  process.exitCode = await run();
 }

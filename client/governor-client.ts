@@ -1,12 +1,13 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ReviewRejection } from '../contracts/failures.js';
 import { formatIssues, issuesFrom, type ValidationIssue } from '../contracts/issues.js';
 import { parseContract } from '../contracts/trigger.js';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { WorkflowDescriptor } from '../workflows/descriptor.js';
+import type { AnyWorkflowDescriptor, ModelChoice, WorkflowDescriptor } from '../workflows/descriptor.js';
+import { ProviderName } from '../contracts/model.js';
 import { governorSearchAttributes } from '../workflows/search-attributes.js';
-import { DEFAULT_TASK_QUEUE } from '../workers/worker.js';
+import { DEFAULT_TASK_QUEUE } from '../contracts/ids.js';
 
 /** The input failed its contract; nothing was started. `issues` name each field and rule. */
 export class InvalidInputError extends Error {
@@ -35,7 +36,7 @@ export interface GovernorClientOptions {
   /** Default `governor`. */
   readonly taskQueue?: string;
   /** The workflows this client starts and lists, by descriptor. */
-  readonly workflows: readonly WorkflowDescriptor<any, any, any, any>[];
+  readonly workflows: readonly AnyWorkflowDescriptor[];
 }
 
 export interface StartResult {
@@ -71,13 +72,13 @@ const REFUSAL_STATUS: Record<string, Exclude<RefusalStatus, 'not_found'>> = {
 
 /** Typed access to governed runs, driven by workflow descriptors: start from a trigger event, decide, read state. */
 export class GovernorClient {
-  private readonly byName: ReadonlyMap<string, WorkflowDescriptor<any, any, any, any>>;
+  private readonly byName: ReadonlyMap<string, AnyWorkflowDescriptor>;
 
   protected constructor(
     readonly client: Client,
     private readonly connection: Connection,
     readonly taskQueue: string,
-    readonly workflows: readonly WorkflowDescriptor<any, any, any, any>[],
+    readonly workflows: readonly AnyWorkflowDescriptor[],
   ) {
     this.byName = new Map(workflows.map((w) => [w.name, w]));
   }
@@ -88,7 +89,7 @@ export class GovernorClient {
   }
 
   /** The descriptor of a workflow by name; an unknown name is an error listing the known ones. */
-  descriptor(name: string): WorkflowDescriptor<any, any, any, any> {
+  descriptor(name: string): AnyWorkflowDescriptor {
     const found = this.byName.get(name);
     if (!found) throw new InvalidInputError('workflow', [{ field: 'workflow', rule: `unknown workflow ${JSON.stringify(name)}; known: ${[...this.byName.keys()].join(', ')}` }]);
     return found;
@@ -98,12 +99,19 @@ export class GovernorClient {
    * Validates the trigger and the config, then starts the run whose id derives from the event. A duplicate event
    * returns the existing run (running or finished) with `started: false`.
    */
-  async start<T, C>(workflow: WorkflowDescriptor<T, C, any, any> | string, trigger: unknown, config: unknown = {}): Promise<StartResult> {
+  async start<T, C>(
+    workflow: WorkflowDescriptor<T, C, unknown, unknown> | string,
+    trigger: unknown,
+    config: Record<string, unknown> = {},
+    options: { readonly model?: ModelChoice } = {},
+  ): Promise<StartResult> {
     const d = typeof workflow === 'string' ? this.descriptor(workflow) : workflow;
-    const event = validateTrigger(d, trigger);
-    const resolved = d.config.safeParse(config);
-    if (!resolved.success) throw new InvalidInputError('config', issuesFrom(resolved.error));
-    return this.startOnce(d.name, d.workflowId(event), d.input(event, resolved.data));
+    return this.startPrepared(prepareStart(d, trigger, config, options.model));
+  }
+
+  /** Starts what `prepareStart` validated (the CLI validates before it connects). */
+  async startPrepared(prepared: PreparedStart): Promise<StartResult> {
+    return this.startOnce(prepared.workflowType, prepared.workflowId, prepared.input);
   }
 
   /** Starts a run whose id derives from its trigger; any earlier run with the id, open or closed, is returned instead. */
@@ -172,7 +180,13 @@ export class GovernorClient {
     if (!decision) return { status: 'invalid', message: `${type} runs take no ${verb} decision` };
     const parsed = decision.schema.safeParse(payload);
     if (!parsed.success) return { status: 'invalid', message: formatIssues(issuesFrom(parsed.error)) };
-    return this.sendUpdate(workflowId, decision.update as UpdateDefinition<{ status: 'accepted' } & T, [unknown]>, parsed.data, onClosed);
+    const closed = async (): Promise<UpdateResult<T>> => {
+      // A run that finished after someone else's decision: tell the person who decided, not just "closed".
+      const state = decision.decidedIn ? await this.state(workflowId).catch(() => undefined) : undefined;
+      const by = state === undefined ? null : decision.decidedIn!(state as never);
+      return by ? { status: 'already_decided', message: by } : { status: 'not_awaiting_review', message: `run ${workflowId} has completed` };
+    };
+    return this.sendUpdate(workflowId, decision.update as UpdateDefinition<{ status: 'accepted' } & T, [unknown]>, parsed.data, onClosed ?? closed);
   }
 
   /**
@@ -207,9 +221,10 @@ export class GovernorClient {
    */
   async listPending(limit = 100): Promise<PendingItem[]> {
     const items: PendingItem[] = [];
+    // Without descriptors (a generic CLI), every run that says it waits for a person is listed.
     const types = this.workflows.map((w) => `'${w.name.replace(/'/g, "''")}'`).join(', ');
-    if (!types) return items;
-    const query = `WorkflowType IN (${types}) AND ExecutionStatus = 'Running' AND ${governorSearchAttributes.awaitingReview.name} = true`;
+    const ofType = types ? `WorkflowType IN (${types}) AND ` : '';
+    const query = `${ofType}ExecutionStatus = 'Running' AND ${governorSearchAttributes.awaitingReview.name} = true`;
     for await (const wf of this.client.workflow.list({ query })) {
       const extra = this.byName.get(wf.type)?.searchAttributes ?? [];
       items.push({
@@ -230,8 +245,56 @@ export class GovernorClient {
   }
 }
 
+/** A run ready to start: validated trigger and config, the id derived from the event, the workflow's argument. */
+export interface PreparedStart {
+  readonly workflowType: string;
+  readonly workflowId: string;
+  readonly input: unknown;
+}
+
+/**
+ * Validates a trigger and a config against a descriptor and builds the run's argument, contacting nothing: a bad
+ * event or setting is refused (`InvalidInputError`, naming each field and rule) before any connection is made.
+ * Settings the caller leaves out come from the descriptor's `defaultConfig` for the model choice (default: from the
+ * environment, `modelChoiceFromEnv`).
+ */
+export function prepareStart<T, C>(
+  d: WorkflowDescriptor<T, C, unknown, unknown>,
+  trigger: unknown,
+  config: Record<string, unknown> = {},
+  model?: ModelChoice,
+): PreparedStart {
+  const event = validateTrigger(d, trigger);
+  let defaults: Record<string, unknown> = {};
+  if (d.defaultConfig) {
+    try {
+      defaults = d.defaultConfig(model ?? modelChoiceFromEnv());
+    } catch (err) {
+      if (err instanceof InvalidInputError) throw err;
+      throw new InvalidInputError('config', [{ field: 'model', rule: (err as Error).message }]);
+    }
+  }
+  const resolved = d.config.safeParse({ ...defaults, ...config });
+  if (!resolved.success) throw new InvalidInputError('config', issuesFrom(resolved.error));
+  return { workflowType: d.name, workflowId: d.workflowId(event), input: d.input(event, resolved.data) };
+}
+
+/**
+ * The deployment's model choice from the environment: `GOVERNOR_PROVIDER` (checked: a bad name is an input error)
+ * and `GOVERNOR_MODEL`; without them the provider whose key is set (Anthropic first), else Anthropic.
+ */
+export function modelChoiceFromEnv(env: NodeJS.ProcessEnv = process.env): ModelChoice {
+  let provider: string = env.ANTHROPIC_API_KEY ? 'anthropic' : env.OPENAI_API_KEY ? 'openai' : 'anthropic';
+  if (env.GOVERNOR_PROVIDER) {
+    const named = ProviderName.safeParse(env.GOVERNOR_PROVIDER);
+    if (!named.success) throw new InvalidInputError('config', [{ field: 'GOVERNOR_PROVIDER', rule: named.error.issues[0]?.message ?? 'not a provider name' }]);
+    provider = named.data;
+  }
+  return { provider, model: env.GOVERNOR_MODEL || null };
+}
+
 /** Validates a trigger against a descriptor's contract without contacting anything: the CLI's first step. */
-export function validateTrigger<T>(d: WorkflowDescriptor<T, any, any, any>, trigger: unknown): T {
+export function validateTrigger<T>(d: WorkflowDescriptor<T, unknown, unknown, unknown>, trigger: unknown): T {
   const parsed = d.trigger.eventType
     ? parseContract(d.trigger.schema, d.trigger.eventType, trigger)
     : ((): { ok: true; event: T } | { ok: false; issues: ValidationIssue[] } => {
@@ -262,6 +325,10 @@ export async function connectTemporal(options: { address?: string; namespace?: s
   return { client: new Client({ connection, namespace }), connection };
 }
 
+/** gRPC NOT_FOUND and FAILED_PRECONDITION: what the server answers an update to a run that has closed. */
+const CLOSED_RUN_CODES: ReadonlySet<number> = new Set([5, 9]);
+
+/** By the gRPC status code, never by message text. */
 function isClosedRunError(err: unknown): boolean {
-  return err instanceof Error && /workflow execution already completed/i.test(err.message);
+  return isGrpcServiceError(err) && CLOSED_RUN_CODES.has(err.code);
 }

@@ -27,3 +27,6 @@ export function idempotencyKey(workflowId: WorkflowId | string, step: StepId): I
 export function evidenceId(raw: string): EvidenceId {
   return raw as EvidenceId;
 }
+
+/** The task queue workers poll and clients start on when none is named. */
+export const DEFAULT_TASK_QUEUE = 'governor';

@@ -43,10 +43,14 @@ export function defineTool<A, R>(spec: ToolSpec<A, R>): ToolSpec<A, R> {
 }
 
 /** A set of tools by name: what a workflow offers a model, what a worker can execute. */
+/** Any declaration, whatever its argument and result types: what a registry of different tools holds. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous list; each tool's zod schemas check it at run time
+export type AnyToolSpec = ToolSpec<any, any>;
+
 export type ToolRegistry = Readonly<Record<string, ToolSpec>>;
 
 /** Builds a registry from declarations; two tools with one name are a configuration error, named. */
-export function toolRegistry(tools: readonly ToolSpec<any, any>[]): ToolRegistry {
+export function toolRegistry(tools: readonly AnyToolSpec[]): ToolRegistry {
   const registry: Record<string, ToolSpec> = {};
   for (const tool of tools) {
     if (Object.prototype.hasOwnProperty.call(registry, tool.name)) throw new Error(`two tools are named ${JSON.stringify(tool.name)}`);

@@ -4,27 +4,32 @@
  * what happened to each. Then keeps running so reviewers can decide the runs waiting for them (Ctrl+C stops).
  *
  *   --exit           print the table and stop (for scripts)
- *   --tickets <dir>  trigger events to triage (default examples/tickets)
- *   --complaints <dir>  complaint.received events to escalate (default examples/complaints)
+ *   --tickets <dir>  trigger events to triage (default examples/support/tickets)
+ *   --complaints <dir>  complaint.received events to escalate (default examples/support/complaints)
  *   GOVERNOR_HOME    where the demo keeps its Temporal history and evidence database (default .governor)
  */
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createActivities } from '../activities/index.js';
-import { BreakerRegistry } from '../activities/breakers.js';
-import { startMetricsServer } from '../workers/metrics.js';
-import { createProviders, providersConfigFromEnv, type ProvidersConfig } from '../activities/providers/registry.js';
-import { openStore } from '../activities/store.js';
-import { defaultModel, GovernorClient } from '../client/index.js';
-import { isToolName, TOOLS } from '../contracts/tools.js';
+import { modelChoiceFromEnv, type ModelChoice } from 'governor/client';
+import { ModelDouble, startDevServer } from 'governor/testing';
+import {
+  BreakerRegistry,
+  createGovernorWorker,
+  createProviders,
+  installRuntime,
+  providersConfigFromEnv,
+  startMetricsServer,
+  type ProvidersConfig,
+} from 'governor/worker';
+import { SupportClient } from '../examples/support/client.js';
 import type { TriageState } from '../examples/support/contracts/triage.js';
-import { ModelDouble } from '../testing/model-double.js';
+import { supportSearchAttributes } from '../examples/support/definitions.js';
 import { governorResponder } from '../examples/support/double/agent-responders.js';
-import { startDevServer } from '../workers/dev-server.js';
-import { installRuntime } from '../workers/runtime.js';
+import { supportTicketClassifier } from '../examples/support/prompts/support-ticket-classifier.js';
+import { openSupportStore, SUPPORT_WORKFLOWS_PATH, supportActivities } from '../examples/support/setup.js';
+import { SUPPORT_TOOLS } from '../examples/support/tools.js';
 import { preferredPort } from '../workers/server.js';
-import { createGovernorWorker } from '../workers/worker.js';
 
 const REVIEWER = 'usr_442';
 
@@ -42,7 +47,7 @@ function decisionOf(state: TriageState): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { exit: { type: 'boolean' }, tickets: { type: 'string' }, complaints: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run demo -- [--exit] [--tickets examples/tickets] [--complaints examples/complaints]\n');
+    process.stdout.write('usage: npm run demo -- [--exit] [--tickets examples/support/tickets] [--complaints examples/support/complaints]\n');
     return;
   }
   installRuntime();
@@ -58,7 +63,8 @@ async function main(): Promise<void> {
     banner = `OFFLINE: no ANTHROPIC_API_KEY or OPENAI_API_KEY is set, so answers come from the local model double at ${double.url}\n` +
       '(deterministic keyword classifications, through the real Anthropic SDK). Set a key to use a real provider.';
   } else {
-    const model = defaultModel();
+    const choice = modelChoiceFromEnv();
+    const model = { provider: choice.provider, model: choice.model ?? supportTicketClassifier.models[choice.provider as 'anthropic'] ?? '(the prompt has no default for it)' };
     const base = model.provider === 'anthropic' ? providersConfig.anthropic?.baseURL : providersConfig.openai?.baseURL;
     banner = `LIVE: classifying with ${model.provider} model ${model.model}${base ? ` at ${base}` : ''}.`;
   }
@@ -69,14 +75,18 @@ async function main(): Promise<void> {
     ui: true,
     uiPort: await preferredPort(8233),
     dbFile: join(home, 'temporal.db'),
+    searchAttributes: Object.values(supportSearchAttributes),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const store = await openStore({ dataDir: join(home, 'pgdata') });
+  const store = await openSupportStore({ dataDir: join(home, 'pgdata') });
   const breakers = new BreakerRegistry();
-  const client = await GovernorClient.connect({ address: server.address });
+  const client = await SupportClient.connect({ address: server.address });
+  // Offline, every run uses the double, which speaks the Anthropic API; online, the environment's choice.
+  const model: ModelChoice | undefined = double ? { provider: 'anthropic', model: null } : undefined;
   const worker = await createGovernorWorker({
     address: server.address,
-    activities: createActivities({ providers: createProviders(providersConfig), store, breakers, temporal: client.client }),
+    activities: supportActivities({ providers: createProviders(providersConfig), store, breakers, temporal: client.client }),
+    workflows: { workflowsPath: SUPPORT_WORKFLOWS_PATH },
   });
   const metrics = await startMetricsServer(breakers, { port: await preferredPort(9464), store });
   const running = worker.run();
@@ -91,7 +101,7 @@ async function main(): Promise<void> {
   };
 
   try {
-    const dir = resolve(values.tickets ?? 'examples/tickets');
+    const dir = resolve(values.tickets ?? 'examples/support/tickets');
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
     // A fresh suffix per demo run: the same event id twice would (correctly) return the earlier run instead.
     const stamp = Date.now().toString(36);
@@ -99,7 +109,7 @@ async function main(): Promise<void> {
     for (const file of files) {
       const event = JSON.parse(await readFile(join(dir, file), 'utf8')) as { event_id: string; ticket: { id: string; subject: string } };
       event.event_id = `${event.event_id}_${stamp}`;
-      const started = await client.startTriage(event, { reviewers: [REVIEWER], reviewDeadline: '24h', ...(double ? { model: defaultModel({}) } : {}) });
+      const started = await client.startTriage(event, { reviewers: [REVIEWER], reviewDeadline: '24h' }, model);
       runs.push({ workflowId: started.workflowId, runId: started.runId, subject: event.ticket.subject, ticketId: event.ticket.id });
     }
     process.stdout.write(`triaging ${runs.length} tickets from ${dir} …\n\n`);
@@ -109,7 +119,7 @@ async function main(): Promise<void> {
     while (states.size < runs.length && Date.now() < deadline) {
       for (const run of runs) {
         if (states.has(run.workflowId)) continue;
-        const state = await client.getState(run.workflowId).catch(() => undefined);
+        const state = await client.triageState(run.workflowId).catch(() => undefined);
         if (state && (state.phase === 'completed' || state.phase === 'awaiting_review')) states.set(run.workflowId, state);
       }
       await new Promise((r) => setTimeout(r, 200));
@@ -126,13 +136,18 @@ async function main(): Promise<void> {
       process.stdout.write(`${' '.repeat(11)}${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(run.workflowId)}/${run.runId ?? ''}/history\n`);
     }
 
-    const complaints = await runComplaints(client, resolve(values.complaints ?? 'examples/complaints'), stamp, double !== undefined);
+    const complaints = await runComplaints(client, resolve(values.complaints ?? 'examples/support/complaints'), stamp, model);
 
     const waiting = runs.filter((r) => states.get(r.workflowId)?.phase === 'awaiting_review');
     const env = server.address === '127.0.0.1:7233' ? '' : `TEMPORAL_ADDRESS=${server.address} `;
     process.stdout.write(`\n${waiting.length} triage run(s) wait for a reviewer. Web UI: ${server.uiUrl}\n`);
     if (waiting[0]) {
-      process.stdout.write(`Approve one (in another terminal, while this demo runs):\n  ${env}npm run governor -- approve ${waiting[0].workflowId} --reviewer ${REVIEWER}\n`);
+      process.stdout.write(
+        values.exit
+          ? 'Approve one (run `npm run demo` without --exit: the server stops with this demo):\n'
+          : 'Approve one (in another terminal, while this demo runs):\n',
+      );
+      process.stdout.write(`  ${env}npm run governor -- approve ${waiting[0].workflowId} --reviewer ${REVIEWER}\n`);
       process.stdout.write(`List them: ${env}npm run governor -- pending    Inspect one: ${env}npm run governor -- status <workflowId>\n`);
       const metricsEnv = metrics.url === 'http://127.0.0.1:9464' ? '' : `GOVERNOR_METRICS_URL=${metrics.url} `;
       process.stdout.write(`Circuit breakers: ${metricsEnv}npm run governor -- breakers    Prometheus: ${metrics.url}/metrics\n`);
@@ -153,7 +168,7 @@ async function main(): Promise<void> {
     process.once('SIGTERM', () => (stop = true));
     while (!stop) {
       for (const id of [...open]) {
-        const state = await client.getState(id).catch(() => undefined);
+        const state = await client.triageState(id).catch(() => undefined);
         if (state?.phase === 'completed') {
           open.delete(id);
           process.stdout.write(`${id}: ${state.outcome} by ${state.review?.reviewerId ?? 'deadline'}; evidence ${state.evidenceIds.join(', ') || '-'}\n`);
@@ -172,7 +187,7 @@ interface ComplaintRun {
 }
 
 /** Starts each complaint event in `dir`, waits until it finishes or needs a human, and prints what the evidence says. */
-async function runComplaints(client: GovernorClient, dir: string, stamp: string, offline: boolean): Promise<ComplaintRun[]> {
+async function runComplaints(client: SupportClient, dir: string, stamp: string, model: ModelChoice | undefined): Promise<ComplaintRun[]> {
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
   if (files.length === 0) return [];
   process.stdout.write(`\nescalating ${files.length} complaints from ${dir} (the model proposes; policy, approvals, leases and evidence decide) …\n\n`);
@@ -180,7 +195,7 @@ async function runComplaints(client: GovernorClient, dir: string, stamp: string,
   for (const file of files) {
     const event = JSON.parse(await readFile(join(dir, file), 'utf8')) as { event_id: string; complaint: { id: string } };
     event.event_id = `${event.event_id}_${stamp}`;
-    const run = await client.startComplaint(event, { approvers: [REVIEWER], ...(offline ? { modelChain: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }] } : {}) });
+    const run = await client.startComplaint(event, { approvers: [REVIEWER] }, model);
     started.push({ workflowId: run.workflowId, id: event.complaint.id });
   }
   const header = `${pad('COMPLAINT', 10)} ${pad('ESCALATE', 9)} ${pad('EMAIL', 9)} ${pad('ACTIONS (from evidence)', 52)} OUTCOME`;
@@ -193,7 +208,7 @@ async function runComplaints(client: GovernorClient, dir: string, stamp: string,
       await new Promise((r) => setTimeout(r, 200));
       state = await client.complaintState(run.workflowId).catch(() => undefined);
     }
-    const writes = (state?.evidence ?? []).filter((e) => isToolName(e.tool) && TOOLS[e.tool].kind === 'write');
+    const writes = (state?.evidence ?? []).filter((e) => SUPPORT_TOOLS[e.tool]?.kind === 'write');
     const actions = writes.map((e) => `${e.tool}:${e.status}`).join(', ') || '-';
     const outcome = state?.phase === 'awaiting_human' ? `human asked: ${state.humanTasks.map((t) => t.detail).join('; ')}` : (state?.outcome ?? state?.phase ?? 'still running');
     const email = writes.some((e) => e.tool === 'send_escalation_email' && e.status === 'success') ? 'sent' : 'not sent';

@@ -1,7 +1,7 @@
 /**
  * `npm run record-histories [-- name ...]`: runs the workflows on a fresh dev server and saves the histories that the
  * replay test replays (all of them, or only the named ones). Re-record only on purpose: a saved history that no
- * longer replays is exactly the break (a nondeterministic change without `patched()`) the replay test exists to catch.
+ * longer replays is exactly the break (a behaviour change without `patched()` or a new workflow type) the replay test exists to catch.
  */
 import { writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -28,8 +28,8 @@ try {
 
   h.double.enqueue({ kind: 'text', text: 'not json' }, { kind: 'json', value: { category: 'other', urgency: 'low', confidence: 0.4, reason: 'unclear' } });
   const reviewed = await h.client.startTriage(ticketEvent({ eventId: 'evt_replay_reviewed', subject: 'Why?', body: 'Why did I get blocked?' }));
-  await eventually('review', async () => ((await h.client.getState(reviewed.workflowId)).phase === 'awaiting_review' ? true : undefined));
-  await h.client.decide(reviewed.workflowId, { action: 'correct', reviewerId: 'usr_442', corrected: { category: 'account', urgency: 'high' } });
+  await eventually('review', async () => ((await h.client.triageState(reviewed.workflowId)).phase === 'awaiting_review' ? true : undefined));
+  await h.client.review(reviewed.workflowId, { action: 'correct', reviewerId: 'usr_442', corrected: { category: 'account', urgency: 'high' } });
   await save('triage-repaired-reviewed', reviewed.workflowId);
   }
   if (wanted('triage-kit-fallback') || wanted('triage-kit-cache-hit')) {
@@ -49,15 +49,15 @@ try {
     modelChain: chain,
     budgets: { transportAttempts: 1 },
   });
-  await eventually('review', async () => ((await h.client.getState(lastResort.workflowId)).phase === 'awaiting_review' ? true : undefined));
-  await h.client.decide(lastResort.workflowId, { action: 'approve', reviewerId: 'usr_442' });
+  await eventually('review', async () => ((await h.client.triageState(lastResort.workflowId)).phase === 'awaiting_review' ? true : undefined));
+  await h.client.review(lastResort.workflowId, { action: 'approve', reviewerId: 'usr_442' });
   await save('triage-kit-cache-last-resort', lastResort.workflowId);
 
   // The primary answers; the next run with the same input is answered from the cache.
   h.double.reset();
   const primaryText = { subject: 'Refund please', body: 'I was charged twice for one order, please refund.', sameText: true };
   const answered = await h.client.startTriage(ticketEvent({ ...primaryText, eventId: 'evt_replay_primary', customerId: 'cus_replay_d' }), { modelChain: chain });
-  await h.client.result(answered.workflowId);
+  await h.client.triageResult(answered.workflowId);
   const cached = await h.client.startTriage(ticketEvent({ ...primaryText, eventId: 'evt_replay_cached', customerId: 'cus_replay_b' }), { modelChain: chain });
   await save('triage-kit-cache-hit', cached.workflowId);
   h.double.reset();
@@ -79,7 +79,7 @@ try {
   }
   if (wanted('handoff-analyzed') || wanted('handoff-analyst')) {
     const triaged = await h.client.startTriage(ticketEvent({ eventId: 'evt_replay_for_handoff', subject: 'Charged twice', body: 'I was charged twice.' }));
-    await h.client.result(triaged.workflowId);
+    await h.client.triageResult(triaged.workflowId);
     const handoff = await h.client.startHandoff({ taskId: 'replay', category: 'billing' });
     await save('handoff-analyzed', handoff.workflowId);
     await save('handoff-analyst', `${handoff.workflowId}/analyst`);

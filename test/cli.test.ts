@@ -84,7 +84,7 @@ describe('the governor CLI, driven as a user would', () => {
     assert.equal(again.code, 3);
     assert.match(again.stderr, /already decided/);
 
-    const result = await h.client.result(workflowId);
+    const result = await h.client.triageResult(workflowId);
     assert.equal(result.outcome, 'approved');
   });
 

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
-import { allSearchAttributeKeys } from '../examples/support/definitions.js';
+import { searchAttributeKeys } from 'governor/workflow';
+import { supportSearchAttributes } from '../examples/support/definitions.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -41,7 +42,7 @@ describe('docker-compose.yml and the worker image', () => {
     const compose = parse(await readFile(`${ROOT}/docker-compose.yml`, 'utf8')) as { services: Record<string, Service> };
     const script = compose.services['temporal-setup']?.command?.join(' ') ?? '';
     const registered = [...script.matchAll(/(Governor\w+)=(\w+)/g)].map((m) => `${m[1]}=${m[2]}`).sort();
-    const expected = allSearchAttributeKeys.map((k) => `${k.name}=${k.type === 'BOOL' ? 'Bool' : 'Keyword'}`).sort();
+    const expected = searchAttributeKeys(Object.values(supportSearchAttributes)).map((k) => `${k.name}=${k.type === 'BOOL' ? 'Bool' : 'Keyword'}`).sort();
     assert.deepEqual(registered, expected);
   });
 

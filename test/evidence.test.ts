@@ -10,8 +10,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { executeOnce, recordOutcome, verifyEvidence, evidenceForWorkflow, type ToolCall } from '../activities/evidence.js';
 import { verifyHandoff } from '../activities/handoff.js';
 import { migrate, openStore, SCHEMA_VERSION, type Store } from '../activities/store.js';
-import { DEFAULT_POLICY, Policy, evaluatePolicy } from '../contracts/policy.js';
-import { factsOf, toolSpec } from '../contracts/tools.js';
+import { Policy, evaluatePolicy } from '../contracts/policy.js';
+import { factsOf } from '../contracts/tools.js';
+import { SUPPORT_POLICY as DEFAULT_POLICY } from '../examples/support/policy.js';
+import { SUPPORT_TOOLS } from '../examples/support/tools.js';
 import { startPostgres } from './helpers/postgres.js';
 
 const call = (workflowId: string, step: string, extra: Partial<ToolCall> = {}): ToolCall => ({
@@ -175,7 +177,7 @@ storeSuite('PostgreSQL (server)', async () => {
 });
 
 describe('permission policy', () => {
-  const facts = (name: Parameters<typeof toolSpec>[0]) => factsOf(toolSpec(name));
+  const facts = (name: string) => factsOf(SUPPORT_TOOLS[name]!);
 
   it('denies by default: an unknown actor or tool holds nothing', () => {
     assert.equal(evaluatePolicy(DEFAULT_POLICY, 'agent:nobody', facts('get_ticket'), 'get_ticket', 'complaintEscalation').rule, 'actor-unknown');
@@ -240,7 +242,7 @@ describe('permission policy', () => {
 describe('handoff verification', () => {
   let store: Store;
   let good: { artifactId: string; evidenceId: string; scope: string };
-  const expected = { receiver: 'agent:analyst', from: 'agent:research', scope: 'category:billing' };
+  const expected = { receiver: 'agent:analyst', from: 'agent:research', scope: 'category:billing', artifactTools: ['collect_dataset'] };
   before(async () => {
     store = await openStore();
     const content = { category: 'billing', tickets: [] };
@@ -307,9 +309,10 @@ describe('summary from evidence', () => {
         expected: [],
         modelClaim: '',
         given: all.map((r) => r.evidenceId),
+        claims: [],
       });
       assert.deepEqual(summary.missingFromStore, [all[1]!.evidenceId]);
-      assert.match(summary.text, new RegExp(`Evidence ${all[1]!.evidenceId} was recorded during the run but is missing from the store`));
+      assert.match(summary.lines.join('\n'), new RegExp(`Evidence ${all[1]!.evidenceId} was recorded during the run but is missing from the store`));
     } finally {
       await store.close();
     }

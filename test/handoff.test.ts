@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { evidenceForWorkflow } from '../activities/evidence.js';
-import type { AnalystResult } from '../contracts/handoff.js';
+import type { AnalystResult } from '../examples/support/contracts/handoff.js';
 import { startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
 describe('agent handoff (research → analyst)', () => {
@@ -14,7 +14,7 @@ describe('agent handoff (research → analyst)', () => {
       h.client.startTriage(ticketEvent({ subject: 'Charged twice', body: 'I was charged twice for my card payment.' })),
       h.client.startTriage(ticketEvent({ subject: 'Refund', body: 'My refund for the duplicate fee has not arrived, charged twice.' })),
     ]);
-    for (const r of runs) await h.client.result(r.workflowId);
+    for (const r of runs) await h.client.triageResult(r.workflowId);
     category = 'billing';
   });
   after(async () => {

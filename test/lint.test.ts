@@ -17,14 +17,14 @@ describe('static checks', () => {
   });
 
   it('the workflow sandbox rules reject I/O, env, clocks, randomness and activity imports in workflow code', async () => {
-    const filePath = `${ROOT}/workflows/triage.ts`;
+    const filePath = `${ROOT}/examples/support/workflows/triage.ts`;
     const original = await readFile(filePath, 'utf8');
     const violations = [
       `import { readFileSync } from 'node:fs';\nexport const a = readFileSync;`,
       `import { readFileSync } from 'fs';\nexport const a = readFileSync;`,
       `import { Context } from '@temporalio/activity';\nexport const a = Context;`,
       `import Anthropic from '@anthropic-ai/sdk';\nexport const a = Anthropic;`,
-      `import { createActivities } from '../activities/index.js';\nexport const a = createActivities;`,
+      `import { createActivities } from 'governor/worker';\nexport const a = createActivities;`,
       `export const a = process.env.HOME;`,
       `export const a = Date.now();`,
       `export const a = Math.random();`,
@@ -40,6 +40,41 @@ describe('static checks', () => {
     }
     const [typeOnly] = await eslint.lintText(original, { filePath });
     assert.deepEqual(typeOnly!.messages, [], '`import type` of activities stays allowed');
+  });
+
+  /** The rule ids a snippet trips when it is put at the top of `file`. */
+  const ruleIdsFor = async (file: string, code: string) => {
+    const filePath = `${ROOT}/${file}`;
+    const [result] = await eslint.lintText(`${code}\n${await readFile(filePath, 'utf8')}`, { filePath });
+    return result!.messages.map((m) => `${m.ruleId}: ${m.message}`);
+  };
+
+  it('framework code cannot import the reference domain, in any of its folders', async () => {
+    for (const file of ['workflows/model-step.ts', 'contracts/tools.ts', 'activities/index.ts', 'workers/worker.ts', 'client/cli.ts', 'testing/index.ts']) {
+      const depth = '../'.repeat(file.split('/').length - 1);
+      const found = await ruleIdsFor(file, `import { SUPPORT_TOOLS } from '${depth}examples/support/tools.js';\nexport const z = SUPPORT_TOOLS;`);
+      assert.ok(found.some((m) => /must not import the reference domain/.test(m)), `${file}: ${found.join('; ') || 'nothing'}`);
+    }
+  });
+
+  it('the reference domain reaches Governor through its public entry points only', async () => {
+    for (const [file, path] of [
+      ['examples/support/tools.ts', '../../contracts/tools.js'],
+      ['examples/support/workflows/triage.ts', '../../../workflows/model-step.js'],
+      ['examples/support/worker.ts', '../../activities/store.js'],
+    ] as const) {
+      const found = await ruleIdsFor(file, `import * as internal from '${path}';\nexport const z = internal;`);
+      assert.ok(found.some((m) => /public entry points/.test(m)), `${file} importing ${path}: ${found.join('; ') || 'nothing'}`);
+    }
+    // Its own folders stay reachable.
+    assert.deepEqual(await ruleIdsFor('examples/support/workflows/triage.ts', `import { SUPPORT_TOOLS } from '../tools.js';\nexport const z = SUPPORT_TOOLS;`), []);
+  });
+
+  it("no file imports an SDK's internal lib/ path", async () => {
+    for (const file of ['activities/index.ts', 'examples/support/worker.ts', 'test/triage.test.ts', 'workflows/approval.ts']) {
+      const found = await ruleIdsFor(file, `import { x } from '@temporalio/client/lib/helpers';\nexport const z = x;`);
+      assert.ok(found.some((m) => /internal lib\/ path/.test(m)), `${file}: ${found.join('; ') || 'nothing'}`);
+    }
   });
 
   it('typescript (strict, noUncheckedIndexedAccess) type-checks the project', () => {

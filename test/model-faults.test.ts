@@ -21,8 +21,8 @@ describe('model faults, through the real SDKs and Temporal retries', () => {
 
   async function run(config = {}) {
     const { workflowId } = await h.client.startTriage(ticketEvent(), config);
-    const result = await h.client.result(workflowId);
-    const state = await h.client.getState(workflowId);
+    const result = await h.client.triageResult(workflowId);
+    const state = await h.client.triageState(workflowId);
     return { workflowId, result, state };
   }
 
@@ -40,7 +40,7 @@ describe('model faults, through the real SDKs and Temporal retries', () => {
   it('malformed twice → fails closed to review, no more calls', async () => {
     h.double.enqueue({ kind: 'text', text: 'Sure! The category is billing.' }, { kind: 'text', text: 'billing, high' });
     const { workflowId } = await h.client.startTriage(ticketEvent(), { reviewDeadline: '1s' });
-    const result = await h.client.result(workflowId);
+    const result = await h.client.triageResult(workflowId);
     assert.equal(result.reviewReason, 'invalid_output');
     assert.equal(result.outcome, 'review_expired_escalated');
     assert.equal(h.double.count(), 2);

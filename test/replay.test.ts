@@ -3,32 +3,15 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { quietBundlerLogger, WORKFLOWS_PATH } from '../workers/worker.js';
-import { installRuntime } from '../workers/runtime.js';
+import { Worker } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows, installRuntime } from 'governor/worker';
+import { SUPPORT_WORKFLOWS_PATH } from '../examples/support/setup.js';
 
-// Every generation of recorded runs is kept as it was, because runs still open (or queried after a worker restart)
-// at a deploy must replay through the `patched()` branches that were current when they ran:
-// `pre-kit-*` before the resilience kit; `local-context-read-*` from when context and cache were first read with
-// local activities; `regular-reads-*` with the cache and context read through regular activities; `local-reads-*`
-// with local reads whose patches were asked at the point of use; `triage-*`, the current code (every versioned
-// behaviour resolved at the run's start), from `npm run record-histories`.
+// The baseline of the first release: one recorded run per path through the reference workflows
+// (`npm run record-histories`). From the first release on, every behaviour change is versioned (`patched()` or a
+// new workflow type) and a history recorded before it stays here, so runs still open at a deploy keep replaying.
 const HISTORIES = [
-  'pre-kit-escalated',
-  'pre-kit-repaired-reviewed',
-  'local-context-read-escalated',
-  'local-context-read-repaired-reviewed',
-  'local-context-read-kit-fallback',
-  'local-context-read-kit-cache-hit',
-  'regular-reads-escalated',
-  'regular-reads-repaired-reviewed',
-  'regular-reads-kit-fallback',
-  'regular-reads-kit-cache-hit',
-  'local-reads-escalated',
-  'local-reads-repaired-reviewed',
-  'local-reads-kit-fallback',
-  'local-reads-kit-cache-hit',
-  'local-reads-kit-cache-last-resort',
   'triage-escalated',
   'triage-repaired-reviewed',
   'triage-kit-fallback',
@@ -55,20 +38,22 @@ async function load(name: string) {
 
 describe('replay of saved histories', () => {
   installRuntime('ERROR');
+  let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+  const workflowBundle = () => (bundle ??= bundleWorkflows({ workflowsPath: SUPPORT_WORKFLOWS_PATH }));
 
   for (const name of HISTORIES) {
     it(`${name} replays cleanly on the current workflow code`, async () => {
       const history = await load(name);
       assert.ok(history.events.length > 10);
-      await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, WORKFLOW_IDS[name]);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, WORKFLOW_IDS[name]);
     });
   }
 
   it('a deliberately changed workflow fails replay with a determinism violation', async () => {
     const changed = fileURLToPath(new URL('./fixtures/changed-workflow/index.ts', import.meta.url));
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: changed, logger: quietBundlerLogger });
+    const changedBundle = await bundleWorkflows({ workflowsPath: changed });
     await assert.rejects(
-      Worker.runReplayHistory({ workflowBundle }, await load('pre-kit-escalated')),
+      Worker.runReplayHistory({ workflowBundle: changedBundle }, await load('triage-escalated')),
       (err: unknown) => {
         assert.ok(err instanceof DeterminismViolationError, `expected DeterminismViolationError, got ${String(err)}`);
         return true;

@@ -35,27 +35,27 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
     h.double.when((r) => r.provider === 'openai', { kind: 'json', value: VALID });
 
     const first = await h.client.startTriage(ticketEvent(), { modelChain: CHAIN });
-    const r1 = await h.client.result(first.workflowId);
+    const r1 = await h.client.triageResult(first.workflowId);
     assert.equal(r1.outcome, 'escalated');
     assert.equal(h.double.count({ provider: 'anthropic' }), 3, 'three attempts on the primary, then the breaker opened');
-    const s1 = await h.client.getState(first.workflowId);
+    const s1 = await h.client.triageState(first.workflowId);
     assert.deepEqual(s1.modelTrail.map((t) => `${t.provider}:${t.event}`), ['anthropic:failed', 'openai:answered']);
     assert.match(s1.modelTrail[0]!.detail, /ModelServerError/);
     assert.equal(h.breakers.snapshot().find((b) => b.name === 'model:anthropic')?.state, 'open');
 
     const second = await h.client.startTriage(ticketEvent(), { modelChain: CHAIN });
-    await h.client.result(second.workflowId);
+    await h.client.triageResult(second.workflowId);
     assert.equal(h.double.count({ provider: 'anthropic' }), 3, 'no request reached the primary while its circuit was open');
-    const s2 = await h.client.getState(second.workflowId);
+    const s2 = await h.client.triageState(second.workflowId);
     assert.match(s2.modelTrail[0]!.detail, /CircuitOpen/);
     assert.equal(s2.modelTrail[1]!.provider, 'openai');
 
     primaryUp = true;
     await new Promise((r) => setTimeout(r, 2_100)); // the cool-down
     const third = await h.client.startTriage(ticketEvent(), { modelChain: CHAIN });
-    await h.client.result(third.workflowId);
+    await h.client.triageResult(third.workflowId);
     assert.equal(h.double.count({ provider: 'anthropic' }), 4, 'one probe went through');
-    assert.deepEqual((await h.client.getState(third.workflowId)).modelTrail.map((t) => `${t.provider}:${t.event}`), ['anthropic:answered']);
+    assert.deepEqual((await h.client.triageState(third.workflowId)).modelTrail.map((t) => `${t.provider}:${t.event}`), ['anthropic:answered']);
     assert.equal(h.breakers.snapshot().find((b) => b.name === 'model:anthropic')?.state, 'closed');
   });
 
@@ -82,10 +82,10 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
   it('a USD budget stops the run when the ledger passes it, with the spend in state', async () => {
     h.double.enqueue({ kind: 'text', text: 'not json at all' }, { kind: 'json', value: VALID });
     const { workflowId } = await h.client.startTriage(ticketEvent(), { budgets: { maxUsd: 0.0001 }, reviewDeadline: '1s' });
-    const result = await h.client.result(workflowId);
+    const result = await h.client.triageResult(workflowId);
     assert.equal(result.reviewReason, 'budget_exceeded');
     assert.equal(h.double.count(), 1, 'the repair call was not made');
-    const state = await h.client.getState(workflowId);
+    const state = await h.client.triageState(workflowId);
     assert.equal(state.ledger.modelCalls, 1);
     assert.ok(state.ledger.usd > 0.0001, `ledger ${state.ledger.usd}`);
     const entry = state.ledger.entries[0]!;
@@ -101,16 +101,16 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
       { provider: 'openai' as const, model: 'gpt-4.1-nano' },
     ];
     const { workflowId } = await h.client.startTriage(ticketEvent(), { modelChain: chain, budgets: { maxUsd: 0.002, downgradeOnBudget: true } });
-    assert.equal((await h.client.result(workflowId)).outcome, 'escalated');
+    assert.equal((await h.client.triageResult(workflowId)).outcome, 'escalated');
     assert.deepEqual(h.double.requests.map((r) => r.model), ['gpt-4.1-nano']);
-    const trail = (await h.client.getState(workflowId)).modelTrail;
+    const trail = (await h.client.triageState(workflowId)).modelTrail;
     assert.deepEqual(trail.map((t) => `${t.model}:${t.event}`), ['claude-sonnet-4-5:downgraded', 'gpt-4.1-nano:answered']);
   });
 
   it('a cap on model calls is a budget too', async () => {
     h.double.when(() => true, { kind: 'text', text: 'nope' });
     const { workflowId } = await h.client.startTriage(ticketEvent(), { budgets: { maxModelCalls: 2, maxRepairRounds: 5 }, reviewDeadline: '1s' });
-    const result = await h.client.result(workflowId);
+    const result = await h.client.triageResult(workflowId);
     assert.equal(result.reviewReason, 'budget_exceeded');
     assert.equal(h.double.count(), 2);
   });
@@ -119,12 +119,12 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
     h.double.enqueue({ kind: 'json', value: VALID });
     const text = { subject: 'Refund please', body: 'I was charged twice for one order, please refund.', sameText: true };
     const a = await h.client.startTriage(ticketEvent({ ...text, customerId: `cus_cache_a${process.pid}` }));
-    await h.client.result(a.workflowId);
+    await h.client.triageResult(a.workflowId);
     const b = await h.client.startTriage(ticketEvent({ ...text, customerId: `cus_cache_b${process.pid}` }));
-    const result = await h.client.result(b.workflowId);
+    const result = await h.client.triageResult(b.workflowId);
     assert.equal(result.category, 'billing');
     assert.equal(h.double.count(), 1, 'only the first ticket reached the model');
-    const state = await h.client.getState(b.workflowId);
+    const state = await h.client.triageState(b.workflowId);
     assert.equal(state.ledger.cacheHits, 1);
     assert.equal(state.ledger.modelCalls, 0);
     assert.equal(state.ledger.usd, 0);
@@ -137,8 +137,8 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
     h.double.when((r) => r.provider === 'anthropic', { kind: 'error', status: 401 });
     h.double.when((r) => r.provider === 'openai', { kind: 'json', value: VALID });
     const first = await h.client.startTriage(ticketEvent({ ...text, customerId: `cus_last_a${process.pid}` }), { modelChain: CHAIN });
-    assert.equal((await h.client.result(first.workflowId)).outcome, 'escalated');
-    assert.deepEqual((await h.client.getState(first.workflowId)).modelTrail.map((t) => `${t.provider}:${t.event}`), ['anthropic:failed', 'openai:answered']);
+    assert.equal((await h.client.triageResult(first.workflowId)).outcome, 'escalated');
+    assert.deepEqual((await h.client.triageState(first.workflowId)).modelTrail.map((t) => `${t.provider}:${t.event}`), ['anthropic:failed', 'openai:answered']);
 
     // Then every model is down. The primary's cache key misses; the chain fails; the secondary's answer is used.
     h.double.reset().when(() => true, { kind: 'error', status: 503 });
@@ -147,7 +147,7 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
       budgets: { transportAttempts: 1 },
     });
     const state = await eventually('the last-resort run to await review', async () => {
-      const s = await h.client.getState(second.workflowId);
+      const s = await h.client.triageState(second.workflowId);
       return s.phase === 'awaiting_review' ? s : undefined;
     });
     assert.deepEqual(state.modelTrail.map((t) => `${t.provider}/${t.model}:${t.event}`), [
@@ -166,8 +166,8 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
     const applied = await h.store.db.query('select 1 from decisions where workflow_id = $1', [second.workflowId]);
     assert.equal(applied.rows.length, 0, 'nothing is applied before the review');
 
-    assert.equal((await h.client.decide(second.workflowId, { action: 'approve', reviewerId: 'usr_442' })).status, 'accepted');
-    const result = await h.client.result(second.workflowId);
+    assert.equal((await h.client.review(second.workflowId, { action: 'approve', reviewerId: 'usr_442' })).status, 'accepted');
+    const result = await h.client.triageResult(second.workflowId);
     assert.equal(result.outcome, 'approved');
     assert.equal(result.reviewReason, 'cached_last_resort');
     assert.equal(result.category, 'billing');
@@ -196,7 +196,7 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
       }),
     );
     for (const run of runs) {
-      const result = await h.client.result(run.workflowId);
+      const result = await h.client.triageResult(run.workflowId);
       assert.ok(result.outcome, `${run.workflowId} ended`);
       const requests = h.double.requests.filter((r) => r.text.includes(run.ref)).length;
       // Bound: attempts per model × models in the chain + repair rounds.
@@ -236,10 +236,10 @@ describe('a worker process killed mid-run', () => {
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     await startWorker();
-    const result = await h.client.result(workflowId);
+    const result = await h.client.triageResult(workflowId);
     assert.equal(result.outcome, 'escalated');
     assert.equal(h.double.count(), 3, 'the lost attempt was retried once, on the new worker');
-    const state = await h.client.getState(workflowId);
+    const state = await h.client.triageState(workflowId);
     assert.equal(state.ledger.modelCalls, 2, 'two answered calls charged, none twice, none reset');
     assert.deepEqual(state.modelCalls.map((c) => c.valid), [false, true]);
     assert.equal(state.steps.filter((s) => s.name === 'apply_triage_decision').length, 1);

@@ -29,7 +29,7 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
 
   async function awaitingReview(workflowId: string) {
     return eventually(`${workflowId} to await review`, async () => {
-      const state = await h.client.getState(workflowId);
+      const state = await h.client.triageState(workflowId);
       return state.phase === 'awaiting_review' ? state : undefined;
     });
   }
@@ -38,7 +38,7 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
     h.double.reset();
     const { workflowId, started } = await h.client.startTriage(ticketEvent());
     assert.equal(started, true);
-    const result = await h.client.result(workflowId);
+    const result = await h.client.triageResult(workflowId);
     assert.equal(result.outcome, 'escalated');
     assert.equal(result.category, 'billing');
     assert.equal(result.urgency, 'high');
@@ -52,7 +52,7 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
     const escalations = await h.store.db.query<{ reason: string }>('select reason from escalations where idempotency_key = $1', [evidence[1]!.idempotency_key]);
     assert.deepEqual(escalations.rows, [{ reason: 'urgent_billing' }]);
     assert.equal(h.double.count({ outputName: 'classify_ticket' }), 1);
-    const state = await h.client.getState(workflowId);
+    const state = await h.client.triageState(workflowId);
     assert.equal(state.phase, 'completed');
     assert.equal(state.prompt?.version, '2026-11-21.1');
     assert.equal(state.modelCalls.length, 1);
@@ -65,15 +65,15 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
 
   it('a finished run still answers its state query after the worker restarts (a full replay)', async () => {
     const { workflowId } = await h.client.startTriage(ticketEvent());
-    await h.client.result(workflowId);
-    const before = await h.client.getState(workflowId);
+    await h.client.triageResult(workflowId);
+    const before = await h.client.triageState(workflowId);
     await h.restartWorker();
-    assert.deepEqual(await h.client.getState(workflowId), before);
+    assert.deepEqual(await h.client.triageState(workflowId), before);
   });
 
   it('a confident, non-urgent ticket is auto-applied without escalation', async () => {
     const { workflowId } = await h.client.startTriage(ticketEvent({ subject: 'Auto top up', body: 'How do I use auto top up?' }));
-    const result = await h.client.result(workflowId);
+    const result = await h.client.triageResult(workflowId);
     assert.equal(result.outcome, 'auto_applied');
     assert.deepEqual((await evidenceOf(workflowId)).map((e) => e.tool), ['apply_triage_decision']);
   });
@@ -86,9 +86,9 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
     assert.deepEqual(await evidenceOf(workflowId), [], 'nothing is applied before the review');
     await eventually('the run to be listed as pending', async () => ((await h.client.listPending()).some((p) => p.workflowId === workflowId) ? true : undefined));
 
-    const answer = await h.client.decide(workflowId, { action: 'approve', reviewerId: 'usr_442', note: 'looks right' });
+    const answer = await h.client.review(workflowId, { action: 'approve', reviewerId: 'usr_442', note: 'looks right' });
     assert.deepEqual(answer, { status: 'accepted', action: 'approve', reviewerId: 'usr_442' });
-    const result = await h.client.result(workflowId);
+    const result = await h.client.triageResult(workflowId);
     assert.equal(result.outcome, 'approved');
     assert.equal(result.reviewerId, 'usr_442');
     assert.equal(result.category, 'other');
@@ -99,9 +99,9 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
   it('a correction applies the reviewer\'s labels, and urgent billing still escalates', async () => {
     const { workflowId } = await h.client.startTriage(ticketEvent(AMBIGUOUS));
     await awaitingReview(workflowId);
-    const answer = await h.client.decide(workflowId, { action: 'correct', reviewerId: 'usr_442', corrected: { category: 'billing', urgency: 'high' } });
+    const answer = await h.client.review(workflowId, { action: 'correct', reviewerId: 'usr_442', corrected: { category: 'billing', urgency: 'high' } });
     assert.equal(answer.status, 'accepted');
-    const result = await h.client.result(workflowId);
+    const result = await h.client.triageResult(workflowId);
     assert.equal(result.outcome, 'corrected');
     assert.equal(result.category, 'billing');
     assert.equal(result.urgency, 'high');
@@ -111,8 +111,8 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
   it('a rejection applies nothing', async () => {
     const { workflowId } = await h.client.startTriage(ticketEvent(AMBIGUOUS));
     await awaitingReview(workflowId);
-    assert.equal((await h.client.decide(workflowId, { action: 'reject', reviewerId: 'usr_442' })).status, 'accepted');
-    const result = await h.client.result(workflowId);
+    assert.equal((await h.client.review(workflowId, { action: 'reject', reviewerId: 'usr_442' })).status, 'accepted');
+    const result = await h.client.triageResult(workflowId);
     assert.equal(result.outcome, 'rejected');
     assert.equal(result.category, null);
     assert.deepEqual(await evidenceOf(workflowId), []);
@@ -120,7 +120,7 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
 
   it('the review deadline passing takes the escalation branch', async () => {
     const { workflowId } = await h.client.startTriage(ticketEvent(AMBIGUOUS), { reviewDeadline: '2s' });
-    const result = await h.client.result(workflowId);
+    const result = await h.client.triageResult(workflowId);
     assert.equal(result.outcome, 'review_expired_escalated');
     const evidence = await evidenceOf(workflowId);
     assert.deepEqual(evidence.map((e) => e.tool), ['create_escalation']);
@@ -134,14 +134,14 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
     const handle = h.client.client.workflow.getHandle(workflowId);
     await handle.signal(reviewSignal, { action: 'approve', reviewerId: 'mallory' });
     const afterBad = await eventually('the bad signal to be recorded', async () => {
-      const s = await h.client.getState(workflowId);
+      const s = await h.client.triageState(workflowId);
       return s.rejectedSignals.length > 0 ? s : undefined;
     });
     assert.match(afterBad.rejectedSignals[0]!, /NotAuthorised: mallory is not a reviewer/);
     assert.equal(afterBad.phase, 'awaiting_review');
     assert.equal(afterBad.review, null);
     await handle.signal(reviewSignal, { action: 'approve', reviewerId: 'usr_442' });
-    assert.equal((await h.client.result(workflowId)).outcome, 'approved');
+    assert.equal((await h.client.triageResult(workflowId)).outcome, 'approved');
   });
 
   it('invalid updates are refused and leave the run unchanged; a second decision is refused', async () => {
@@ -155,27 +155,27 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
       assert.match(String((err.cause as Error).message), /reviewerId/);
       return true;
     });
-    assert.deepEqual(await h.client.decide(workflowId, { action: 'approve', reviewerId: '' }), {
+    assert.deepEqual(await h.client.review(workflowId, { action: 'approve', reviewerId: '' }), {
       status: 'invalid',
       message: 'reviewerId: reviewerId is required',
     });
-    const notAllowed = await h.client.decide(workflowId, { action: 'approve', reviewerId: 'usr_999' });
+    const notAllowed = await h.client.review(workflowId, { action: 'approve', reviewerId: 'usr_999' });
     assert.equal(notAllowed.status, 'not_authorised');
     const history = await handle.fetchHistory();
     assert.ok(!history.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes), 'a refused update leaves no trace in history');
-    assert.deepEqual(await h.client.getState(workflowId), before, 'state unchanged');
+    assert.deepEqual(await h.client.triageState(workflowId), before, 'state unchanged');
 
-    assert.equal((await h.client.decide(workflowId, { action: 'reject', reviewerId: 'usr_442' })).status, 'accepted');
-    const second = await h.client.decide(workflowId, { action: 'approve', reviewerId: 'usr_442' });
+    assert.equal((await h.client.review(workflowId, { action: 'reject', reviewerId: 'usr_442' })).status, 'accepted');
+    const second = await h.client.review(workflowId, { action: 'approve', reviewerId: 'usr_442' });
     assert.equal(second.status, 'already_decided');
-    assert.equal((await h.client.result(workflowId)).outcome, 'rejected');
-    assert.equal((await h.client.getState(workflowId)).review?.action, 'reject');
+    assert.equal((await h.client.triageResult(workflowId)).outcome, 'rejected');
+    assert.equal((await h.client.triageState(workflowId)).review?.action, 'reject');
   });
 
   it('a decision on a run that is not awaiting review is refused', async () => {
     const { workflowId } = await h.client.startTriage(ticketEvent({ subject: 'Auto top up', body: 'How do I use auto top up?' }));
-    await h.client.result(workflowId);
-    const answer = await h.client.decide(workflowId, { action: 'approve', reviewerId: 'usr_442' });
+    await h.client.triageResult(workflowId);
+    const answer = await h.client.review(workflowId, { action: 'approve', reviewerId: 'usr_442' });
     assert.equal(answer.status, 'not_awaiting_review');
   });
 
@@ -185,7 +185,7 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
     const [a, b] = await Promise.all([h.client.startTriage(event), h.client.startTriage(event)]);
     assert.deepEqual([a.started, b.started].sort(), [false, true]);
     assert.equal(a.workflowId, b.workflowId);
-    await h.client.result(a.workflowId);
+    await h.client.triageResult(a.workflowId);
     const late = await h.client.startTriage(event);
     assert.equal(late.started, false, 'a redelivery after the run finished starts nothing either');
     assert.equal(late.runId, a.runId ?? b.runId);
@@ -235,16 +235,16 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
       const review = i % 3 !== 0;
       const { workflowId } = await h.client.startTriage(ticketEvent(review ? AMBIGUOUS : {}));
       if (review) {
-        await eventually('review', async () => ((await h.client.getState(workflowId)).phase === 'awaiting_review' ? true : undefined));
-        await h.client.decide(workflowId, { action: i % 3 === 1 ? 'reject' : 'approve', reviewerId: 'usr_442' });
+        await eventually('review', async () => ((await h.client.triageState(workflowId)).phase === 'awaiting_review' ? true : undefined));
+        await h.client.review(workflowId, { action: i % 3 === 1 ? 'reject' : 'approve', reviewerId: 'usr_442' });
       }
-      await h.client.result(workflowId);
+      await h.client.triageResult(workflowId);
       const history = await h.client.client.workflow.getHandle(workflowId).fetchHistory();
       const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName).filter((m): m is string => !!m);
       const firstLocal = markers.indexOf('core_local_activity');
       if (firstLocal >= 0 && markers.slice(firstLocal).includes('core_patch')) failures.push(`${workflowId}: patch marker after a local activity (${markers.join(', ')})`);
       await Worker.runReplayHistory({ workflowBundle: h.bundle }, history, workflowId).catch((e: Error) => failures.push(`${workflowId} replay: ${e.message}`));
-      await h.client.getState(workflowId).catch((e: Error) => failures.push(`${workflowId} query: ${e.message}`));
+      await h.client.triageState(workflowId).catch((e: Error) => failures.push(`${workflowId} query: ${e.message}`));
     }
     assert.deepEqual(failures, []);
   });

@@ -64,7 +64,8 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number 
 
 function searchAttributeType(type: string): string {
   // The CLI names types the way the server's admin API does.
-  return type === 'BOOL' ? 'Bool' : type === 'KEYWORD' ? 'Keyword' : type.charAt(0) + type.slice(1).toLowerCase();
+  const names: Readonly<Record<string, string>> = { KEYWORD_LIST: 'KeywordList', DATETIME: 'Datetime', BOOL: 'Bool' };
+  return names[type] ?? type.charAt(0) + type.slice(1).toLowerCase();
 }
 
 /**

@@ -7,12 +7,13 @@ export { createActivities, type Activities, type ActivityDeps, type ToolRequest 
 export { BreakerRegistry, type BreakerSettings, type BreakerSnapshot, type BreakerState } from '../activities/breakers.js';
 export { evidenceById, evidenceForWorkflow, executeOnce, recordOutcome, verifyEvidence, type EffectResult, type VerifyReport } from '../activities/evidence.js';
 export * from '../activities/external.js';
+export * from '../activities/outbox-relay.js';
 export { verifyHandoff } from '../activities/handoff.js';
 export * from '../activities/providers/index.js';
 export { openPglite, openPostgres, type Sql, type SqlQueryable, type SqlTransaction } from '../activities/sql.js';
 export { canonicalJson, migrate, openStore, sha256, type Store, type StoreOptions } from '../activities/store.js';
-export { implementTool, type ToolContext, type ToolImplementation } from '../activities/tools.js';
+export { implementTool, type AnyToolImplementation, type ToolContext, type ToolImplementation } from '../activities/tools.js';
 export { startMetricsServer, type MetricsServer } from './metrics.js';
 export { loadPolicyFile } from './policy.js';
 export { installRuntime } from './runtime.js';
-export { bundleWorkflows, createGovernorWorker, DEFAULT_TASK_QUEUE, quietBundlerLogger, type BundleOptions, type GovernorWorker, type GovernorWorkerOptions } from './worker.js';
+export { bundleWorkflows, createGovernorWorker, quietBundlerLogger, type BundleOptions, type GovernorWorker, type GovernorWorkerOptions } from './worker.js';

@@ -2,9 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../activities/index.js';
-
-/** The task queue a Governor worker polls unless told otherwise. */
-export const DEFAULT_TASK_QUEUE = 'governor';
+import { DEFAULT_TASK_QUEUE } from '../contracts/ids.js';
 
 /** A module of this package, compiled (`.js`, in an installed package) or as source (`.ts`, in this repository). */
 function ownModule(relative: string): string {

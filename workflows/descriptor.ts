@@ -16,6 +16,11 @@ export interface WorkflowDescriptor<Trigger = unknown, Config = unknown, State =
   readonly trigger: { readonly eventType: string | null; readonly schema: z.ZodType<Trigger> };
   /** Per-run settings, resolved and validated by the client at start and recorded in the run's input. */
   readonly config: z.ZodType<Config, unknown>;
+  /**
+   * Settings the client fills in when the caller leaves them out, from the deployment's model choice (for example
+   * the prompt's default model for the chosen provider). The caller's own config wins, key by key.
+   */
+  defaultConfig?(model: ModelChoice): Record<string, unknown>;
   /** The workflow id, derived from the event: a duplicate event addresses the run the first one started. */
   workflowId(event: Trigger): string;
   /** Builds the workflow's single argument from the validated event and config. */
@@ -34,11 +39,23 @@ export interface WorkflowDescriptor<Trigger = unknown, Config = unknown, State =
   readonly _result?: Result;
 }
 
+/** The provider (and, when named, the model) a deployment runs on; see `modelChoiceFromEnv` in `governor/client`. */
+export interface ModelChoice {
+  readonly provider: string;
+  /** Null: the prompt's default model for the provider. */
+  readonly model: string | null;
+}
+
 export interface DecisionDescriptor<Payload = unknown, Answer = unknown> {
   readonly update: UpdateDefinition<Answer, [Payload]>;
   /** The payload's schema: a client refuses an invalid decision before sending it. */
   readonly schema: z.ZodType<Payload, unknown>;
   readonly description: string;
+  /**
+   * For a decision sent to a run that has closed: who decided it, from the run's final state (`already decided
+   * (approve) by usr_7`), or null when nobody did. Without it the answer is "the run has completed".
+   */
+  readonly decidedIn?: (state: never) => string | null;
 }
 
 /** Identity with type inference: `export const triage = defineWorkflow({ ... })`. */
@@ -52,3 +69,10 @@ export function defineWorkflow<Trigger, Config, State, Result = unknown>(
 export function defineDecision<Payload, Answer>(decision: DecisionDescriptor<Payload, Answer>): DecisionDescriptor<Payload, Answer> {
   return decision;
 }
+
+/**
+ * Any descriptor, whatever its types: what a list of different workflows (a client's, a CLI's) holds. The type
+ * parameters are erased on purpose: each descriptor checks its own payloads with its zod schemas at run time.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous list; zod checks each at run time
+export type AnyWorkflowDescriptor = WorkflowDescriptor<any, any, any, any>;

@@ -1,16 +1,37 @@
 /**
- * Message definitions, search attribute keys and the task queue: defined once, imported by workflows, the client,
- * workers and tests. (Kept apart from `index.ts`, which exports workflow functions only, because that is what the
- * worker bundles.)
+ * The support domain's workflows, each described once: messages, search attributes and descriptors. The client, the
+ * CLI and the review queue are driven from `SUPPORT_WORKFLOWS`; the workflows import the same message definitions.
+ * Sandbox-safe (pure data and definitions), so workflows, clients and workers share this module.
  */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { ApprovalDecision, ComplaintState, HumanResolution } from './contracts/complaint.js';
-import type { HandoffState } from '../../contracts/handoff.js';
-import type { ReviewDecision, TriageState } from './contracts/triage.js';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { z } from 'zod';
+import { eventId } from 'governor';
+import { defineDecision, defineWorkflow, type ModelChoice } from 'governor/workflow';
+import {
+  ApprovalDecision,
+  COMPLAINT_RECEIVED,
+  ComplaintConfig,
+  ComplaintPhase,
+  ComplaintReceived,
+  HumanResolution,
+  type ComplaintResult,
+  type ComplaintState,
+} from './contracts/complaint.js';
+import { HandoffInput, type AnalystResult, type HandoffState } from './contracts/handoff.js';
+import { SUPPORT_TICKET_CREATED, SupportTicketCreated } from './contracts/ticket.js';
+import { Phase, ReviewDecision, TriageConfig, type TriageResult, type TriageState } from './contracts/triage.js';
+import { complaintDecider } from './prompts/complaint-escalation.js';
+import { supportTicketClassifier } from './prompts/support-ticket-classifier.js';
+import { complaintWorkflowId, handoffWorkflowId, triageWorkflowId } from './ids.js';
 
-/** One task queue for every Governor workflow (the name predates the others; renaming it would strand running workflows). */
-export const TASK_QUEUE = 'governor-triage';
+/** Keys the support workflows add to Governor's own (phase, awaiting review, prompt version). */
+export const supportSearchAttributes = {
+  category: defineSearchAttributeKey('GovernorCategory', SearchAttributeType.KEYWORD),
+  urgency: defineSearchAttributeKey('GovernorUrgency', SearchAttributeType.KEYWORD),
+} as const;
+
+/* ---- supportTicketTriage ---- */
 
 export const stateQuery = defineQuery<TriageState>('state');
 
@@ -20,10 +41,7 @@ export interface ReviewAccepted {
   readonly reviewerId: string;
 }
 
-/**
- * Review decisions are an update: the reviewer waits for an answer (accepted, or refused with the reason: invalid,
- * not authorised, already decided), and a refused update leaves no trace in history.
- */
+/** A reviewer's decision on a classification: accepted, or refused with the reason (see `DecisionGate`). */
 export const reviewUpdate = defineUpdate<ReviewAccepted, [ReviewDecision]>('review');
 
 /**
@@ -31,17 +49,6 @@ export const reviewUpdate = defineUpdate<ReviewAccepted, [ReviewDecision]>('revi
  * inside the workflow the same way; an invalid one is recorded in `state.rejectedSignals` and changes nothing else.
  */
 export const reviewSignal = defineSignal<[ReviewDecision]>('reviewDecision');
-
-export const searchAttributes = {
-  phase: defineSearchAttributeKey('GovernorPhase', SearchAttributeType.KEYWORD),
-  awaitingReview: defineSearchAttributeKey('GovernorAwaitingReview', SearchAttributeType.BOOL),
-  category: defineSearchAttributeKey('GovernorCategory', SearchAttributeType.KEYWORD),
-  urgency: defineSearchAttributeKey('GovernorUrgency', SearchAttributeType.KEYWORD),
-  promptVersion: defineSearchAttributeKey('GovernorPromptVersion', SearchAttributeType.KEYWORD),
-} as const;
-
-/** Every custom search attribute, for registering them with a server. */
-export const allSearchAttributeKeys = Object.values(searchAttributes);
 
 /* ---- complaintEscalation ---- */
 
@@ -60,6 +67,117 @@ export const approvalUpdate = defineUpdate<ApprovalAccepted, [ApprovalDecision]>
 /** Closing what the run escalated to a human; an update for the same reason. */
 export const resolveUpdate = defineUpdate<{ readonly status: 'accepted'; readonly reviewerId: string }, [HumanResolution]>('resolve');
 
-/* ---- agent handoff ---- */
+/* ---- agentHandoff ---- */
 
 export const handoffStateQuery = defineQuery<HandoffState>('state');
+
+/* ---- descriptors ---- */
+
+/** `governor status` of a triage run. */
+function describeTriage(state: TriageState): string[] {
+  const c = state.classification;
+  const lines = [
+    `run          ${state.workflowId}`,
+    `phase        ${state.phase}`,
+    `ticket       ${state.ticketId} (event ${state.eventId})`,
+    `prompt       ${state.prompt ? `${state.prompt.name}@${state.prompt.version} on ${state.prompt.provider}/${state.prompt.model}` : '-'}`,
+    `model says   ${c ? `${c.category} / ${c.urgency}, confidence ${c.confidence}: ${c.reason}` : '-'}`,
+    `model calls  ${state.modelCalls.map((m) => `${m.valid ? 'valid' : `invalid (${m.issues.join('; ')})`}`).join(', ') || '-'}`,
+  ];
+  if (state.pendingReview) {
+    lines.push(`review       ${state.pendingReview.reason}: ${state.pendingReview.detail}`);
+    lines.push(`             reviewers ${state.pendingReview.reviewers.join(', ')}; due ${state.pendingReview.deadline}`);
+  }
+  if (state.review) lines.push(`reviewed     ${state.review.action} by ${state.review.reviewerId}${state.review.note ? `: ${state.review.note}` : ''}`);
+  lines.push(`outcome      ${state.outcome ?? '-'}`);
+  for (const s of state.steps) lines.push(`step         ${s.id} ${s.status}${s.evidenceId ? ` evidence ${s.evidenceId}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
+  if (state.rejectedSignals.length > 0) lines.push(`ignored      ${state.rejectedSignals.join('; ')}`);
+  return lines;
+}
+
+/** `governor status` of a complaint run. */
+function describeComplaint(state: ComplaintState): string[] {
+  const d = state.decision;
+  const lines = [
+    `run          ${state.workflowId}`,
+    `phase        ${state.phase}`,
+    `complaint    ${state.complaintId} on ${state.ticketId}`,
+    `model says   ${d ? `escalate ${d.escalate}, ${d.severity}: ${d.reason}` : '-'}`,
+  ];
+  for (const s of state.steps) lines.push(`step         ${s.stepId} ${s.tool} ${s.status}${s.evidenceId ? ` evidence ${s.evidenceId}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
+  for (const p of state.pendingApprovals) lines.push(`approval     ${p.stepId} ${p.tool}: ${p.reason}; approvers ${p.approvers.join(', ')}; due ${p.deadline}`);
+  for (const t of state.humanTasks) lines.push(`human        ${t.reason}: ${t.detail}`);
+  for (const c of state.checkpoints) lines.push(`checkpoint   ${c.at} ${c.name} ${JSON.stringify(c.data)}`);
+  if (state.summary) lines.push(...state.summary.text.split('\n').map((l) => `summary      ${l}`));
+  lines.push(`outcome      ${state.outcome ?? '-'}`);
+  return lines;
+}
+
+/** The model a run uses when the caller names none: the chosen provider with the prompt's default model for it. */
+function modelFor(models: Readonly<Partial<Record<string, string>>>, choice: ModelChoice): { provider: string; model: string } {
+  const model = choice.model ?? models[choice.provider];
+  if (!model) throw new Error(`no default model for provider ${choice.provider}; name one (GOVERNOR_MODEL or --model)`);
+  return { provider: choice.provider, model };
+}
+
+export const triageWorkflow = defineWorkflow({
+  name: 'supportTicketTriage',
+  description: 'Classify a support ticket; a person reviews what the model cannot be trusted with.',
+  trigger: { eventType: SUPPORT_TICKET_CREATED, schema: SupportTicketCreated },
+  config: TriageConfig,
+  defaultConfig: (choice) => ({ model: modelFor(supportTicketClassifier.models, choice) }),
+  workflowId: (event) => triageWorkflowId(eventId(event.event_id)),
+  input: (event, config) => ({ event, config }),
+  state: stateQuery,
+  waitingPhases: [Phase.AwaitingReview],
+  decisions: {
+    review: defineDecision({
+      update: reviewUpdate,
+      schema: ReviewDecision,
+      description: 'approve, correct or reject the classification',
+      decidedIn: (s: TriageState) => (s.review ? `already decided (${s.review.action}) by ${s.review.reviewerId}` : null),
+    }),
+  },
+  searchAttributes: Object.values(supportSearchAttributes),
+  describe: describeTriage,
+  _result: undefined as TriageResult | undefined,
+});
+
+export const complaintWorkflow = defineWorkflow({
+  name: 'complaintEscalation',
+  description: 'Decide on a customer complaint: escalate, act through governed tools, hold risky actions for approval.',
+  trigger: { eventType: COMPLAINT_RECEIVED, schema: ComplaintReceived },
+  config: ComplaintConfig,
+  defaultConfig: (choice) => ({ modelChain: [modelFor(complaintDecider.models, choice)] }),
+  workflowId: (event) => complaintWorkflowId(eventId(event.event_id)),
+  input: (event, config) => ({ event, config }),
+  state: complaintStateQuery,
+  waitingPhases: [ComplaintPhase.AwaitingApproval, ComplaintPhase.AwaitingHuman],
+  decisions: {
+    'approve-action': defineDecision({ update: approvalUpdate, schema: ApprovalDecision, description: 'approve or reject a held action' }),
+    resolve: defineDecision({
+      update: resolveUpdate,
+      schema: HumanResolution,
+      description: 'close what the run escalated to a person',
+      decidedIn: (s: ComplaintState) => (s.resolution ? `already resolved by ${s.resolution.reviewerId}` : null),
+    }),
+  },
+  describe: describeComplaint,
+  _result: undefined as ComplaintResult | undefined,
+});
+
+export const handoffWorkflow = defineWorkflow({
+  name: 'agentHandoff',
+  description: 'A research agent hands a typed dataset to an analyst agent; the handoff is verified against evidence.',
+  trigger: { eventType: null, schema: HandoffInput },
+  config: z.strictObject({}),
+  workflowId: (input) => handoffWorkflowId(input.taskId),
+  input: (input) => input,
+  state: handoffStateQuery,
+  waitingPhases: [],
+  decisions: {},
+  _result: undefined as AnalystResult | undefined,
+});
+
+/** Every support workflow, for the client, the CLI and the review queue. */
+export const SUPPORT_WORKFLOWS = [triageWorkflow, complaintWorkflow, handoffWorkflow] as const;

@@ -1,51 +1,76 @@
 /**
- * `npm run worker`: a worker process for the triage task queue, configured from the environment.
+ * `npm run worker`: a worker process for the support workflows, configured from the environment.
  *
  *   TEMPORAL_ADDRESS      Temporal frontend (default 127.0.0.1:7233)
  *   TEMPORAL_NAMESPACE    namespace (default "default")
+ *   GOVERNOR_TASK_QUEUE   task queue (default "governor")
  *   ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL, OPENAI_API_KEY / OPENAI_BASE_URL   model providers (at least one)
  *   DATABASE_URL          PostgreSQL server for the store and evidence (default: embedded PGlite in GOVERNOR_DATA_DIR)
  *   GOVERNOR_DATA_DIR     where the embedded evidence database lives (default .governor/pgdata)
- *   GOVERNOR_POLICY_FILE  JSON permission policy (default: the built-in DEFAULT_POLICY)
+ *   GOVERNOR_POLICY_FILE  JSON permission policy (default: the support domain's SUPPORT_POLICY)
+ *   GOVERNOR_SMTP_URL     smtp://host:port: the outbox relay delivers escalation emails there (default: not started)
+ *   GOVERNOR_MAIL_FROM    From address of relayed emails (default governor@governor.local)
  *   GOVERNOR_MODEL_TIMEOUT_MS   per-request provider timeout (default 30000)
  *   GOVERNOR_METRICS_PORT       Prometheus /metrics and /breakers on loopback (default 9464; 0 picks a free port)
  *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { LogLevel } from '@temporalio/worker';
-import { DEFAULT_POLICY, Policy } from '../../contracts/policy.js';
-import { formatIssues, issuesFrom } from '../../contracts/issues.js';
-import { createActivities } from '../../activities/index.js';
-import { BreakerRegistry } from '../../activities/breakers.js';
-import { startMetricsServer } from '../../workers/metrics.js';
-import { createProviders, providersConfigFromEnv } from '../../activities/providers/registry.js';
-import { openStore } from '../../activities/store.js';
-import { installRuntime } from '../../workers/runtime.js';
-import { createGovernorWorker } from '../../workers/worker.js';
+import {
+  BreakerRegistry,
+  createGovernorWorker,
+  createOutboxRelay,
+  createProviders,
+  ensureRelaySchema,
+  installRuntime,
+  loadPolicyFile,
+  providersConfigFromEnv,
+  startMetricsServer,
+  type OutboxRelay,
+} from 'governor/worker';
+import { SUPPORT_POLICY } from './policy.js';
+import { openSupportStore, SUPPORT_WORKFLOWS_PATH, supportActivities } from './setup.js';
+
+function fail(message: string, code: number): void {
+  process.stderr.write(`governor worker: ${message}\n`);
+  process.exitCode = code;
+}
 
 async function main(): Promise<void> {
   installRuntime((process.env.GOVERNOR_LOG_LEVEL as LogLevel | undefined) || 'INFO');
-  const providers = createProviders(providersConfigFromEnv());
+  let providers;
+  try {
+    providers = createProviders(providersConfigFromEnv());
+  } catch (err) {
+    return fail((err as Error).message, 2);
+  }
   if (providers.configured.length === 0) {
-    process.stderr.write(
-      'governor worker: no model provider configured. Set ANTHROPIC_API_KEY or OPENAI_API_KEY (with *_BASE_URL for a ' +
-        'compatible endpoint), or run `npm run demo` to use the offline model double.\n',
+    return fail(
+      'no model provider configured. Set ANTHROPIC_API_KEY or OPENAI_API_KEY (with *_BASE_URL for a compatible endpoint), ' +
+        'or run `npm run demo` to use the offline model double.',
+      2,
     );
-    process.exitCode = 2;
-    return;
+  }
+  let policy = SUPPORT_POLICY;
+  if (process.env.GOVERNOR_POLICY_FILE) {
+    try {
+      policy = await loadPolicyFile(process.env.GOVERNOR_POLICY_FILE);
+    } catch (err) {
+      return fail((err as Error).message, 2);
+    }
   }
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const policy = await loadPolicy(process.env.GOVERNOR_POLICY_FILE);
-  if (!policy) {
-    process.exitCode = 2;
-    return;
-  }
-  const dataDir = resolve(process.env.GOVERNOR_DATA_DIR ?? '.governor/pgdata');
-  const store = await openStore({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir });
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
-  const temporalConnection = await Connection.connect({ address });
+  const dataDir = resolve(process.env.GOVERNOR_DATA_DIR ?? '.governor/pgdata');
+  const store = await openSupportStore({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir });
+  let temporalConnection: Connection;
+  try {
+    temporalConnection = await Connection.connect({ address, connectTimeout: 5_000 });
+  } catch (err) {
+    await store.close();
+    return fail(`cannot reach Temporal at ${address} (${(err as Error).message}); is the server running? (npm run server)`, 1);
+  }
   const temporal = new Client({ connection: temporalConnection, namespace });
   const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
   const breakers = new BreakerRegistry({
@@ -56,43 +81,49 @@ async function main(): Promise<void> {
   // Test hook for exactly-once tests: die (as a crash would) right after the named tool's effect committed, before
   // the activity reports completion.
   const crashAfter = process.env.GOVERNOR_TEST_CRASH_AFTER_EFFECT;
-  const hooks = crashAfter
-    ? { afterEffect: (e: { tool: string }) => void (e.tool === crashAfter && process.kill(process.pid, 'SIGKILL')) }
-    : undefined;
-  const worker = await createGovernorWorker({ address, namespace, activities: createActivities({ providers, store, breakers, policy, temporal, hooks }) });
+  const hooks = crashAfter ? { afterEffect: (e: { tool: string }) => void (e.tool === crashAfter && process.kill(process.pid, 'SIGKILL')) } : undefined;
+  let worker;
+  try {
+    worker = await createGovernorWorker({
+      address,
+      namespace,
+      taskQueue: process.env.GOVERNOR_TASK_QUEUE || undefined,
+      activities: supportActivities({ providers, store, breakers, policy, temporal, hooks }),
+      workflows: { workflowsPath: SUPPORT_WORKFLOWS_PATH },
+    });
+  } catch (err) {
+    await temporalConnection.close();
+    await store.close();
+    return fail((err as Error).message, 1);
+  }
   const metrics = await startMetricsServer(breakers, { port: num('GOVERNOR_METRICS_PORT') ?? 9464, store }).catch((err: Error) => {
     process.stderr.write(`governor worker: metrics not served (${err.message})\n`);
     return undefined;
   });
+  let relay: OutboxRelay | undefined;
+  if (process.env.GOVERNOR_SMTP_URL) {
+    const smtp = new URL(process.env.GOVERNOR_SMTP_URL);
+    await ensureRelaySchema(store.db);
+    relay = createOutboxRelay({
+      store,
+      transport: { host: smtp.hostname, port: Number(smtp.port || 25), secure: smtp.protocol === 'smtps:', ignoreTLS: smtp.protocol === 'smtp:' },
+      from: process.env.GOVERNOR_MAIL_FROM || 'governor@governor.local',
+      onError: (err) => process.stderr.write(`governor worker: outbox relay: ${(err as Error).message}\n`),
+    });
+    relay.start();
+  }
   process.stderr.write(
     `governor worker: polling on ${address}, providers ${providers.configured.join(', ')}, store ${store.db.describe}, policy ${policy.version}` +
-      `${metrics ? `, metrics ${metrics.url}/metrics` : ''}\n`,
+      `${metrics ? `, metrics ${metrics.url}/metrics` : ''}${relay ? `, relaying email to ${process.env.GOVERNOR_SMTP_URL}` : ''}\n`,
   );
   const stop = () => void worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await worker.run();
+  await relay?.stop();
   await metrics?.close();
   await temporalConnection.close();
   await store.close();
-}
-
-/** The permission policy from a JSON file, validated; null (after saying why) when it is not usable. */
-async function loadPolicy(file: string | undefined): Promise<Policy | null> {
-  if (!file) return DEFAULT_POLICY;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    process.stderr.write(`governor worker: cannot read policy ${file}: ${(err as Error).message}\n`);
-    return null;
-  }
-  const parsed = Policy.safeParse(raw);
-  if (!parsed.success) {
-    process.stderr.write(`governor worker: invalid policy ${file}: ${formatIssues(issuesFrom(parsed.error))}\n`);
-    return null;
-  }
-  return parsed.data;
 }
 
 await main();

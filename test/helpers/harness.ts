@@ -1,22 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
-import { BreakerRegistry, type BreakerSettings } from '../../activities/breakers.js';
-import { createProviders } from '../../activities/providers/registry.js';
-import { openStore, type Store } from '../../activities/store.js';
-import { GovernorClient } from '../../client/index.js';
-import { startDevServer, type DevServer } from '../../workers/dev-server.js';
-import { installRuntime } from '../../workers/runtime.js';
-import { bundleWorkflows, createGovernorWorker, type GovernorWorker } from '../../workers/worker.js';
-import { ModelDouble, type Responder } from '../../testing/model-double.js';
+import { ModelDouble, startDevServer, type DevServer, type Responder } from 'governor/testing';
+import { BreakerRegistry, bundleWorkflows, createGovernorWorker, createProviders, installRuntime, type BreakerSettings, type GovernorWorker, type Store } from 'governor/worker';
+import { SupportClient } from '../../examples/support/client.js';
+import { supportSearchAttributes } from '../../examples/support/definitions.js';
 import { governorResponder } from '../../examples/support/double/agent-responders.js';
+import { openSupportStore, SUPPORT_WORKFLOWS_PATH, supportActivities } from '../../examples/support/setup.js';
 
 export interface Harness {
   readonly server: DevServer;
   readonly double: ModelDouble;
   readonly store: Store;
-  readonly client: GovernorClient;
+  readonly client: SupportClient;
   /** The in-process worker (undefined with `worker: false`). */
   worker: GovernorWorker | undefined;
   readonly breakers: BreakerRegistry;
@@ -47,18 +43,18 @@ export interface HarnessOptions {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   // Activity failures are the point of several tests; the SDK's warning for each would bury the report.
   installRuntime('ERROR');
-  const server = await startDevServer();
+  const server = await startDevServer({ searchAttributes: Object.values(supportSearchAttributes) });
   const double = await ModelDouble.start({ fallback: options.fallback === null ? undefined : (options.fallback ?? governorResponder) });
-  const store = await openStore();
+  const store = await openSupportStore();
   const providers = createProviders({
     anthropic: { apiKey: 'test-key', baseURL: double.anthropicBaseURL },
     openai: { apiKey: 'test-key', baseURL: double.openaiBaseURL },
     timeoutMs: options.modelTimeoutMs ?? 2_000,
   });
   const breakers = new BreakerRegistry(options.breakers);
-  const client = await GovernorClient.connect({ address: server.address });
+  const client = await SupportClient.connect({ address: server.address });
   const delays = options.toolDelayMs ?? {};
-  const activities = createActivities({
+  const activities = supportActivities({
     providers,
     store,
     breakers,
@@ -68,9 +64,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         options.beforeEffect ?? (async (tool) => void (delays[tool] ? await new Promise((r) => setTimeout(r, delays[tool])) : undefined)),
     },
   });
-  const bundle = await bundleWorkflows();
+  const bundle = await bundleWorkflows({ workflowsPath: SUPPORT_WORKFLOWS_PATH });
   const startWorker = async () => {
-    const w = await createGovernorWorker({ address: server.address, activities, bundle });
+    const w = await createGovernorWorker({ address: server.address, activities, workflows: bundle });
     void w.run();
     return w;
   };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_TRIGGER_BYTES, parseTriggerEvent } from '../../contracts/trigger.js';
+import { MAX_TRIGGER_BYTES } from '../../contracts/trigger.js';
+import { parseTriggerEvent } from '../../examples/support/contracts/ticket.js';
 
 const event = {
   event: 'support_ticket.created',

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import type { EvidenceSummary } from 'governor/workflow';
-import { Budgets, Duration, type Ledger } from '../../../contracts/budget.js';
-import type { EvidenceRecord } from '../../../contracts/evidence.js';
-import { ModelRef } from '../../../contracts/model.js';
-import { Customer, id, parseContract } from '../../../contracts/trigger.js';
+import { Budgets, Duration, id, ModelRef, parseContract, type EvidenceRecord, type Ledger } from 'governor';
+import { Customer } from './ticket.js';
 
 /** Trigger contract `complaint.received`, schema version 1. Strict like every contract: unknown fields are errors. */
 export const COMPLAINT_RECEIVED = 'complaint.received';

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { SupportTicketCreated, type Customer, type Ticket } from '../../../contracts/trigger.js';
-import { ModelRef } from '../../../contracts/model.js';
-import { Budgets, Duration, type Ledger } from '../../../contracts/budget.js';
+import { SupportTicketCreated, type Customer, type Ticket } from './ticket.js';
+import { Budgets, Duration, ModelRef, type Ledger } from 'governor';
 
 export const Category = z.enum(['billing', 'bug', 'sales', 'account', 'how_to', 'other']);
 export type Category = z.infer<typeof Category>;

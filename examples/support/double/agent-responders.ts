@@ -1,4 +1,4 @@
-import type { DoubleReply, RecordedRequest, Responder } from '../../../testing/model-double.js';
+import type { DoubleReply, RecordedRequest, Responder } from 'governor/testing';
 import { triageResponder } from './triage-responder.js';
 
 /**

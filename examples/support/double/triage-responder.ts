@@ -1,4 +1,4 @@
-import type { DoubleReply, RecordedRequest, Responder } from '../../../testing/model-double.js';
+import type { DoubleReply, RecordedRequest, Responder } from 'governor/testing';
 
 /**
  * Deterministic, plausible answers to the `support_ticket_classifier` prompt, for the offline demo and for tests

@@ -1,13 +1,13 @@
-import { jsonSchemaOf, repairTurn } from '../../../workflows/prompt.js';
+import { jsonSchemaOf, repairTurn } from 'governor/workflow';
+import type { ChatMessage } from 'governor';
 import { ComplaintDecision, type Complaint } from '../contracts/complaint.js';
-import type { ChatMessage } from '../../../contracts/model.js';
-import { TOOLS, type ToolName } from '../../../contracts/tools.js';
+import { SUPPORT_TOOLS } from '../tools.js';
 
 /**
  * The tools the decider may propose; the registry and the permission policy still decide what runs. The escalation
  * email is not among them: the workflow sends it itself when the decision says escalate, exactly once.
  */
-export const COMPLAINT_TOOLS: readonly ToolName[] = ['add_ticket_note', 'send_customer_email', 'issue_refund'];
+export const COMPLAINT_TOOLS: readonly string[] = ['add_ticket_note', 'send_customer_email', 'issue_refund'];
 
 /**
  * Prompt spec `complaint_escalation_decider`: should a complaint go to the escalation team, and which actions to
@@ -43,7 +43,7 @@ export const complaintDecisionJsonSchema: Record<string, unknown> = jsonSchemaOf
 
 function toolCatalog(): string {
   return COMPLAINT_TOOLS.map((name) => {
-    const spec = TOOLS[name];
+    const spec = SUPPORT_TOOLS[name]!;
     const args = jsonSchemaOf(spec.args);
     return `- ${name} (${spec.kind}, risk ${spec.risk}): ${spec.description} Arguments: ${JSON.stringify(args)}`;
   }).join('\n');

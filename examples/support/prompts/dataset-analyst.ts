@@ -1,6 +1,6 @@
-import { jsonSchemaOf, repairTurn } from '../../../workflows/prompt.js';
-import { Analysis } from '../../../contracts/handoff.js';
-import type { ChatMessage } from '../../../contracts/model.js';
+import { jsonSchemaOf, repairTurn } from 'governor/workflow';
+import type { ChatMessage } from 'governor';
+import { Analysis } from '../contracts/handoff.js';
 
 /** Prompt spec `dataset_analyst`: reads a verified dataset artifact and reports findings. */
 export const datasetAnalyst = {

@@ -1,6 +1,6 @@
-import { jsonSchemaOf, repairTurn } from '../../../workflows/prompt.js';
+import { jsonSchemaOf, repairTurn } from 'governor/workflow';
+import type { ChatMessage } from 'governor';
 import { TicketClassification, type TicketContext } from '../contracts/triage.js';
-import type { ChatMessage } from '../../../contracts/model.js';
 
 /**
  * Prompt spec `support_ticket_classifier`. A change to the wording, the schema or the models is a new version; the

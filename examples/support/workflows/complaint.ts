@@ -1,14 +1,25 @@
-import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { durationMs } from '../../../workflows/duration.js';
-import type { Activities } from '../../../activities/index.js';
-import { emptyLedger } from '../../../workflows/ledger.js';
-import { VERSIONS_V1, governedModelStep, stepPrompt } from '../../../workflows/model-step.js';
-import { Leases } from '../../../workflows/lease.js';
-import { summarizeFromEvidence } from '../../../workflows/summary.js';
-import { checkToolCall, governedToolCall, type ApprovalAnswer, type ApprovalRequest, type ToolCallOutcome, type ToolStepContext } from '../../../workflows/tool-step.js';
-import type { BusinessRule } from '../../../workflows/validate.js';
-import { Budgets } from '../../../contracts/budget.js';
+import { Budgets, checkToolCall, formatIssues, stepId, type ModelRef, type ValidationIssue } from 'governor';
+import {
+  DecisionGate,
+  deadlineAfter,
+  emptyLedger,
+  governedModelStep,
+  governedToolCall,
+  governorSearchAttributes,
+  Leases,
+  stepPrompt,
+  succeeded,
+  summarizeFromEvidence,
+  type ApprovalAnswer,
+  type ApprovalRequest,
+  type BusinessRule,
+  type ClaimRule,
+  type ToolCallOutcome,
+  type ToolStepContext,
+} from 'governor/workflow';
+import type { Activities } from 'governor/worker';
 import {
   ApprovalDecision,
   COMPLAINT_ACTOR,
@@ -18,14 +29,11 @@ import {
   type ComplaintInput,
   type ComplaintResult,
   type ComplaintState,
+  type PendingApproval,
 } from '../contracts/complaint.js';
-import { ReviewRejection } from '../../../contracts/failures.js';
-import { stepId } from '../../../contracts/ids.js';
-import { formatIssues, issuesFrom, type ValidationIssue } from '../../../contracts/issues.js';
-import type { ModelRef } from '../../../contracts/model.js';
-import { TOOLS, ESCALATION_TEAMS } from '../../../contracts/tools.js';
+import { approvalUpdate, complaintStateQuery, resolveUpdate, type ApprovalAccepted } from '../definitions.js';
 import { COMPLAINT_TOOLS, complaintDecider as spec, complaintDecisionJsonSchema, renderComplaintMessages, renderComplaintRepair } from '../prompts/complaint-escalation.js';
-import { approvalUpdate, complaintStateQuery, resolveUpdate, searchAttributes } from '../definitions.js';
+import { ESCALATION_TEAMS, SUPPORT_TOOLS } from '../tools.js';
 
 /** Reading the run's evidence back for the summary: a fast query, retried a little. */
 const { listEvidence } = proxyActivities<Activities>({
@@ -33,7 +41,17 @@ const { listEvidence } = proxyActivities<Activities>({
   retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 },
 });
 
-const WRITE_TOOLS = new Set(Object.values(TOOLS).filter((t) => t.kind === 'write').map((t) => t.name));
+const WRITE_TOOLS = new Set(Object.values(SUPPORT_TOOLS).filter((t) => t.kind === 'write').map((t) => t.name));
+
+/** Things a model tends to say it did, and the tools whose success evidence would make the claim true. */
+const CLAIMS: readonly ClaimRule[] = [
+  { claim: 'an email was sent', pattern: /\b(sent|emailed|forwarded|notified)\b/i, tools: ['send_escalation_email', 'send_customer_email'] },
+  { claim: 'a refund was issued', pattern: /\brefunded\b|\brefund\b[^.]*\b(issued|processed|completed|sent)\b|\b(issued|processed)\b[^.]*\brefund\b/i, tools: ['issue_refund'] },
+  { claim: 'a note was added to the ticket', pattern: /\b(noted|added a note|left a note)\b/i, tools: ['add_ticket_note'] },
+];
+
+/** The one resolution a run that escalated to a person waits for, by its key in the gate. */
+const RESOLUTION = 'resolution';
 
 /**
  * Every proposed action must name an offered tool with arguments its schema accepts, and touch only this
@@ -52,7 +70,7 @@ function actionRules(allowed: ReadonlySet<string>): ReadonlyArray<BusinessRule<C
           } catch {
             return [{ field: `actions.${i}.args`, rule: 'must be a JSON object' }];
           }
-          const checked = checkToolCall(a.tool, args, COMPLAINT_TOOLS);
+          const checked = checkToolCall(SUPPORT_TOOLS, a.tool, args, COMPLAINT_TOOLS);
           if (!checked.ok) return checked.issues.map((x) => ({ field: `actions.${i}.${x.field}`, rule: x.rule }));
           const outside = checked.spec.resources(checked.args).filter((r) => !allowed.has(r));
           return outside.map((r) => ({ field: `actions.${i}.args`, rule: `${r} is not this complaint's ticket or customer (${[...allowed].join(', ')})` }));
@@ -92,85 +110,70 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
     summary: null,
     outcome: null,
   };
-  const answers = new Map<string, ApprovalAnswer>();
   setHandler(complaintStateQuery, () => state);
 
   const now = () => new Date().toISOString();
   const enter = (phase: ComplaintPhase) => {
     state.phase = phase;
     upsertSearchAttributes([
-      { key: searchAttributes.phase, value: phase },
-      { key: searchAttributes.awaitingReview, value: phase === ComplaintPhase.AwaitingApproval || phase === ComplaintPhase.AwaitingHuman },
+      { key: governorSearchAttributes.phase, value: phase },
+      { key: governorSearchAttributes.awaitingReview, value: phase === ComplaintPhase.AwaitingApproval || phase === ComplaintPhase.AwaitingHuman },
     ]);
   };
   const checkpoint = (name: string, data: Record<string, string | number | boolean | null> = {}) => {
     state.checkpoints.push({ name, at: now(), data });
   };
-  upsertSearchAttributes([{ key: searchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
+  upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
-  const reject = (type: ReviewRejection, message: string): never => {
-    throw ApplicationFailure.create({ type, message, nonRetryable: true });
-  };
-  setHandler(
-    approvalUpdate,
-    (raw) => {
-      const d = ApprovalDecision.parse(raw);
-      state.pendingApprovals = state.pendingApprovals.filter((p) => p.stepId !== d.stepId);
-      answers.set(d.stepId, { approved: d.approved, approver: d.reviewerId, note: d.note });
-      return { status: 'accepted', stepId: d.stepId, approved: d.approved, reviewerId: d.reviewerId };
+  // One gate per kind of decision: the held actions (keyed by step) and the resolution of what went to a person.
+  const approvals = new DecisionGate<ApprovalDecision, ApprovalAccepted, PendingApproval>({
+    update: approvalUpdate,
+    schema: ApprovalDecision,
+    keyOf: (d) => d.stepId,
+    reviewerOf: (d) => d.reviewerId,
+    accept: (d) => ({ status: 'accepted', stepId: d.stepId, approved: d.approved, reviewerId: d.reviewerId }),
+    describe: {
+      alreadyDecided: (previous) => `${previous.stepId} was already decided`,
+      notAwaiting: (key) => `no action ${key} is waiting for approval`,
+      notAuthorised: (reviewer) => `${reviewer} may not approve this run`,
     },
-    {
-      validator: (raw) => {
-        const parsed = ApprovalDecision.safeParse(raw);
-        if (!parsed.success) return reject(ReviewRejection.InvalidDecision, formatIssues(issuesFrom(parsed.error)));
-        const pending = state.pendingApprovals.find((p) => p.stepId === parsed.data.stepId);
-        if (!pending) {
-          return answers.has(parsed.data.stepId)
-            ? reject(ReviewRejection.AlreadyDecided, `${parsed.data.stepId} was already decided`)
-            : reject(ReviewRejection.NotAwaitingReview, `no action ${parsed.data.stepId} is waiting for approval`);
-        }
-        if (!pending.approvers.includes(parsed.data.reviewerId)) reject(ReviewRejection.NotAuthorised, `${parsed.data.reviewerId} may not approve this run`);
-      },
+  });
+  const resolutions = new DecisionGate<HumanResolution, { readonly status: 'accepted'; readonly reviewerId: string }>({
+    update: resolveUpdate,
+    schema: HumanResolution,
+    keyOf: () => RESOLUTION,
+    reviewerOf: (r) => r.reviewerId,
+    accept: (r) => ({ status: 'accepted', reviewerId: r.reviewerId }),
+    describe: {
+      alreadyDecided: (previous) => `already resolved by ${previous.reviewerId}`,
+      notAwaiting: () => `run is ${state.phase}, not waiting for a human`,
+      notAuthorised: (reviewer) => `${reviewer} may not resolve this run`,
     },
-  );
-  setHandler(
-    resolveUpdate,
-    (raw) => {
-      const r = HumanResolution.parse(raw);
-      state.resolution = { reviewerId: r.reviewerId, note: r.note };
-      return { status: 'accepted', reviewerId: r.reviewerId };
-    },
-    {
-      validator: (raw) => {
-        const parsed = HumanResolution.safeParse(raw);
-        if (!parsed.success) return reject(ReviewRejection.InvalidDecision, formatIssues(issuesFrom(parsed.error)));
-        if (state.resolution) return reject(ReviewRejection.AlreadyDecided, `already resolved by ${state.resolution.reviewerId}`);
-        if (state.phase !== ComplaintPhase.AwaitingHuman) return reject(ReviewRejection.NotAwaitingReview, `run is ${state.phase}, not waiting for a human`);
-        if (!config.approvers.includes(parsed.data.reviewerId)) reject(ReviewRejection.NotAuthorised, `${parsed.data.reviewerId} may not resolve this run`);
-      },
-    },
-  );
+  });
 
   const tools: ToolStepContext = {
+    tools: SUPPORT_TOOLS,
     actor: COMPLAINT_ACTOR,
     leases: new Leases(),
     leaseOptions: { wait: String(config.leaseWait), ttl: String(config.leaseTtl) },
     async approve(req: ApprovalRequest): Promise<ApprovalAnswer> {
-      state.pendingApprovals.push({
+      const deadline = config.approvalDeadline as Duration;
+      const pending: PendingApproval = {
         stepId: req.stepId,
         tool: req.tool,
         args: req.args,
         rule: req.rule,
         reason: req.reason,
         approvers: req.approvers,
-        deadline: new Date(new Date().getTime() + durationMs(config.approvalDeadline as Duration)).toISOString(),
-      });
+        deadline: deadlineAfter(deadline),
+      };
+      state.pendingApprovals.push(pending);
       const previous = state.phase;
       enter(ComplaintPhase.AwaitingApproval);
-      await condition(() => answers.has(req.stepId), config.approvalDeadline as Duration);
+      const answer = await approvals.wait(req.stepId, { approvers: req.approvers, deadline, info: pending });
       state.pendingApprovals = state.pendingApprovals.filter((p) => p.stepId !== req.stepId);
       enter(previous);
-      return answers.get(req.stepId) ?? { approved: false, approver: null };
+      return answer.decided ? { approved: answer.decision.approved, approver: answer.decision.reviewerId, note: answer.decision.note } : { approved: false, approver: null };
     },
   };
 
@@ -227,8 +230,6 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
     chain,
     budgets,
     ledger: state.ledger,
-    // A new workflow: no runs from before any versioned behaviour, so no patches to ask.
-    versions: VERSIONS_V1,
     confidence: { of: (d) => d.confidence, threshold: config.confidenceThreshold },
     callTimeout: config.modelCallTimeout as Duration,
   });
@@ -269,20 +270,26 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   if (state.humanTasks.length > 0) {
     enter(ComplaintPhase.AwaitingHuman);
     checkpoint('human_asked', { tasks: state.humanTasks.length });
-    await condition(() => state.resolution !== null, config.humanDeadline as Duration);
+    const answer = await resolutions.wait(RESOLUTION, { approvers: config.approvers, deadline: config.humanDeadline as Duration, info: null });
+    if (answer.decided) state.resolution = { reviewerId: answer.decision.reviewerId, note: answer.decision.note };
   }
 
   // 5. The summary comes from the evidence store, never from the model's reply.
   const records = await listEvidence(workflowId);
-  state.summary = summarizeFromEvidence(records, {
+  const fromEvidence = summarizeFromEvidence(records, {
     writesOnly: WRITE_TOOLS,
     expected,
     modelClaim: state.decision?.reply ?? '',
     given: state.evidence.map((e) => e.evidenceId),
+    claims: CLAIMS,
   });
+  const escalationEmailSent = succeeded(records, ['send_escalation_email']);
+  const { lines, ...rest } = fromEvidence;
+  const summary = { ...rest, escalationEmailSent, text: [`Escalation email: ${escalationEmailSent ? 'sent' : 'NOT sent'}.`, ...lines].join('\n') };
+  state.summary = summary;
   state.outcome = state.humanTasks.length === 0 ? 'completed' : state.resolution ? 'resolved_by_human' : 'unresolved';
-  checkpoint('summarized', { outcome: state.outcome, emailSent: state.summary.escalationEmailSent });
+  checkpoint('summarized', { outcome: state.outcome, emailSent: summary.escalationEmailSent });
   enter(ComplaintPhase.Completed);
   await condition(allHandlersFinished);
-  return { workflowId, outcome: state.outcome, summary: state.summary, evidenceIds: records.map((r) => r.evidenceId) };
+  return { workflowId, outcome: state.outcome, summary, evidenceIds: records.map((r) => r.evidenceId) };
 }

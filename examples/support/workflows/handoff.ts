@@ -1,15 +1,12 @@
 import { executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { Activities } from '../../../activities/index.js';
-import { Budgets } from '../../../contracts/budget.js';
-import { Analysis, type AnalystInput, type AnalystResult, type Handoff, type HandoffInput, type HandoffState } from '../../../contracts/handoff.js';
-import { stepId } from '../../../contracts/ids.js';
+import { Budgets, stepId, type Handoff } from 'governor';
+import { emptyLedger, governedModelStep, governedToolCall, Leases, stepPrompt, type ToolStepContext } from 'governor/workflow';
+import type { Activities } from 'governor/worker';
+import { Analysis, type AnalystInput, type AnalystResult, type HandoffInput, type HandoffState } from '../contracts/handoff.js';
 import { analysisJsonSchema, datasetAnalyst as spec, renderAnalystMessages, renderAnalystRepair } from '../prompts/dataset-analyst.js';
 import { handoffStateQuery } from '../definitions.js';
-import { Leases } from '../../../workflows/lease.js';
-import { emptyLedger } from '../../../workflows/ledger.js';
-import { VERSIONS_V1, governedModelStep, stepPrompt } from '../../../workflows/model-step.js';
-import { governedToolCall, type ToolStepContext } from '../../../workflows/tool-step.js';
+import { SUPPORT_TOOLS } from '../tools.js';
 
 const { verifyHandoff } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
@@ -22,6 +19,7 @@ export const ANALYST_AGENT = 'agent:analyst';
 /** Neither agent has actions a human must approve; a call that would need one is refused instead of waiting. */
 function agentTools(actor: string): ToolStepContext {
   return {
+    tools: SUPPORT_TOOLS,
     actor,
     leases: new Leases(),
     leaseOptions: { wait: '2m', ttl: '5m' },
@@ -81,8 +79,6 @@ export async function analystAgent(input: AnalystInput): Promise<AnalystResult> 
     chain: [{ provider: 'anthropic', model: spec.models.anthropic }],
     budgets,
     ledger: emptyLedger(),
-    // A new workflow: no runs from before any versioned behaviour, so no patches to ask.
-    versions: VERSIONS_V1,
     callTimeout: '60s' as Duration,
   });
   if (analysed.status !== 'ok') return { status: 'failed', reason: `analysis ${analysed.status}: ${'detail' in analysed ? analysed.detail : ''}` };
@@ -97,15 +93,16 @@ export async function agentHandoff(input: HandoffInput): Promise<AnalystResult> 
   const task = `analyze_${input.category}_tickets`;
   state.handoff = await executeChild(researchAgent, { workflowId: `${id}/research`, args: [{ task, category: input.category, limit: input.limit }] });
   state.phase = 'analyzing';
-  state.result = await executeChild(analystAgent, {
+  const result = await executeChild(analystAgent, {
     workflowId: `${id}/analyst`,
     args: [
       {
         handoff: state.handoff,
-        expected: { receiver: ANALYST_AGENT, from: RESEARCH_AGENT, scope: `category:${input.category}`, senderWorkflowId: `${id}/research` },
+        expected: { receiver: ANALYST_AGENT, from: RESEARCH_AGENT, scope: `category:${input.category}`, senderWorkflowId: `${id}/research`, artifactTools: ['collect_dataset'] },
       },
     ],
   });
+  state.result = result;
   state.phase = 'completed';
-  return state.result;
+  return result;
 }

@@ -1,5 +1,5 @@
 // The worker bundles this module: it exports workflow functions and nothing else.
 export { supportTicketTriage } from './triage.js';
 export { complaintEscalation } from './complaint.js';
-export { resourceLease } from '../../../workflows/lease-workflow.js';
+export { resourceLease } from 'governor/workflow';
 export { agentHandoff, researchAgent, analystAgent } from './handoff.js';

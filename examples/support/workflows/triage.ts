@@ -1,26 +1,23 @@
-import {
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { durationMs } from '../../../workflows/duration.js';
-import type { Activities } from '../../../activities/index.js';
-import { ReviewRejection } from '../../../contracts/failures.js';
-import { formatIssues, issuesFrom } from '../../../contracts/issues.js';
-import { idempotencyKey, stepId, type StepId, type WorkflowId } from '../../../contracts/ids.js';
-import type { ModelRef } from '../../../contracts/model.js';
+import { Budgets, idempotencyKey, stepId, type ModelRef, type StepId, type WorkflowId } from 'governor';
+import {
+  DecisionGate,
+  deadlineAfter,
+  emptyLedger,
+  governedModelStep,
+  governorSearchAttributes,
+  stepPrompt,
+  type BusinessRule,
+} from 'governor/workflow';
+import type { Activities, ToolRequest } from 'governor/worker';
+import type { SupportActivities } from '../activities.js';
 import {
   Phase,
   ReviewDecision,
   TicketClassification,
   type Outcome,
+  type PendingReview,
   type ReviewReason,
   type StepRecord,
   type TicketContext,
@@ -29,29 +26,22 @@ import {
   type TriageState,
 } from '../contracts/triage.js';
 import { classifierJsonSchema, renderClassifierMessages, renderRepairMessages, supportTicketClassifier as spec } from '../prompts/support-ticket-classifier.js';
-import { reviewSignal, reviewUpdate, searchAttributes, stateQuery, type ReviewAccepted } from '../definitions.js';
-import { emptyLedger } from '../../../workflows/ledger.js';
-import { governedModelStep, stepPrompt, LOCAL_READS_PATCH, resolveVersionsUpfront } from '../../../workflows/model-step.js';
-import type { BusinessRule } from '../../../workflows/validate.js';
-import { Budgets } from '../../../contracts/budget.js';
+import { reviewSignal, reviewUpdate, stateQuery, supportSearchAttributes, type ReviewAccepted } from '../definitions.js';
 
-/** Context reads are cheap and idempotent: retry a little more, fail fast on each attempt. */
-const context = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
-});
+/** The one decision a triage run waits for, by its key in the gate. */
+const REVIEW = 'review';
+
+/** The actor the policy knows the triage workflow as. */
+export const TRIAGE_ACTOR = 'workflow:supportTicketTriage';
 
 /**
- * The same read as a local activity: it runs on the worker inside the current workflow task, so it costs no round
- * trip through the server. It is a millisecond query on the worker's own store; a retry repeats nothing.
+ * The context read as a local activity: it runs on the worker inside the current workflow task, so it costs no
+ * round trip through the server. It is a millisecond query on the worker's own store; a retry repeats nothing.
  */
-const localContext = proxyLocalActivities<Activities>({
+const localContext = proxyLocalActivities<SupportActivities>({
   startToCloseTimeout: '5s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 5 },
 });
-
-/** Marks runs that write the triage decision with a local activity; older runs keep the regular one on replay. */
-export const LOCAL_DECISION_WRITE_PATCH = 'local-decision-write';
 
 /**
  * Tool executions: safe to retry because every call carries an idempotency key the tool dedupes on; 5 attempts
@@ -82,8 +72,6 @@ const rules: ReadonlyArray<BusinessRule<TicketClassification>> = [
 
 /** `support_ticket.created` → classify → validate → (repair) → review or apply → escalate if urgent billing. */
 export async function supportTicketTriage(input: TriageInput): Promise<TriageResult> {
-  // First, before any local activity: which versioned behaviours this run uses (see `StepVersions`).
-  const versions = resolveVersionsUpfront();
   const { event, config } = input;
   const workflowId = workflowInfo().workflowId as WorkflowId;
   const chain: ModelRef[] = config.modelChain ?? [config.model ?? { provider: 'anthropic', model: spec.models.anthropic }];
@@ -109,62 +97,35 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     ledger: emptyLedger(),
     modelTrail: [],
   };
-  let decision: ReviewDecision | null = null;
 
   setHandler(stateQuery, () => state);
 
-  /** Why a decision cannot be taken now, or null if it can. Shared by the update validator and the signal. */
-  const refusal = (raw: unknown): { type: ReviewRejection; message: string } | null => {
-    const parsed = ReviewDecision.safeParse(raw);
-    if (!parsed.success) {
-      return { type: ReviewRejection.InvalidDecision, message: formatIssues(issuesFrom(parsed.error)) };
-    }
-    if (decision !== null) return { type: ReviewRejection.AlreadyDecided, message: `already decided by ${decision.reviewerId}` };
-    if (state.phase !== Phase.AwaitingReview || state.pendingReview === null) {
-      return { type: ReviewRejection.NotAwaitingReview, message: `run is ${state.phase}, not awaiting review` };
-    }
-    if (!state.pendingReview.reviewers.includes(parsed.data.reviewerId)) {
-      return { type: ReviewRejection.NotAuthorised, message: `${parsed.data.reviewerId} is not a reviewer for this run` };
-    }
-    if (parsed.data.action === 'approve' && state.classification === null) {
-      return { type: ReviewRejection.InvalidDecision, message: 'nothing to approve: the model gave no valid classification; correct or reject' };
-    }
-    return null;
-  };
-
-  setHandler(
-    reviewUpdate,
-    (raw): ReviewAccepted => {
-      const d = ReviewDecision.parse(raw);
-      decision = d;
-      return { status: 'accepted', action: d.action, reviewerId: d.reviewerId };
+  // One gate for the review: the update's validator and the signal refuse the same way (invalid, already decided,
+  // not awaiting review, not a reviewer of this run, nothing to approve).
+  const gate = new DecisionGate<ReviewDecision, ReviewAccepted, PendingReview>({
+    update: reviewUpdate,
+    signal: reviewSignal,
+    schema: ReviewDecision,
+    keyOf: () => REVIEW,
+    reviewerOf: (d) => d.reviewerId,
+    accept: (d) => ({ status: 'accepted', action: d.action, reviewerId: d.reviewerId }),
+    check: (d) => (d.action === 'approve' && state.classification === null ? 'nothing to approve: the model gave no valid classification; correct or reject' : null),
+    describe: {
+      notAuthorised: (reviewer) => `${reviewer} is not a reviewer for this run`,
+      notAwaiting: () => `run is ${state.phase}, not awaiting review`,
     },
-    {
-      // Runs before the update is written to history: a refused decision leaves the run exactly as it was.
-      validator: (raw) => {
-        const why = refusal(raw);
-        if (why) throw ApplicationFailure.create({ type: why.type, message: why.message, nonRetryable: true });
-      },
-    },
-  );
-
-  setHandler(reviewSignal, (raw) => {
-    const why = refusal(raw);
-    if (why) {
-      state.rejectedSignals.push(`${why.type}: ${why.message}`);
-      return;
-    }
-    decision = ReviewDecision.parse(raw);
+    onRejectedSignal: (reason) => state.rejectedSignals.push(reason),
   });
+  const decision = (): ReviewDecision | null => gate.decided(REVIEW) ?? null;
 
   const enter = (phase: Phase) => {
     state.phase = phase;
     upsertSearchAttributes([
-      { key: searchAttributes.phase, value: phase },
-      { key: searchAttributes.awaitingReview, value: phase === Phase.AwaitingReview },
+      { key: governorSearchAttributes.phase, value: phase },
+      { key: governorSearchAttributes.awaitingReview, value: phase === Phase.AwaitingReview },
     ]);
   };
-  upsertSearchAttributes([{ key: searchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
+  upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
   const step = (name: string): StepRecord => {
     const ordinal = state.steps.filter((s) => s.name === name).length + 1;
@@ -173,12 +134,17 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     return record;
   };
 
+  /** A tool request of this run; the step fields also travel in the arguments, where the evidence records them. */
+  const toolRequest = (tool: string, action: string, step: string, args: Record<string, unknown>): ToolRequest => {
+    const key = idempotencyKey(workflowId, step as StepId);
+    return { tool, action, actor: TRIAGE_ACTOR, workflowId, stepId: step, idempotencyKey: key, args: { workflowId, stepId: step, idempotencyKey: key, ...args } };
+  };
+
   // 1. Context.
   enter(Phase.LoadingContext);
   const contextStep = step('load_context');
   contextStep.attempts = 1;
-  // Runs recorded before local reads loaded context with a regular activity and replay that way.
-  const ctx: TicketContext = (versions ? versions.localReads : patched(LOCAL_READS_PATCH)) ? await localContext.loadTicketContext(event) : await context.loadTicketContext(event);
+  const ctx: TicketContext = await localContext.loadTicketContext(event);
   contextStep.status = 'succeeded';
 
   // 2. Classify through the governed model step: fallback chain, validation, bounded repair, budgets, cache.
@@ -199,7 +165,6 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     chain,
     budgets,
     ledger: state.ledger,
-    versions,
     confidence: { of: (c) => c.confidence, threshold: config.confidenceThreshold },
     callTimeout: (config.modelCallTimeout ?? '60s') as Duration,
     onCall: (reply, valid, issues) => {
@@ -235,8 +200,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   const classification = state.classification;
   if (classification) {
     upsertSearchAttributes([
-      { key: searchAttributes.category, value: classification.category },
-      { key: searchAttributes.urgency, value: classification.urgency },
+      { key: supportSearchAttributes.category, value: classification.category },
+      { key: supportSearchAttributes.urgency, value: classification.urgency },
     ]);
   }
 
@@ -244,15 +209,14 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     enter(Phase.Escalating);
     const s = step('create_escalation');
     s.attempts = 1;
-    const evidence = await tools.createEscalation({
-      workflowId,
-      stepId: s.id,
-      idempotencyKey: idempotencyKey(workflowId, s.id as StepId),
-      ticketId: event.ticket.id,
-      customerId: event.customer.id,
-      reason,
-      priority: reason === 'urgent_billing' ? 'high' : 'normal',
-    });
+    const { evidence } = await tools.executeTool(
+      toolRequest('create_escalation', 'escalate_ticket', s.id, {
+        ticketId: event.ticket.id,
+        customerId: event.customer.id,
+        reason,
+        priority: reason === 'urgent_billing' ? 'high' : 'normal',
+      }),
+    );
     s.status = 'succeeded';
     s.evidenceId = evidence.evidenceId;
     state.evidenceIds.push(evidence.evidenceId);
@@ -263,7 +227,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     // Let an update that is still being answered finish before the run closes.
     await condition(allHandlersFinished);
     const final = state.outcome ?? 'rejected';
-    const labels = decision?.action === 'correct' ? decision.corrected : state.classification;
+    const d = decision();
+    const labels = d?.action === 'correct' ? d.corrected : state.classification;
     return {
       workflowId,
       outcome: final,
@@ -271,7 +236,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
       urgency: final === 'rejected' || final === 'review_expired_escalated' ? null : (labels?.urgency ?? null),
       confidence: state.classification?.confidence ?? null,
       reviewReason,
-      reviewerId: decision?.reviewerId ?? null,
+      reviewerId: d?.reviewerId ?? null,
       evidenceIds: [...state.evidenceIds],
       prompt: { name: spec.name, version: spec.version, model: modelRef.model },
     };
@@ -282,23 +247,17 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   let outcome: Outcome = 'auto_applied';
   let decidedBy = `model:${modelRef.model}`;
   if (reviewReason !== null) {
-    state.pendingReview = {
-      reason: reviewReason,
-      detail: reviewDetail,
-      reviewers: config.reviewers,
-      // Workflow time, not the wall clock: the sandbox replaces Date with the time of the current workflow task.
-      deadline: new Date(new Date().getTime() + durationMs(config.reviewDeadline as Duration)).toISOString(),
-    };
+    const deadline = config.reviewDeadline as Duration;
+    state.pendingReview = { reason: reviewReason, detail: reviewDetail, reviewers: config.reviewers, deadline: deadlineAfter(deadline) };
     enter(Phase.AwaitingReview);
-    const decided = await condition(() => decision !== null, config.reviewDeadline as Duration);
+    const answer = await gate.wait(REVIEW, { approvers: config.reviewers, deadline, info: state.pendingReview });
     state.pendingReview = null;
-    // Handlers assign `decision`; TypeScript cannot see that across the await, hence the explicit type.
-    const d = decision as ReviewDecision | null;
-    if (!decided || d === null) {
+    if (!answer.decided) {
       await escalate('review_deadline_passed');
       state.outcome = 'review_expired_escalated';
       return finish();
     }
+    const d = answer.decision;
     state.review = { reviewerId: d.reviewerId, action: d.action, note: d.note };
     if (d.action === 'reject') {
       state.outcome = 'rejected';
@@ -315,21 +274,19 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   const apply = step('apply_triage_decision');
   apply.attempts = 1;
   const urgentBilling = labels.category === 'billing' && labels.urgency === 'high';
-  const applyDecision = (versions !== undefined || patched(LOCAL_DECISION_WRITE_PATCH)) ? localTools.applyTriageDecision : tools.applyTriageDecision;
-  const applied = await applyDecision({
-    workflowId,
-    stepId: apply.id,
-    idempotencyKey: idempotencyKey(workflowId, apply.id as StepId),
-    eventId: event.event_id,
-    ticketId: event.ticket.id,
-    customerId: event.customer.id,
-    category: labels.category,
-    urgency: labels.urgency,
-    outcome: urgentBilling && outcome === 'auto_applied' ? 'escalated' : outcome,
-    decidedBy,
-    promptVersion: spec.version,
-    model: modelRef.model,
-  });
+  const { evidence: applied } = await localTools.executeTool(
+    toolRequest('apply_triage_decision', 'apply_triage_decision', apply.id, {
+      eventId: event.event_id,
+      ticketId: event.ticket.id,
+      customerId: event.customer.id,
+      category: labels.category,
+      urgency: labels.urgency,
+      outcome: urgentBilling && outcome === 'auto_applied' ? 'escalated' : outcome,
+      decidedBy,
+      promptVersion: spec.version,
+      model: modelRef.model,
+    }),
+  );
   apply.status = applied.status === 'success' ? 'succeeded' : 'failed';
   apply.evidenceId = applied.evidenceId;
   state.evidenceIds.push(applied.evidenceId);

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { main, runAsMain } from './cli.js';
+
+await runAsMain(() => main(process.argv));

@@ -1,0 +1,28 @@
+/**
+ * How the support domain is put on a worker, in one place: the store with the domain's tables, Governor's activities
+ * with the domain's tools and policy, the domain's own activity, and the workflow module to bundle. The worker
+ * process, the demo, the benchmarks and the tests all start from here.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Policy } from 'governor';
+import { createActivities, openStore, type ActivityDeps, type Store, type StoreOptions } from 'governor/worker';
+import { createSupportActivities } from './activities.js';
+import { SUPPORT_POLICY } from './policy.js';
+import { SUPPORT_SCHEMA } from './schema.js';
+import { SUPPORT_TOOL_IMPLEMENTATIONS } from './tool-implementations.js';
+
+/** The module the worker bundles: the support workflows and Governor's `resourceLease`. */
+export const SUPPORT_WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+/** Governor's store with the support domain's tables (tickets, decisions, outbox, refunds, escalations). */
+export function openSupportStore(options: Omit<StoreOptions, 'schemas'> = {}): Promise<Store> {
+  return openStore({ ...options, schemas: [SUPPORT_SCHEMA] });
+}
+
+/** Every activity a support worker registers: Governor's, wired to the support tools and policy, and the domain's own. */
+export function supportActivities(deps: Omit<ActivityDeps, 'tools' | 'policy'> & { readonly policy?: Policy }) {
+  return {
+    ...createActivities({ ...deps, tools: SUPPORT_TOOL_IMPLEMENTATIONS, policy: deps.policy ?? SUPPORT_POLICY }),
+    ...createSupportActivities(deps.store.db),
+  };
+}

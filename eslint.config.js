@@ -72,7 +72,7 @@ const determinism = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.governor/**', 'test/histories/**'] },
+  { ignores: ['node_modules/**', '.governor/**', 'test/histories/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

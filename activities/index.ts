@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type Client } from '@temporalio/client';
 import type { EvidenceRecord, PermissionOutcome, ToolExecution } from '../contracts/evidence.js';
-import { FailureType } from '../contracts/failures.js';
+import { FailureType, retryableFailure } from '../contracts/failures.js';
 import type { HandoffExpectation, HandoffVerdict } from '../contracts/handoff.js';
 import { formatIssues } from '../contracts/issues.js';
 import type { ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model.js';
@@ -12,6 +12,7 @@ import { BreakerRegistry } from './breakers.js';
 import { evidenceForWorkflow, executeOnce, recordOutcome, type ToolCall } from './evidence.js';
 import { verifyHandoff } from './handoff.js';
 import { callModel, type Providers } from './providers/registry.js';
+import { isConnectionLoss } from './sql.js';
 import { canonicalJson, sha256, type Store } from './store.js';
 import { runImplementation, type AnyToolImplementation, type ToolImplementation } from './tools.js';
 
@@ -144,12 +145,19 @@ export function createActivities(deps: ActivityDeps) {
     const startedAt = new Date();
     const execution = await breakers.execute(`tool:${req.tool}`, async () => {
       await deps.hooks?.beforeEffect?.(req.tool);
-      return executeOnce(
-        store,
-        call,
-        (tx) => runImplementation(implementation, args, { tx, actor: req.actor, idempotencyKey: req.idempotencyKey, workflowId: req.workflowId }),
-        startedAt,
-      );
+      try {
+        return await executeOnce(
+          store,
+          call,
+          (tx) => runImplementation(implementation, args, { tx, actor: req.actor, idempotencyKey: req.idempotencyKey, workflowId: req.workflowId }),
+          startedAt,
+        );
+      } catch (err) {
+        // Governor's own store being down is not the tool's ill health (the failure table's StoreUnavailable row):
+        // retried with the same key, never counted against the tool's breaker.
+        if (isConnectionLoss(err)) throw retryableFailure('StoreUnavailable', `the store is unreachable: ${(err as Error).message}`, { cause: err as Error });
+        throw err;
+      }
     });
     if (!execution.evidence.deduplicated) deps.hooks?.afterEffect?.(execution.evidence);
     return execution;

@@ -90,3 +90,19 @@ export async function openPostgres(url: string): Promise<Sql> {
     close: () => pool.end(),
   };
 }
+
+/** Node's socket errors: the connection to the database server could not be made or was lost. */
+const SOCKET_ERRORS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * True when an error says the database itself is unreachable (not that a statement was wrong): a socket error, a
+ * PostgreSQL connection exception (SQLSTATE class 08) or a server shutting down or starting (57P01-57P03). node-postgres
+ * reports a connection dropped mid-query only in words, with no code, so that one message is matched as well.
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (SOCKET_ERRORS.has(code) || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) return true;
+  if (err instanceof AggregateError) return err.errors.some(isConnectionLoss);
+  return /^Connection terminated( unexpectedly| due to connection timeout)?$/.test(err.message);
+}

@@ -40,7 +40,7 @@ describe('the governor CLI, driven as a user would', () => {
   before(async () => {
     h = await startHarness();
     dir = await mkdtemp(join(tmpdir(), 'governor-cli-'));
-    governor = (args, input) => run(process.execPath, ['--import', 'tsx', 'client/cli.ts', ...args], { env: { TEMPORAL_ADDRESS: h.server.address }, input });
+    governor = (args, input) => run(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', ...args], { env: { TEMPORAL_ADDRESS: h.server.address }, input });
   });
   after(async () => {
     await h?.close();
@@ -128,7 +128,7 @@ describe('the governor CLI, driven as a user would', () => {
   });
 
   it('an unreachable server: exit 1 with a hint', async () => {
-    const r = await run(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'pending'], { env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } });
+    const r = await run(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', 'pending'], { env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot reach Temporal at 127\.0\.0\.1:1/);
   });

@@ -50,7 +50,7 @@ describe('docker-compose.yml and the worker image', () => {
     const dockerfile = await readFile(`${ROOT}/Dockerfile`, 'utf8');
     const copied = [...dockerfile.matchAll(/^COPY (\S+) \.\/\S*$/gm)].map((m) => m[1]!);
     const result = await build({
-      entryPoints: [`${ROOT}/workers/main.ts`],
+      entryPoints: [`${ROOT}/examples/support/worker.ts`],
       bundle: true,
       platform: 'node',
       format: 'esm',

@@ -67,14 +67,14 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
       assert.match(text, /governor_circuit_opened_total\{name="model:anthropic"\} 1/);
       assert.match(text, /governor_circuit_rejected_total\{name="model:anthropic"\} 1/);
       // Asynchronously: the metrics server answering it lives in this process.
-      const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'breakers', '--metrics-url', metrics.url], { cwd: ROOT });
+      const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'client/bin.ts', 'breakers', '--metrics-url', metrics.url], { cwd: ROOT });
       assert.match(cli.stdout, /model:anthropic\s+closed\s+1\s+1/);
       assert.match(cli.stdout, /model:openai\s+closed\s+0\s+0/);
     } finally {
       await metrics.close();
     }
     await assert.rejects(
-      promisify(execFile)(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'breakers', '--metrics-url', 'http://127.0.0.1:1'], { cwd: ROOT }),
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'client/bin.ts', 'breakers', '--metrics-url', 'http://127.0.0.1:1'], { cwd: ROOT }),
       (err: { code: number; stderr: string }) => err.code === 1 && /cannot read breakers from http:\/\/127\.0\.0\.1:1/.test(err.stderr),
     );
   });

@@ -165,7 +165,9 @@ export function createActivities(deps: ActivityDeps) {
   return {
     /** One model call, through the provider's circuit breaker. */
     async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
-      return breakers.execute(`model:${req.model.provider}`, () => callModel(providers, req));
+      const result = await breakers.execute(`model:${req.model.provider}`, () => callModel(providers, req));
+      // Transport retries happen in Temporal's retry loop, out of the workflow's sight: the answer says how many.
+      return { ...result, attempt: Context.current().info.attempt };
     },
 
     /** A cached answer for exactly this prompt version, model and input, or null. */

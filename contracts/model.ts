@@ -41,6 +41,8 @@ export interface ModelCallRequest {
   /** Structured output: a name and the JSON Schema derived once from the zod schema. */
   readonly output: { readonly name: string; readonly description: string; readonly jsonSchema: Record<string, unknown> };
   readonly prompt: { readonly name: string; readonly version: string };
+  /** Which attempt of the model-call activity answered: 1, plus the transport retries Temporal made before it. */
+  readonly attempt?: number;
 }
 
 export interface TokenUsage {
@@ -62,4 +64,6 @@ export interface ModelCallResult {
   readonly latencyMs: number;
   readonly requestId: string | null;
   readonly prompt: { readonly name: string; readonly version: string };
+  /** Which attempt of the model-call activity answered: 1, plus the transport retries Temporal made before it. */
+  readonly attempt?: number;
 }

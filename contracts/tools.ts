@@ -15,8 +15,8 @@ export interface ToolProfile {
   readonly maximumInterval: string;
 }
 
-/** Reads are cheap and side-effect free: fail fast per attempt, retry a few times. */
-export const READ_PROFILE: ToolProfile = { startToCloseTimeout: '5s', maximumAttempts: 4, initialInterval: '300ms', maximumInterval: '5s' };
+/** Reads are cheap and side-effect free: fail fast per attempt; 6 attempts over about 9 s ride out a store restart. */
+export const READ_PROFILE: ToolProfile = { startToCloseTimeout: '5s', maximumAttempts: 6, initialInterval: '300ms', maximumInterval: '5s' };
 /** Writes ride out a database restart (5 attempts over about a minute); the idempotency key makes each safe. */
 export const WRITE_PROFILE: ToolProfile = { startToCloseTimeout: '10s', maximumAttempts: 5, initialInterval: '1s', maximumInterval: '30s' };
 

@@ -13,6 +13,7 @@ import { migrate, openStore, SCHEMA_VERSION, type Store } from '../activities/st
 import { Policy, evaluatePolicy } from '../contracts/policy.js';
 import { factsOf } from '../contracts/tools.js';
 import { SUPPORT_POLICY as DEFAULT_POLICY } from '../examples/support/policy.js';
+import { SUPPORT_SCHEMA } from '../examples/support/schema.js';
 import { SUPPORT_TOOLS } from '../examples/support/tools.js';
 import { startPostgres } from './helpers/postgres.js';
 
@@ -159,13 +160,13 @@ async function open2(store: Store): Promise<Store> {
 }
 
 storeSuite('PGlite (embedded)', async () => {
-  const store = await openStore();
+  const store = await openStore({ schemas: [SUPPORT_SCHEMA] });
   return { store, stop: () => store.close() };
 });
 
 storeSuite('PostgreSQL (server)', async () => {
   const server = await startPostgres();
-  const store = await openStore({ databaseUrl: server.url });
+  const store = await openStore({ databaseUrl: server.url, schemas: [SUPPORT_SCHEMA] });
   assert.match(store.db.describe, /^postgres:\/\/governor@127\.0\.0\.1:\d+\/postgres$/);
   return {
     store,
@@ -220,7 +221,7 @@ describe('permission policy', () => {
       const file = join(dir, 'policy.json');
       await writeFile(file, JSON.stringify({ version: '1', actors: { 'agent:x': { scopes: 'everything', workflows: ['w'] } } }));
       const root = fileURLToPath(new URL('..', import.meta.url));
-      const failed = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+      const failed = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'examples/support/worker.ts'], {
         cwd: root,
         env: { ...process.env, ANTHROPIC_API_KEY: 'k', GOVERNOR_POLICY_FILE: file, TEMPORAL_ADDRESS: '127.0.0.1:1' },
       }).catch((e: { code: number; stderr: string }) => e);

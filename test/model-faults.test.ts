@@ -102,11 +102,13 @@ describe('model faults, through the real SDKs and Temporal retries', () => {
     assert.equal(h.double.count(), 1);
   });
 
-  it('a hang → timeout → retried, and the retry succeeds', async () => {
+  it('a hang → timeout → retried, and the retry succeeds; the run shows both requests', async () => {
     h.double.enqueue({ kind: 'hang' }, { kind: 'json', value: VALID });
-    const { result } = await run();
+    const { result, state } = await run();
     assert.equal(result.outcome, 'escalated');
     assert.equal(h.double.count(), 2);
+    assert.equal(state.modelCalls[0]!.attempt, 2, 'the answer came on the second attempt');
+    assert.equal(state.steps.find((s) => s.name === 'classify')!.attempts, 2, 'the step counts the transport retry');
   });
 
   it('hangs forever → attempts stop at the bound', async () => {

@@ -151,7 +151,11 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
   const primary = chain[0];
   if (!primary) throw ApplicationFailure.nonRetryable('the model chain is empty', FailureType.InvalidConfig);
   const useCache = prompt.cache.reuse || prompt.cache.lastResort;
-  const { cacheGet, cacheGetAny, cachePut } = localCache;
+  // The cache is an optimisation: when the store cannot answer (after the local activity's own attempts) a read is a
+  // miss and a write is skipped, so a store outage slows a step down but never fails it.
+  const cacheGet = (req: ModelCallRequest) => localCache.cacheGet(req).catch(() => null);
+  const cacheGetAny = (req: ModelCallRequest, models: ModelRef[]) => localCache.cacheGetAny(req, models).catch(() => null);
+  const cachePut = (req: ModelCallRequest, value: unknown) => localCache.cachePut(req, value).catch(() => undefined);
   if (useCache && prompt.cache.reuse) {
     const hit = await cacheGet(request(primary, options.messages));
     if (hit) {

@@ -32,6 +32,8 @@ export interface HarnessOptions {
   readonly worker?: boolean;
   /** Holds each named tool's execution this long (ms) before its transaction, as a slow external system would. */
   readonly toolDelayMs?: Readonly<Record<string, number>>;
+  /** A PostgreSQL store (default: in-memory PGlite). */
+  readonly databaseUrl?: string;
   /** Runs before each tool's transaction, inside its circuit breaker; throw to play a broken downstream system. */
   readonly beforeEffect?: (tool: string) => Promise<void>;
 }
@@ -45,7 +47,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   installRuntime('ERROR');
   const server = await startDevServer({ searchAttributes: Object.values(supportSearchAttributes) });
   const double = await ModelDouble.start({ fallback: options.fallback === null ? undefined : (options.fallback ?? governorResponder) });
-  const store = await openSupportStore();
+  const store = await openSupportStore({ databaseUrl: options.databaseUrl });
   const providers = createProviders({
     anthropic: { apiKey: 'test-key', baseURL: double.anthropicBaseURL },
     openai: { apiKey: 'test-key', baseURL: double.openaiBaseURL },
@@ -155,11 +157,11 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * A real worker process (`workers/main.ts`) on the harness's server and double, with its embedded store in
+ * A real worker process (`examples/support/worker.ts`) on the harness's server and double, with its embedded store in
  * `dataDir`: for tests that kill a worker. Resolves once it polls; the caller kills it (and its stragglers).
  */
 export async function startWorkerProcess(h: Harness, dataDir: string, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/support/worker.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,

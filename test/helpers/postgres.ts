@@ -11,6 +11,10 @@ const run = promisify(execFile);
 export interface PostgresServer {
   /** `postgres://governor@127.0.0.1:<port>/postgres` */
   readonly url: string;
+  /** Stops the server as an operator's restart would (fast shutdown: open connections are cut); data is kept. */
+  pause(): Promise<void>;
+  /** Starts it again on the same port and data. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -42,9 +46,16 @@ export async function startPostgres(): Promise<PostgresServer> {
   const data = join(dir, 'data');
   await as('initdb', ['-D', data, '-A', 'trust', '-U', 'governor', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
-  await as('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', 'start', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`]);
+  const start = () => as('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', 'start', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`]);
+  await start();
   return {
     url: `postgres://governor@127.0.0.1:${port}/postgres`,
+    async pause() {
+      await as('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    async resume() {
+      await start();
+    },
     async stop() {
       await as('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });

@@ -269,8 +269,9 @@ describe('providers from the environment', () => {
 });
 
 describe('a reply cut off at maxOutputTokens is not read as an answer', () => {
-  it('the truncated text would be repaired into an object: that is what must not happen', () => {
-    assert.deepEqual(extractJson(TRUNCATED).parsed, { category: 'billing', reason: 'charged tw' });
+  it('the truncated text is not repaired into an object: the reader reports where it stops', () => {
+    assert.equal(extractJson(TRUNCATED).parsed, null);
+    assert.match(extractJson(TRUNCATED).parseError ?? '', /ends before the value closes/);
   });
 
   it('Anthropic: stop_reason max_tokens, in prose or in a tool call that never finished', async () => {

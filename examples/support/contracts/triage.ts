@@ -107,6 +107,8 @@ export interface StepRecord {
 
 export interface ModelCallRecord {
   readonly round: number;
+  /** The activity attempt that answered: 2 or more when transport failures were retried first. */
+  readonly attempt: number;
   readonly model: string;
   readonly provider: string;
   readonly inputTokens: number;

@@ -170,6 +170,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     onCall: (reply, valid, issues) => {
       state.modelCalls.push({
         round: state.modelCalls.length,
+        attempt: reply.attempt ?? 1,
         model: reply.model.model,
         provider: reply.model.provider,
         inputTokens: reply.usage.inputTokens,
@@ -180,7 +181,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
       });
     },
   });
-  classify.attempts = state.modelCalls.length;
+  // Every request the providers saw, transport retries included.
+  classify.attempts = state.modelCalls.reduce((n, c) => n + c.attempt, 0);
   state.modelTrail.push(...classified.trail);
   if (classified.status === 'ok') {
     state.classification = classified.value;

@@ -7,7 +7,7 @@ import { formatIssues } from '../contracts/issues.js';
 import type { ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model.js';
 import { evaluatePolicy, type PermissionDecision, type Policy } from '../contracts/policy.js';
 import { checkToolCall, factsOf, type ToolRegistry } from '../contracts/tools.js';
-import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../workflows/lease-messages.js';
+import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../contracts/lease.js';
 import { BreakerRegistry } from './breakers.js';
 import { evidenceForWorkflow, executeOnce, recordOutcome, type ToolCall } from './evidence.js';
 import { verifyHandoff } from './handoff.js';

@@ -1,15 +1,14 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import type { SqlQueryable } from '../contracts/tools.js';
+
+export type { SqlQueryable };
 
 /**
  * The little SQL surface the store needs, over two drivers that speak the same dialect: PGlite (PostgreSQL compiled
  * to WebAssembly, in-process, the default) and node-postgres against a PostgreSQL server (`DATABASE_URL`). Written
  * by hand because it is three methods; an ORM or query builder would add a second dialect to learn.
  */
-export interface SqlQueryable {
-  query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
-}
-
 /** Inside a transaction: queries, and several statements at once (schema, migrations; no parameters). */
 export interface SqlTransaction extends SqlQueryable {
   exec(text: string): Promise<void>;

@@ -8,6 +8,7 @@ export * from './failures.js';
 export * from './handoff.js';
 export * from './ids.js';
 export * from './issues.js';
+export * from './lease.js';
 export * from './model.js';
 export * from './policy.js';
 export * from './tools.js';

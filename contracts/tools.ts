@@ -1,4 +1,3 @@
-import type { SqlQueryable } from '../activities/sql.js';
 import { z } from 'zod';
 import { issuesFrom, type ValidationIssue } from './issues.js';
 
@@ -85,6 +84,11 @@ export interface ToolFacts {
 
 export function factsOf(spec: ToolSpec): ToolFacts {
   return { name: spec.name, kind: spec.kind, risk: spec.risk, scope: spec.scope };
+}
+
+/** A SQL connection or transaction, as tool implementations see it (the store's drivers implement it). */
+export interface SqlQueryable {
+  query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
 }
 
 /** What a tool's implementation may use: the store transaction its evidence commits in, and who is calling. */

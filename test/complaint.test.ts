@@ -10,7 +10,7 @@ import { evidenceForWorkflow, verifyEvidence } from '../activities/evidence.js';
 import { openStore } from '../activities/store.js';
 import type { ComplaintState } from '../examples/support/contracts/complaint.js';
 import type { EvidenceRecord } from '../contracts/evidence.js';
-import { leaseStateQuery, leaseWorkflowId } from 'governor/workflow';
+import { leaseStateQuery, leaseWorkflowId } from 'governor';
 import { startMetricsServer } from '../workers/metrics.js';
 import { complaintEvent, eventually, startHarness, type Harness, startWorkerProcess } from './helpers/harness.js';
 import { decideComplaint } from '../examples/support/double/agent-responders.js';

@@ -10,7 +10,6 @@ export { DecisionGate, type DecisionGateOptions, type GateOutcome, type PendingD
 export { defineDecision, defineWorkflow, type DecisionDescriptor, type AnyWorkflowDescriptor, type ModelChoice, type WorkflowDescriptor } from './descriptor.js';
 export { deadlineAfter, durationMs } from './duration.js';
 export { Leases, type LeaseOptions } from './lease.js';
-export * from './lease-messages.js';
 export { resourceLease, type ResourceLeaseInput } from './lease-workflow.js';
 export { charge, costOf, emptyLedger, estimateCall, exhausted, priceOf } from './ledger.js';
 export {

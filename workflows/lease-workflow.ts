@@ -6,7 +6,7 @@ import {
   leaseStateQuery,
   type LeaseGrant,
   type LeaseRequest,
-} from './lease-messages.js';
+} from '../contracts/lease.js';
 
 export interface ResourceLeaseInput {
   readonly resource: string;

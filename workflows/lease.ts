@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../contracts/failures.js';
 import type { Activities } from '../activities/index.js';
-import { leaseGrantedSignal, leaseReleaseSignal, leaseWorkflowId } from './lease-messages.js';
+import { leaseGrantedSignal, leaseReleaseSignal, leaseWorkflowId } from '../contracts/lease.js';
 
 /** Asking for a lease is one signal-with-start; it is cheap and safe to retry (the lease workflow dedupes). */
 const { requestLease } = proxyActivities<Activities>({

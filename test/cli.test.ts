@@ -127,6 +127,38 @@ describe('the governor CLI, driven as a user would', () => {
     assert.match(unknown.stderr, /not found/);
   });
 
+  it('input is validated before anything is contacted: with Temporal down, bad input still exits 2', async () => {
+    const down = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    const cli = (args: string[], input: string, env: NodeJS.ProcessEnv = {}) =>
+      run(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', ...args], { env: { ...down, ...env }, input });
+    const notJson = await cli(['start', '-'], '{nope');
+    assert.equal(notJson.code, 2);
+    assert.match(notJson.stderr, /not valid JSON/);
+    const unknownType = await cli(['start', '-'], JSON.stringify({ ...ticketEvent(), event: 'order.placed' }));
+    assert.equal(unknownType.code, 2);
+    assert.match(unknownType.stderr, /event: "order\.placed" starts no workflow here; known: support_ticket\.created \(supportTicketTriage\), complaint\.received/);
+    const badProvider = await cli(['start', '-'], JSON.stringify(ticketEvent()), { GOVERNOR_PROVIDER: 'Not A Provider' });
+    assert.equal(badProvider.code, 2);
+    assert.match(badProvider.stderr, /invalid config; nothing was started:\n\s+GOVERNOR_PROVIDER: a provider name is/);
+  });
+
+  it('an unknown run is exit 3 for status and for a decision alike', async () => {
+    const status = await governor(['status', 'triage/evt_nope']);
+    assert.equal(status.code, 3, status.stderr);
+    assert.match(status.stderr, /not found: no run triage\/evt_nope/);
+    const approve = await governor(['approve', 'triage/evt_nope', '--reviewer', 'usr_442']);
+    assert.equal(approve.code, 3);
+  });
+
+  it('a worker started with Temporal down says so in one line, without a stack', async () => {
+    const r = await run(process.execPath, ['--import', 'tsx', 'examples/support/worker.ts'], {
+      env: { TEMPORAL_ADDRESS: '127.0.0.1:1', ANTHROPIC_API_KEY: 'test', GOVERNOR_METRICS_PORT: '0', GOVERNOR_DATA_DIR: join(dir, 'worker-pg') },
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /governor worker: cannot reach Temporal at 127\.0\.0\.1:1 .*is the server running\?/);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+  });
+
   it('an unreachable server: exit 1 with a hint', async () => {
     const r = await run(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', 'pending'], { env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } });
     assert.equal(r.code, 1);

@@ -104,7 +104,7 @@ function describeComplaint(state: ComplaintState): string[] {
     `complaint    ${state.complaintId} on ${state.ticketId}`,
     `model says   ${d ? `escalate ${d.escalate}, ${d.severity}: ${d.reason}` : '-'}`,
   ];
-  for (const s of state.steps) lines.push(`step         ${s.stepId} ${s.tool} ${s.status}${s.evidenceId ? ` evidence ${s.evidenceId}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
+  for (const s of state.steps) lines.push(`step         ${s.id} ${s.tool ?? '-'} ${s.status}${s.evidenceId ? ` evidence ${s.evidenceId}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
   for (const p of state.pendingApprovals) lines.push(`approval     ${p.stepId} ${p.tool}: ${p.reason}; approvers ${p.approvers.join(', ')}; due ${p.deadline}`);
   for (const t of state.humanTasks) lines.push(`human        ${t.reason}: ${t.detail}`);
   for (const c of state.checkpoints) lines.push(`checkpoint   ${c.at} ${c.name} ${JSON.stringify(c.data)}`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EvidenceSummary } from 'governor/workflow';
+import type { EvidenceSummary, StepRecord } from 'governor/workflow';
 import { Budgets, Duration, id, ModelRef, parseContract, type EvidenceRecord, type Ledger } from 'governor';
 import { Customer } from './ticket.js';
 
@@ -123,7 +123,7 @@ export interface ComplaintState {
   phase: ComplaintPhase;
   prompt: { name: string; version: string } | null;
   decision: ComplaintDecision | null;
-  steps: Array<{ stepId: string; tool: string; action: string; status: string; evidenceId: string | null; detail: string | null }>;
+  steps: StepRecord[];
   evidence: EvidenceRecord[];
   pendingApprovals: PendingApproval[];
   humanTasks: HumanTask[];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SupportTicketCreated, type Customer, type Ticket } from './ticket.js';
 import { Budgets, Duration, ModelRef, type Ledger } from 'governor';
+import type { StepRecord } from 'governor/workflow';
 
 export const Category = z.enum(['billing', 'bug', 'sales', 'account', 'how_to', 'other']);
 export type Category = z.infer<typeof Category>;
@@ -96,14 +97,8 @@ export interface TicketContext {
   readonly history: ReadonlyArray<{ readonly ticketId: string; readonly category: string; readonly urgency: string; readonly decidedAt: string }>;
 }
 
-export interface StepRecord {
-  readonly id: string;
-  readonly name: string;
-  status: 'running' | 'succeeded' | 'failed' | 'skipped';
-  attempts: number;
-  evidenceId?: string;
-  detail?: string;
-}
+/** One step of a triage run: the kit's step shape, shared by every governed workflow. */
+export type { StepRecord } from 'governor/workflow';
 
 export interface ModelCallRecord {
   readonly round: number;

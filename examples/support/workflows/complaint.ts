@@ -1,6 +1,6 @@
 import { allHandlersFinished, condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { Budgets, checkToolCall, formatIssues, stepId, type ModelRef, type ValidationIssue } from 'governor';
+import { Budgets, checkToolCall, formatIssues, type ModelRef, type ValidationIssue } from 'governor';
 import {
   DecisionGate,
   deadlineAfter,
@@ -9,6 +9,7 @@ import {
   governedToolCall,
   governorSearchAttributes,
   Leases,
+  nextStep,
   stepPrompt,
   succeeded,
   summarizeFromEvidence,
@@ -177,15 +178,12 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
     },
   };
 
-  const ordinals = new Map<string, number>();
   const run = async (action: string, tool: string, args: unknown): Promise<ToolCallOutcome> => {
-    const n = (ordinals.get(action) ?? 0) + 1;
-    ordinals.set(action, n);
-    const id = stepId(action, n);
-    const line = { stepId: id as string, tool, action, status: 'running', evidenceId: null as string | null, detail: null as string | null };
-    state.steps.push(line);
+    const line = nextStep(state.steps, action, tool);
+    const id = line.id;
+    line.attempts = 1;
     const outcome = await governedToolCall(tools, { step: id, action, tool, args });
-    line.status = outcome.status;
+    line.status = outcome.status === 'done' ? 'succeeded' : outcome.status;
     if (outcome.status !== 'invalid_args') {
       line.evidenceId = outcome.evidence.evidenceId;
       state.evidence.push(outcome.evidence);

@@ -1,12 +1,13 @@
 import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { Budgets, idempotencyKey, stepId, type ModelRef, type StepId, type WorkflowId } from 'governor';
+import { Budgets, idempotencyKey, type ModelRef, type StepId, type WorkflowId } from 'governor';
 import {
   DecisionGate,
   deadlineAfter,
   emptyLedger,
   governedModelStep,
   governorSearchAttributes,
+  nextStep,
   stepPrompt,
   type BusinessRule,
 } from 'governor/workflow';
@@ -127,12 +128,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   };
   upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
-  const step = (name: string): StepRecord => {
-    const ordinal = state.steps.filter((s) => s.name === name).length + 1;
-    const record: StepRecord = { id: stepId(name, ordinal), name, status: 'running', attempts: 0 };
-    state.steps.push(record);
-    return record;
-  };
+  const step = (name: string): StepRecord => nextStep(state.steps, name);
 
   /** A tool request of this run; the step fields also travel in the arguments, where the evidence records them. */
   const toolRequest = (tool: string, action: string, step: string, args: Record<string, unknown>): ToolRequest => {

@@ -68,6 +68,11 @@ export async function openPostgres(url: string): Promise<Sql> {
     async transaction(fn) {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out connection that the server drops between statements reports it as an 'error' event, which
+      // would crash the worker without a listener: note it, so the connection is discarded on release, and let the
+      // next statement fail (and its activity retry).
+      const dropped = (err: Error) => (broken = err);
+      client.on('error', dropped);
       try {
         await client.query('begin');
         const result = await fn({
@@ -83,6 +88,7 @@ export async function openPostgres(url: string): Promise<Sql> {
         await client.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
         throw err;
       } finally {
+        client.off('error', dropped);
         client.release(broken);
       }
     },

@@ -63,7 +63,7 @@ describe('the npm package, installed into a project of its own', () => {
     assert.equal('code' in tsc ? tsc.code : 0, 0, `${tsc.stdout}${tsc.stderr}`);
   });
 
-  it('runs on a real dev server against the model double: review queue, approval, tool, evidence', async () => {
+  it('runs on a real dev server against the model double and its own provider: review queue, approval, tool, evidence', async () => {
     const { stdout } = await exec(process.execPath, [join(project, 'dist', 'run.js')], { cwd: project, timeout: 300_000 });
     const report = JSON.parse(stdout.trim().split('\n').pop()!) as {
       queued: { phase: string; type: string };
@@ -73,6 +73,7 @@ describe('the npm package, installed into a project of its own', () => {
       evidence: Array<{ tool: string; status: string; permission: string; approver: string | null; receiptId: string | null }>;
       credits: number;
       chainProblems: number;
+      houseRules: { outcome: string; amountCents: number | null };
     };
     assert.deepEqual(report.queued, { phase: 'awaiting_approval', type: 'creditRequest' });
     assert.equal(report.refused, 'not_authorised', 'someone the policy does not name cannot approve');
@@ -81,6 +82,7 @@ describe('the npm package, installed into a project of its own', () => {
     assert.deepEqual(report.evidence, [{ tool: 'issue_credit', status: 'success', permission: 'approved', approver: 'usr_ops', receiptId: 'cr_1' }]);
     assert.equal(report.credits, 1);
     assert.equal(report.chainProblems, 0);
+    assert.deepEqual(report.houseRules, { outcome: 'credited', amountCents: 500 }, "the project's own provider answered the second run");
   });
 
   it('the installed `governor` command lists the project\'s workflows and refuses a bad event before connecting', async () => {

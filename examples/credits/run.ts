@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Policy } from 'governor';
 import { GovernorClient } from 'governor/client';
 import { ModelDouble, startDevServer } from 'governor/testing';
-import { createActivities, createGovernorWorker, createProviders, evidenceForWorkflow, installRuntime, openStore, verifyEvidence } from 'governor/worker';
+import { adaptersFromConfig, createActivities, createGovernorWorker, createProviders, evidenceForWorkflow, installRuntime, openStore, verifyEvidence } from 'governor/worker';
 import { creditWorkflow, type CreditState } from './credit-request.js';
+import { houseRulesProvider } from './house-rules-provider.js';
 import { CREDITS_SCHEMA, issueCreditTool } from './issue-credit.js';
 
 /** Deny by default; the proposer may issue credits, and a person must approve each one. */
@@ -37,7 +38,7 @@ const client = await GovernorClient.connect({ address: server.address, workflows
 const worker = await createGovernorWorker({
   address: server.address,
   activities: createActivities({
-    providers: createProviders({ anthropic: { apiKey: 'double', baseURL: double.anthropicBaseURL } }),
+    providers: createProviders([...adaptersFromConfig({ anthropic: { apiKey: 'double', baseURL: double.anthropicBaseURL } }), houseRulesProvider()]),
     store,
     tools: [issueCreditTool],
     policy,
@@ -68,6 +69,15 @@ try {
   const records = await evidenceForWorkflow(store, started.workflowId);
   const credits = await store.db.query<{ n: string }>('select count(*)::text as n from account_credits');
   const chain = await verifyEvidence(store, started.workflowId);
+
+  // The same workflow on the team's own provider, named by the run's config.
+  const byRules = await client.start(creditWorkflow, { ...event, event_id: 'evt_credit_2' }, { model: { provider: 'house-rules', model: 'credits-v1' } });
+  const held = await until('the second approval', async () => {
+    const s = await client.state<CreditState>(byRules.workflowId);
+    return s.pending ? s : undefined;
+  });
+  await client.decide(byRules.workflowId, 'approve', { stepId: held.pending!.stepId, approved: true, reviewerId: 'usr_ops' });
+  const ruled = await client.result<CreditState>(byRules.workflowId);
   process.stdout.write(
     `${JSON.stringify({
       workflowId: started.workflowId,
@@ -78,6 +88,7 @@ try {
       evidence: records.map((r) => ({ tool: r.tool, status: r.status, permission: r.permission, approver: r.approver, receiptId: r.receiptId })),
       credits: Number(credits.rows[0]!.n),
       chainProblems: chain.problems.length,
+      houseRules: { outcome: ruled.outcome, amountCents: ruled.proposal?.amountCents ?? null },
     })}\n`,
   );
 } finally {

@@ -40,6 +40,9 @@ const publicSdkOnly = [{ group: ['@temporalio/*/lib', '@temporalio/*/lib/**'], m
 /** Governor itself never depends on the reference domain: the support workflows are an example built on it. */
 const noReferenceDomain = [{ group: ['**/examples', '**/examples/**'], message: 'Framework code must not import the reference domain (examples/).' }];
 
+/** The demo, the benchmarks and the examples use what an adopter has: nothing from the test folder. */
+const noTestHelpers = [{ group: ['**/test/**', '**/test'], message: 'Only tests import from test/: use governor/testing or examples/support/harness.ts.' }];
+
 const FRAMEWORK_DIRS = 'contracts|workflows|activities|workers|client|testing';
 /** The reference domain uses Governor's public entry points only (`governor`, `governor/workflow`, …), as an adopter would. */
 // Two or more levels up from examples/<domain>/ is the repository root; one level up is the domain's own folders.
@@ -98,7 +101,11 @@ export default tseslint.config(
   },
   {
     files: ['examples/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [...publicSdkOnly, ...publicEntryPointsOnly] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [...publicSdkOnly, ...publicEntryPointsOnly, ...noTestHelpers] }] },
+  },
+  {
+    files: ['scripts/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...publicSdkOnly, ...noTestHelpers] }] },
   },
   {
     files: ['workflows/**/*.ts', 'contracts/**/*.ts'],
@@ -110,7 +117,7 @@ export default tseslint.config(
   {
     files: ['examples/*/workflows/**/*.ts', 'examples/*/contracts/**/*.ts', 'examples/*/prompts/**/*.ts', 'examples/*/definitions.ts', 'examples/*/tools.ts', 'examples/*/ids.ts', 'examples/*/policy.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: sandboxRestrictions.paths, patterns: [...exampleSandbox, ...publicSdkOnly, ...publicEntryPointsOnly] }],
+      'no-restricted-imports': ['error', { paths: sandboxRestrictions.paths, patterns: [...exampleSandbox, ...publicSdkOnly, ...publicEntryPointsOnly, ...noTestHelpers] }],
       ...determinism,
     },
   },

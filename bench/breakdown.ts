@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { temporal } from '@temporalio/proto';
-import { startHarness, ticketEvent } from '../test/helpers/harness.js';
+import { startHarness, ticketEvent } from '../examples/support/harness.js';
 import { triageResponder } from '../examples/support/double/triage-responder.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, latency: { type: 'string', default: '200' }, pause: { type: 'string', default: '250' } } });

@@ -9,8 +9,8 @@
 import { parseArgs } from 'node:util';
 import Anthropic from '@anthropic-ai/sdk';
 import { classifierJsonSchema, renderClassifierMessages, supportTicketClassifier as spec } from '../examples/support/prompts/support-ticket-classifier.js';
-import { startHarness, ticketEvent } from '../test/helpers/harness.js';
-import { ModelDouble } from '../testing/model-double.js';
+import { startHarness, ticketEvent } from '../examples/support/harness.js';
+import { ModelDouble } from 'governor/testing';
 import { triageResponder } from '../examples/support/double/triage-responder.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, latency: { type: 'string', default: '200' } } });

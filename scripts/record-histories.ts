@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { complaintEvent, eventually, startHarness, ticketEvent } from '../test/helpers/harness.js';
+import { complaintEvent, eventually, startHarness, ticketEvent } from '../examples/support/harness.js';
 
 const only = new Set(process.argv.slice(2));
 const wanted = (name: string) => only.size === 0 || only.has(name);

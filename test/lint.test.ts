@@ -70,6 +70,17 @@ describe('static checks', () => {
     assert.deepEqual(await ruleIdsFor('examples/support/workflows/triage.ts', `import { SUPPORT_TOOLS } from '../tools.js';\nexport const z = SUPPORT_TOOLS;`), []);
   });
 
+  it('the demo, the benchmarks and the examples take nothing from test/', async () => {
+    for (const [file, path] of [
+      ['scripts/demo.ts', '../test/helpers/harness.js'],
+      ['bench/triage.ts', '../test/helpers/harness.js'],
+      ['examples/support/worker.ts', '../../test/helpers/postgres.js'],
+    ] as const) {
+      const found = await ruleIdsFor(file, `import * as helpers from '${path}';\nexport const z = helpers;`);
+      assert.ok(found.some((m) => /Only tests import from test\//.test(m)), `${file}: ${found.join('; ') || 'nothing'}`);
+    }
+  });
+
   it("no file imports an SDK's internal lib/ path", async () => {
     for (const file of ['activities/index.ts', 'examples/support/worker.ts', 'test/triage.test.ts', 'workflows/approval.ts']) {
       const found = await ruleIdsFor(file, `import { x } from '@temporalio/client/lib/helpers';\nexport const z = x;`);

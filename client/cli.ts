@@ -7,6 +7,7 @@ import ms from 'ms';
 import type { EvidenceRecord } from '../contracts/evidence.js';
 import { preparePayload } from '../contracts/trigger.js';
 import type { AnyWorkflowDescriptor } from '../workflows/descriptor.js';
+import { AesGcmPayloadCodec, codecKeysFromEnv } from '../activities/payload-codec.js';
 import { evidenceSource, type EvidenceSourceOptions } from './evidence-source.js';
 import { GovernorClient, InvalidInputError, prepareStart, TemporalUnreachableError, type UpdateResult } from './governor-client.js';
 
@@ -157,7 +158,10 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
 
   const withClient = async <T>(fn: (client: GovernorClient) => Promise<T>): Promise<T> => {
     const opts = program.opts<{ address: string; namespace: string; taskQueue?: string }>();
-    const client = await GovernorClient.connect({ address: opts.address, namespace: opts.namespace, taskQueue: opts.taskQueue, workflows });
+    // The workers' payload keys (GOVERNOR_CODEC_KEYS), when payloads are encrypted: the client reads and writes them too.
+    const keys = codecKeysFromEnv();
+    const codec = keys ? new AesGcmPayloadCodec(keys) : undefined;
+    const client = await GovernorClient.connect({ address: opts.address, namespace: opts.namespace, taskQueue: opts.taskQueue, workflows, codec });
     try {
       return await fn(client);
     } finally {

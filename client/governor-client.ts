@@ -1,5 +1,6 @@
 import { Client, Connection, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
+import { encryptedDataConverter } from '../activities/payload-codec.js';
 import { ReviewRejection } from '../contracts/failures.js';
 import { formatIssues, issuesFrom, type ValidationIssue } from '../contracts/issues.js';
 import { parseContract } from '../contracts/trigger.js';
@@ -37,6 +38,8 @@ export interface GovernorClientOptions {
   readonly taskQueue?: string;
   /** The workflows this client starts and lists, by descriptor. */
   readonly workflows: readonly AnyWorkflowDescriptor[];
+  /** The codec the workers encrypt payloads with (`AesGcmPayloadCodec`); the client then reads and writes them too. */
+  readonly codec?: PayloadCodec;
 }
 
 export interface StartResult {
@@ -313,7 +316,7 @@ function safeJson(text: string): unknown {
   }
 }
 
-export async function connectTemporal(options: { address?: string; namespace?: string }): Promise<{ client: Client; connection: Connection }> {
+export async function connectTemporal(options: { address?: string; namespace?: string; codec?: PayloadCodec }): Promise<{ client: Client; connection: Connection }> {
   const address = options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const namespace = options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
   let connection: Connection;
@@ -322,7 +325,7 @@ export async function connectTemporal(options: { address?: string; namespace?: s
   } catch (err) {
     throw new TemporalUnreachableError(address, err as Error);
   }
-  return { client: new Client({ connection, namespace }), connection };
+  return { client: new Client({ connection, namespace, ...(options.codec ? { dataConverter: encryptedDataConverter(options.codec) } : {}) }), connection };
 }
 
 /** gRPC NOT_FOUND and FAILED_PRECONDITION: what the server answers an update to a run that has closed. */

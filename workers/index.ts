@@ -8,6 +8,8 @@ export { BreakerRegistry, type BreakerSettings, type BreakerSnapshot, type Break
 export { evidenceById, evidenceForWorkflow, executeOnce, recordOutcome, verifyEvidence, type EffectResult, type VerifyReport } from '../activities/evidence.js';
 export * from '../activities/external.js';
 export * from '../activities/outbox-relay.js';
+export * from '../activities/payload-codec.js';
+export { startCodecServer, type CodecServer, type CodecServerOptions } from './codec-server.js';
 export { verifyHandoff } from '../activities/handoff.js';
 export * from '../activities/providers/index.js';
 export { openPglite, openPostgres, type Sql, type SqlQueryable, type SqlTransaction } from '../activities/sql.js';

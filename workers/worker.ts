@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import { DEFAULT_TASK_QUEUE } from '../contracts/ids.js';
 
@@ -13,6 +14,11 @@ function ownModule(relative: string): string {
 export interface BundleOptions {
   /** The module that exports the workflow functions (and `resourceLease`, re-exported from `governor/workflow`). */
   readonly workflowsPath: string;
+  /**
+   * Put failure messages and stack traces in encoded payloads (so an encrypting codec covers them): set it when the
+   * worker that runs the bundle has a `codec`. `createGovernorWorker` sets it when it bundles for you.
+   */
+  readonly encryptFailures?: boolean;
 }
 
 /**
@@ -24,10 +30,13 @@ export async function bundleWorkflows(options: BundleOptions): Promise<WorkflowB
   const alias = { 'governor/workflow$': ownModule('../workflows/index'), governor$: ownModule('../contracts/index') };
   return bundleWorkflowCode({
     workflowsPath: options.workflowsPath,
+    ...(options.encryptFailures ? { failureConverterPath: FAILURE_CONVERTER } : {}),
     logger: quietBundlerLogger,
     webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), ...alias } } }),
   });
 }
+
+const FAILURE_CONVERTER = ownModule('./failure-converter');
 
 /** Webpack's chatter is noise to users; warnings and errors still show. */
 export const quietBundlerLogger = {
@@ -47,6 +56,11 @@ export interface GovernorWorkerOptions {
   readonly activities: Activities & Record<string, (...args: never[]) => Promise<unknown>>;
   /** A bundle from `bundleWorkflows`, or the module to bundle. */
   readonly workflows: WorkflowBundleWithSourceMap | BundleOptions;
+  /**
+   * Encrypts every payload this worker writes to history (`AesGcmPayloadCodec`), failure messages included. A bundle
+   * passed in must then come from `bundleWorkflows({ …, encryptFailures: true })`.
+   */
+  readonly codec?: PayloadCodec;
 }
 
 export interface GovernorWorker {
@@ -64,13 +78,15 @@ export async function createGovernorWorker(options: GovernorWorkerOptions): Prom
   } catch (err) {
     throw new Error(`cannot reach Temporal at ${options.address} (${(err as Error).message}); is the server running? (npm run server)`);
   }
-  const workflowBundle = 'workflowsPath' in options.workflows ? await bundleWorkflows(options.workflows) : options.workflows;
+  const workflowBundle =
+    'workflowsPath' in options.workflows ? await bundleWorkflows({ ...options.workflows, encryptFailures: options.codec !== undefined }) : options.workflows;
   const worker = await Worker.create({
     connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     activities: options.activities,
     workflowBundle,
+    ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec], failureConverterPath: FAILURE_CONVERTER } } : {}),
   });
   let running: Promise<void> | undefined;
   return {

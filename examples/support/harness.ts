@@ -3,6 +3,7 @@
  * and a worker wired to them, and a typed client. What the tests, the benchmarks and `npm run record-histories`
  * start from; started by the caller and stopped by `close()`.
  */
+import type { PayloadCodec } from '@temporalio/common';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ModelDouble, startDevServer, type DevServer, type Responder } from 'governor/testing';
 import { BreakerRegistry, bundleWorkflows, createGovernorWorker, createProviders, installRuntime, type BreakerSettings, type GovernorWorker, type Store } from 'governor/worker';
@@ -35,6 +36,8 @@ export interface HarnessOptions {
   readonly worker?: boolean;
   /** Holds each named tool's execution this long (ms) before its transaction, as a slow external system would. */
   readonly toolDelayMs?: Readonly<Record<string, number>>;
+  /** Encrypts payloads on the worker and the client (and failure messages). */
+  readonly codec?: PayloadCodec;
   /** A PostgreSQL store (default: in-memory PGlite). */
   readonly databaseUrl?: string;
   /** Runs before each tool's transaction, inside its circuit breaker; throw to play a broken downstream system. */
@@ -57,7 +60,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     timeoutMs: options.modelTimeoutMs ?? 2_000,
   });
   const breakers = new BreakerRegistry(options.breakers);
-  const client = await SupportClient.connect({ address: server.address });
+  const client = await SupportClient.connect({ address: server.address, codec: options.codec });
   const delays = options.toolDelayMs ?? {};
   const activities = supportActivities({
     providers,
@@ -69,9 +72,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         options.beforeEffect ?? (async (tool) => void (delays[tool] ? await new Promise((r) => setTimeout(r, delays[tool])) : undefined)),
     },
   });
-  const bundle = await bundleWorkflows({ workflowsPath: SUPPORT_WORKFLOWS_PATH });
+  const bundle = await bundleWorkflows({ workflowsPath: SUPPORT_WORKFLOWS_PATH, encryptFailures: options.codec !== undefined });
   const startWorker = async () => {
-    const w = await createGovernorWorker({ address: server.address, activities, workflows: bundle });
+    const w = await createGovernorWorker({ address: server.address, activities, workflows: bundle, codec: options.codec });
     void w.run();
     return w;
   };

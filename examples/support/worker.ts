@@ -8,6 +8,9 @@
  *   DATABASE_URL          PostgreSQL server for the store and evidence (default: embedded PGlite in GOVERNOR_DATA_DIR)
  *   GOVERNOR_DATA_DIR     where the embedded evidence database lives (default .governor/pgdata)
  *   GOVERNOR_POLICY_FILE  JSON permission policy (default: the support domain's SUPPORT_POLICY)
+ *   GOVERNOR_CODEC_KEYS   id:base64key[,id:base64key…]: encrypt payloads (AES-256-GCM); GOVERNOR_CODEC_KEY_ID the current
+ *   GOVERNOR_CODEC_TOKEN  with keys: serve /encode and /decode for the Web UI on GOVERNOR_CODEC_HOST:GOVERNOR_CODEC_PORT
+ *                         (127.0.0.1:8888), to the origins in GOVERNOR_CODEC_CORS (http://127.0.0.1:8233)
  *   GOVERNOR_SMTP_URL     smtp://host:port: the outbox relay delivers escalation emails there (default: not started)
  *   GOVERNOR_MAIL_FROM    From address of relayed emails (default governor@governor.local)
  *   GOVERNOR_MODEL_TIMEOUT_MS   per-request provider timeout (default 30000)
@@ -18,7 +21,9 @@ import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { LogLevel } from '@temporalio/worker';
 import {
+  AesGcmPayloadCodec,
   BreakerRegistry,
+  codecKeysFromEnv,
   createGovernorWorker,
   createOutboxRelay,
   createProviders,
@@ -26,7 +31,9 @@ import {
   installRuntime,
   loadPolicyFile,
   providersConfigFromEnv,
+  startCodecServer,
   startMetricsServer,
+  type CodecServer,
   type OutboxRelay,
 } from 'governor/worker';
 import { SUPPORT_POLICY } from './policy.js';
@@ -60,6 +67,13 @@ async function main(): Promise<void> {
       return fail((err as Error).message, 2);
     }
   }
+  let codec: AesGcmPayloadCodec | undefined;
+  try {
+    const keys = codecKeysFromEnv();
+    codec = keys ? new AesGcmPayloadCodec(keys) : undefined;
+  } catch (err) {
+    return fail((err as Error).message, 2);
+  }
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const dataDir = resolve(process.env.GOVERNOR_DATA_DIR ?? '.governor/pgdata');
@@ -90,6 +104,7 @@ async function main(): Promise<void> {
       taskQueue: process.env.GOVERNOR_TASK_QUEUE || undefined,
       activities: supportActivities({ providers, store, breakers, policy, temporal, hooks }),
       workflows: { workflowsPath: SUPPORT_WORKFLOWS_PATH },
+      codec,
     });
   } catch (err) {
     await temporalConnection.close();
@@ -100,6 +115,16 @@ async function main(): Promise<void> {
     process.stderr.write(`governor worker: metrics not served (${err.message})\n`);
     return undefined;
   });
+  let codecServer: CodecServer | undefined;
+  if (codec && process.env.GOVERNOR_CODEC_TOKEN) {
+    codecServer = await startCodecServer({
+      codec,
+      token: process.env.GOVERNOR_CODEC_TOKEN,
+      corsOrigins: (process.env.GOVERNOR_CODEC_CORS || 'http://127.0.0.1:8233').split(',').map((o) => o.trim()),
+      host: process.env.GOVERNOR_CODEC_HOST || '127.0.0.1',
+      port: Number(process.env.GOVERNOR_CODEC_PORT || 8888),
+    });
+  }
   let relay: OutboxRelay | undefined;
   if (process.env.GOVERNOR_SMTP_URL) {
     const smtp = new URL(process.env.GOVERNOR_SMTP_URL);
@@ -114,13 +139,15 @@ async function main(): Promise<void> {
   }
   process.stderr.write(
     `governor worker: polling on ${address}, providers ${providers.configured.join(', ')}, store ${store.db.describe}, policy ${policy.version}` +
-      `${metrics ? `, metrics ${metrics.url}/metrics` : ''}${relay ? `, relaying email to ${process.env.GOVERNOR_SMTP_URL}` : ''}\n`,
+      `${metrics ? `, metrics ${metrics.url}/metrics` : ''}${relay ? `, relaying email to ${process.env.GOVERNOR_SMTP_URL}` : ''}` +
+      `${codec ? `, payloads encrypted (key ${process.env.GOVERNOR_CODEC_KEY_ID || 'first listed'})` : ''}${codecServer ? `, codec server ${codecServer.url}` : ''}\n`,
   );
   const stop = () => void worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await worker.run();
   await relay?.stop();
+  await codecServer?.close();
   await metrics?.close();
   await temporalConnection.close();
   await store.close();

@@ -239,7 +239,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
    * the evidence log takes one record for the delivery key.
    */
   async function claim(row: OutboxRow): Promise<number | null> {
-    const claimed = await store.db.query<{ attempts: number }>(
+    const claimed = await store.db
+      .query<{ attempts: number }>(
       `insert into outbox_deliveries as d (outbox_id, delivery_key, message_id, attempts, claimed_by, claimed_until)
        values ($1, $2, $3, 1, $4, now() + $5::double precision * interval '1 millisecond')
        on conflict (outbox_id) do update
@@ -247,7 +248,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         where d.status = 'pending' and d.next_attempt_at <= now() and (d.claimed_until is null or d.claimed_until <= now())
        returning d.attempts`,
       [Number(row.id), deliveryKeyFor(row.idempotency_key), messageIdFor(row.idempotency_key, domain), relayId, claimTtlMs],
-    );
+      )
+      // Two relays inserting a row's first claim at the same instant: the loser may trip the delivery key's unique index
+      // (PostgreSQL arbitrates `on conflict` on one index only) instead of taking the conflict path. Same lost race.
+      .catch((err: { code?: string }) => {
+        if (err.code === '23505') return { rows: [] as Array<{ attempts: number }> };
+        throw err;
+      });
     return claimed.rows[0] ? Number(claimed.rows[0].attempts) : null;
   }
 

@@ -1,4 +1,5 @@
 import {
+  log,
   ActivityFailure,
   ApplicationFailure,
   TimeoutFailure,
@@ -194,12 +195,26 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
       } catch (err) {
         const type = failureOf(err);
         trail.push({ model: model.model, provider: model.provider, event: 'failed', detail: `${type}: ${messageOf(err)}` });
+        log.warn('model call failed', { step: options.step, promptVersion: `${prompt.name}@${prompt.version}`, provider: model.provider, model: model.model, failure: type });
         if (type === FailureType.ModelRefused) return { status: 'refused', detail: messageOf(err), trail };
         break; // next model in the chain
       }
       charge(ledger, options.step, reply.model, reply.usage, budgets);
       const validation = validateOutput(options.schema, options.rules, reply.parsed, reply.parseError);
       const issues = validation.ok ? [] : validation.issues.map((i) => `${i.field}: ${i.rule}`);
+      // The workflow logger adds the workflow and run ids; no prompt or reply text goes into a log line.
+      log.info('model call', {
+        step: options.step,
+        promptVersion: `${prompt.name}@${prompt.version}`,
+        provider: reply.model.provider,
+        model: reply.model.model,
+        attempt: reply.attempt ?? 1,
+        inputTokens: reply.usage.inputTokens,
+        outputTokens: reply.usage.outputTokens,
+        latencyMs: reply.latencyMs,
+        valid: validation.ok,
+        issues: validation.ok ? 0 : validation.issues.length,
+      });
       options.onCall?.(reply, validation.ok, issues);
       if (validation.ok) {
         trail.push({ model: model.model, provider: model.provider, event: 'answered', detail: 'valid' });

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, ToolRequest } from '../activities/index.js';
 import type { EvidenceRecord } from '../contracts/evidence.js';
 import { nonRetryableTypes } from '../contracts/failures.js';
@@ -86,6 +86,20 @@ function failureDetail(err: unknown): string {
  * invalid call has none: nothing ran, and the caller repairs it).
  */
 export async function governedToolCall(ctx: ToolStepContext, call: ToolCall): Promise<ToolCallOutcome> {
+  const outcome = await governedToolCallInner(ctx, call);
+  // One line per tool call: what ran, on whose authority, how it ended; never its arguments or result.
+  log.info('tool call', {
+    step: call.step,
+    tool: call.tool,
+    actor: ctx.actor,
+    status: outcome.status,
+    evidenceId: outcome.status === 'invalid_args' ? null : outcome.evidence.evidenceId,
+    permission: outcome.status === 'invalid_args' ? null : outcome.evidence.permission,
+  });
+  return outcome;
+}
+
+async function governedToolCallInner(ctx: ToolStepContext, call: ToolCall): Promise<ToolCallOutcome> {
   const workflowId = workflowInfo().workflowId;
   const base = { tool: call.tool, stepId: call.step };
   const checked = checkToolCall(ctx.tools, call.tool, call.args);

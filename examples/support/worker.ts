@@ -14,6 +14,7 @@
  *   GOVERNOR_SMTP_URL     smtp://host:port: the outbox relay delivers escalation emails there (default: not started)
  *   GOVERNOR_MAIL_FROM    From address of relayed emails (default governor@governor.local)
  *   GOVERNOR_MODEL_TIMEOUT_MS   per-request provider timeout (default 30000)
+ *   GOVERNOR_LOG_LEVEL    TRACE, DEBUG, INFO (default), WARN, ERROR: JSON lines on standard error
  *   GOVERNOR_METRICS_PORT       Prometheus /metrics and /breakers on loopback (default 9464; 0 picks a free port)
  *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
  */
@@ -25,6 +26,7 @@ import {
   BreakerRegistry,
   codecKeysFromEnv,
   createGovernorWorker,
+  createLogger,
   createOutboxRelay,
   createProviders,
   ensureRelaySchema,
@@ -45,7 +47,9 @@ function fail(message: string, code: number): void {
 }
 
 async function main(): Promise<void> {
-  installRuntime((process.env.GOVERNOR_LOG_LEVEL as LogLevel | undefined) || 'INFO');
+  // Structured JSON logs (one object per line, personal-data fields redacted) for every SDK and Governor line.
+  const level = ((process.env.GOVERNOR_LOG_LEVEL || 'INFO').toUpperCase() as LogLevel);
+  installRuntime(level, createLogger({ level: level.toLowerCase() }));
   let providers;
   try {
     providers = createProviders(providersConfigFromEnv());

@@ -134,8 +134,9 @@ export function createCli(options: CliOptions): Command {
     .showHelpAfterError()
     // Set before the subcommands exist so they inherit it: errors come back to runCli(), which picks the exit code.
     .exitOverride()
-    .addOption(new Option('--address <host:port>', 'Temporal frontend').env('TEMPORAL_ADDRESS').default('127.0.0.1:7233'))
-    .addOption(new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default'))
+    .addOption(new Option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS, the profile, else 127.0.0.1:7233)'))
+    .addOption(new Option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE, the profile, else default)'))
+    .addOption(new Option('--profile <name>', "profile of Temporal's config file (TLS, API key, address)").env('TEMPORAL_PROFILE'))
     .addOption(new Option('--task-queue <name>', 'task queue runs are started on').env('GOVERNOR_TASK_QUEUE'))
     .addHelpText(
       'after',
@@ -157,11 +158,11 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     );
 
   const withClient = async <T>(fn: (client: GovernorClient) => Promise<T>): Promise<T> => {
-    const opts = program.opts<{ address: string; namespace: string; taskQueue?: string }>();
+    const opts = program.opts<{ address?: string; namespace?: string; profile?: string; taskQueue?: string }>();
     // The workers' payload keys (GOVERNOR_CODEC_KEYS), when payloads are encrypted: the client reads and writes them too.
     const keys = codecKeysFromEnv();
     const codec = keys ? new AesGcmPayloadCodec(keys) : undefined;
-    const client = await GovernorClient.connect({ address: opts.address, namespace: opts.namespace, taskQueue: opts.taskQueue, workflows, codec });
+    const client = await GovernorClient.connect({ address: opts.address, namespace: opts.namespace, profile: opts.profile, taskQueue: opts.taskQueue, workflows, codec });
     try {
       return await fn(client);
     } finally {

@@ -1,6 +1,7 @@
 import { Client, Connection, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
 import { encryptedDataConverter } from '../activities/payload-codec.js';
+import { temporalConnectionConfig } from '../activities/temporal-connection.js';
 import { ReviewRejection } from '../contracts/failures.js';
 import { formatIssues, issuesFrom, type ValidationIssue } from '../contracts/issues.js';
 import { parseContract } from '../contracts/trigger.js';
@@ -30,10 +31,12 @@ export class TemporalUnreachableError extends Error {
 }
 
 export interface GovernorClientOptions {
-  /** host:port of the Temporal frontend. Default `TEMPORAL_ADDRESS` or 127.0.0.1:7233. */
+  /** host:port of the Temporal frontend. Default: Temporal's environment configuration (see `temporalConnectionConfig`), else 127.0.0.1:7233. */
   readonly address?: string;
-  /** Default `TEMPORAL_NAMESPACE` or "default". */
+  /** Default: the configuration's namespace, else "default". */
   readonly namespace?: string;
+  /** A profile of Temporal's config file (default `TEMPORAL_PROFILE`, else `default`). */
+  readonly profile?: string;
   /** Default `governor`. */
   readonly taskQueue?: string;
   /** The workflows this client starts and lists, by descriptor. */
@@ -316,16 +319,30 @@ function safeJson(text: string): unknown {
   }
 }
 
-export async function connectTemporal(options: { address?: string; namespace?: string; codec?: PayloadCodec }): Promise<{ client: Client; connection: Connection }> {
-  const address = options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const namespace = options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
+export async function connectTemporal(options: {
+  address?: string;
+  namespace?: string;
+  profile?: string;
+  codec?: PayloadCodec;
+}): Promise<{ client: Client; connection: Connection }> {
+  // Temporal's own configuration (profile file, TEMPORAL_* variables: TLS, mTLS, API key), explicit options first.
+  const config = temporalConnectionConfig({ address: options.address, namespace: options.namespace, profile: options.profile });
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    connection = await Connection.connect({
+      address: config.address,
+      connectTimeout: 5_000,
+      ...(config.tls !== undefined ? { tls: config.tls } : {}),
+      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+      ...(config.metadata ? { metadata: config.metadata } : {}),
+    });
   } catch (err) {
-    throw new TemporalUnreachableError(address, err as Error);
+    throw new TemporalUnreachableError(config.address, err as Error);
   }
-  return { client: new Client({ connection, namespace, ...(options.codec ? { dataConverter: encryptedDataConverter(options.codec) } : {}) }), connection };
+  return {
+    client: new Client({ connection, namespace: config.namespace, ...(options.codec ? { dataConverter: encryptedDataConverter(options.codec) } : {}) }),
+    connection,
+  };
 }
 
 /** gRPC NOT_FOUND and FAILED_PRECONDITION: what the server answers an update to a run that has closed. */

@@ -3,6 +3,7 @@
  * queue — all driven by workflow descriptors — and the CLI, for adopters who want `governor` for their own workflows.
  */
 export * from './governor-client.js';
+export { temporalConnectionConfig, type TemporalConnectionConfig, type TemporalConnectionOptions } from '../activities/temporal-connection.js';
 export { AesGcmPayloadCodec, codecKeysFromEnv, encryptedDataConverter, type CodecKeys } from '../activities/payload-codec.js';
 export { createCli, EXIT, runAsMain, runCli, type CliHelpers, type CliOptions, type StartFlag } from './cli.js';
 export type { AnyWorkflowDescriptor, DecisionDescriptor, ModelChoice, WorkflowDescriptor } from '../workflows/descriptor.js';

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
+import { temporalConnectionConfig } from '../activities/temporal-connection.js';
 import { DEFAULT_TASK_QUEUE } from '../contracts/ids.js';
 
 /** A module of this package, compiled (`.js`, in an installed package) or as source (`.ts`, in this repository). */
@@ -49,8 +50,11 @@ export const quietBundlerLogger = {
 };
 
 export interface GovernorWorkerOptions {
-  readonly address: string;
+  /** Default: Temporal's environment configuration (profile, `TEMPORAL_*`, with TLS and API key), else 127.0.0.1:7233. */
+  readonly address?: string;
   readonly namespace?: string;
+  /** A profile of Temporal's config file (default `TEMPORAL_PROFILE`). */
+  readonly profile?: string;
   /** Default `governor`. */
   readonly taskQueue?: string;
   readonly activities: Activities & Record<string, (...args: never[]) => Promise<unknown>>;
@@ -72,17 +76,23 @@ export interface GovernorWorker {
 }
 
 export async function createGovernorWorker(options: GovernorWorkerOptions): Promise<GovernorWorker> {
+  const config = temporalConnectionConfig({ address: options.address, namespace: options.namespace, profile: options.profile });
   let connection: NativeConnection;
   try {
-    connection = await NativeConnection.connect({ address: options.address });
+    connection = await NativeConnection.connect({
+      address: config.address,
+      ...(config.tls !== undefined ? { tls: config.tls } : {}),
+      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+      ...(config.metadata ? { metadata: config.metadata } : {}),
+    });
   } catch (err) {
-    throw new Error(`cannot reach Temporal at ${options.address} (${(err as Error).message}); is the server running? (npm run server)`);
+    throw new Error(`cannot reach Temporal at ${config.address} (${(err as Error).message}); is the server running? (npm run server)`);
   }
   const workflowBundle =
     'workflowsPath' in options.workflows ? await bundleWorkflows({ ...options.workflows, encryptFailures: options.codec !== undefined }) : options.workflows;
   const worker = await Worker.create({
     connection,
-    namespace: options.namespace ?? 'default',
+    namespace: config.namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     activities: options.activities,
     workflowBundle,

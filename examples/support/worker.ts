@@ -1,8 +1,8 @@
 /**
  * `npm run worker`: a worker process for the support workflows, configured from the environment.
  *
- *   TEMPORAL_ADDRESS      Temporal frontend (default 127.0.0.1:7233)
- *   TEMPORAL_NAMESPACE    namespace (default "default")
+ *   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE
+ *                         Temporal's own connection settings (default 127.0.0.1:7233, "default", no TLS)
  *   GOVERNOR_TASK_QUEUE   task queue (default "governor")
  *   ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL, OPENAI_API_KEY / OPENAI_BASE_URL   model providers (at least one)
  *   DATABASE_URL          PostgreSQL server for the store and evidence (default: embedded PGlite in GOVERNOR_DATA_DIR)
@@ -19,7 +19,8 @@
  *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
  */
 import { resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from 'governor/client';
 import type { LogLevel } from '@temporalio/worker';
 import {
   AesGcmPayloadCodec,
@@ -35,6 +36,7 @@ import {
   providersConfigFromEnv,
   startCodecServer,
   startMetricsServer,
+  temporalConnectionConfig,
   type CodecServer,
   type OutboxRelay,
 } from 'governor/worker';
@@ -78,18 +80,18 @@ async function main(): Promise<void> {
   } catch (err) {
     return fail((err as Error).message, 2);
   }
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  // Temporal's own configuration: a profile of its config file, TEMPORAL_ADDRESS / _NAMESPACE / _API_KEY / _TLS_*.
+  const { address } = temporalConnectionConfig();
   const dataDir = resolve(process.env.GOVERNOR_DATA_DIR ?? '.governor/pgdata');
   const store = await openSupportStore({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir });
+  let temporal: Client;
   let temporalConnection: Connection;
   try {
-    temporalConnection = await Connection.connect({ address, connectTimeout: 5_000 });
+    ({ client: temporal, connection: temporalConnection } = await connectTemporal({ codec }));
   } catch (err) {
     await store.close();
-    return fail(`cannot reach Temporal at ${address} (${(err as Error).message}); is the server running? (npm run server)`, 1);
+    return fail((err as Error).message, 1);
   }
-  const temporal = new Client({ connection: temporalConnection, namespace });
   const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
   const breakers = new BreakerRegistry({
     failures: num('GOVERNOR_BREAKER_FAILURES'),
@@ -103,8 +105,6 @@ async function main(): Promise<void> {
   let worker;
   try {
     worker = await createGovernorWorker({
-      address,
-      namespace,
       taskQueue: process.env.GOVERNOR_TASK_QUEUE || undefined,
       activities: supportActivities({ providers, store, breakers, policy, temporal, hooks }),
       workflows: { workflowsPath: SUPPORT_WORKFLOWS_PATH },

@@ -23,6 +23,7 @@ export {
 } from './model-step.js';
 export { jsonSchemaOf, repairTurn } from './prompt.js';
 export { governorSearchAttributes, searchAttributeKeys, type AnySearchAttributeKey } from './search-attributes.js';
+export { kitMetrics } from './metrics.js';
 export { nextStep, type StepRecord, type StepStatus } from './step.js';
 export { succeeded, summarizeFromEvidence, type ActionSummary, type ClaimCheck, type ClaimRule, type EvidenceSummary } from './summary.js';
 export {

@@ -17,6 +17,7 @@ import { FailureType, nonRetryableTypes } from '../contracts/failures.js';
 import { formatIssues } from '../contracts/issues.js';
 import type { ChatMessage, ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model.js';
 import { charge, estimateCall, exhausted } from './ledger.js';
+import { kitMetrics } from './metrics.js';
 import { validateOutput, type BusinessRule } from './validate.js';
 
 /** What a governed step asks of the model: a versioned prompt and a structured output. */
@@ -199,7 +200,7 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
         if (type === FailureType.ModelRefused) return { status: 'refused', detail: messageOf(err), trail };
         break; // next model in the chain
       }
-      charge(ledger, options.step, reply.model, reply.usage, budgets);
+      const charged = charge(ledger, options.step, reply.model, reply.usage, budgets);
       const validation = validateOutput(options.schema, options.rules, reply.parsed, reply.parseError);
       const issues = validation.ok ? [] : validation.issues.map((i) => `${i.field}: ${i.rule}`);
       // The workflow logger adds the workflow and run ids; no prompt or reply text goes into a log line.
@@ -215,6 +216,10 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
         valid: validation.ok,
         issues: validation.ok ? 0 : validation.issues.length,
       });
+      kitMetrics.modelCall(
+        { step: options.step, promptVersion: `${prompt.name}@${prompt.version}`, model: reply.model.model, provider: reply.model.provider, valid: validation.ok },
+        { inputTokens: reply.usage.inputTokens, outputTokens: reply.usage.outputTokens, latencyMs: reply.latencyMs, attempt: reply.attempt ?? 1, usd: charged.usd },
+      );
       options.onCall?.(reply, validation.ok, issues);
       if (validation.ok) {
         trail.push({ model: model.model, provider: model.provider, event: 'answered', detail: 'valid' });
@@ -227,6 +232,7 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
       trail.push({ model: model.model, provider: model.provider, event: 'invalid', detail: issueText });
       if (repairsLeft <= 0) return { status: 'needs_review', reason: 'invalid_output', value: null, detail: issueText, trail };
       repairsLeft--;
+      kitMetrics.repair({ step: options.step, promptVersion: `${prompt.name}@${prompt.version}` });
       messages = options.repair(messages, reply.text, issueText);
     }
   }

@@ -15,6 +15,8 @@
  *   GOVERNOR_MAIL_FROM    From address of relayed emails (default governor@governor.local)
  *   GOVERNOR_MODEL_TIMEOUT_MS   per-request provider timeout (default 30000)
  *   GOVERNOR_LOG_LEVEL    TRACE, DEBUG, INFO (default), WARN, ERROR: JSON lines on standard error
+ *   GOVERNOR_RUNTIME_METRICS_ADDRESS   host:port of the SDK's Prometheus endpoint with Governor's workflow metrics
+ *                         (e.g. 0.0.0.0:9465 in a container; default: not served)
  *   GOVERNOR_METRICS_PORT       Prometheus /metrics and /breakers on loopback (default 9464; 0 picks a free port)
  *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
  */
@@ -51,7 +53,7 @@ function fail(message: string, code: number): void {
 async function main(): Promise<void> {
   // Structured JSON logs (one object per line, personal-data fields redacted) for every SDK and Governor line.
   const level = ((process.env.GOVERNOR_LOG_LEVEL || 'INFO').toUpperCase() as LogLevel);
-  installRuntime(level, createLogger({ level: level.toLowerCase() }));
+  installRuntime(level, createLogger({ level: level.toLowerCase() }), { metricsAddress: process.env.GOVERNOR_RUNTIME_METRICS_ADDRESS || undefined });
   let providers;
   try {
     providers = createProviders(providersConfigFromEnv());

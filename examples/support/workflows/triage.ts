@@ -7,6 +7,7 @@ import {
   emptyLedger,
   governedModelStep,
   governorSearchAttributes,
+  kitMetrics,
   nextStep,
   stepPrompt,
   type BusinessRule,
@@ -225,6 +226,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     // Let an update that is still being answered finish before the run closes.
     await condition(allHandlersFinished);
     const final = state.outcome ?? 'rejected';
+    // Workflow time (the sandbox's clock is the current task's), so replay computes the same figure.
+    kitMetrics.run({ outcome: final, promptVersion: `${spec.name}@${spec.version}`, model: modelRef.model }, new Date().getTime() - workflowInfo().runStartTime.getTime());
     const d = decision();
     const labels = d?.action === 'correct' ? d.corrected : state.classification;
     return {

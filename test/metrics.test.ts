@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from 'governor/testing';
+import { installRuntime } from 'governor/worker';
+import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
+
+const VALID = { category: 'billing', urgency: 'high', confidence: 0.95, reason: 'charged twice' };
+
+/** The sum of a metric's samples whose labels include every one of `labels`. */
+function sum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? ([-+\d.eE]+|NaN)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) total += Number(m[3]);
+  }
+  return total;
+}
+
+describe('workflow metrics on the runtime\'s Prometheus endpoint', () => {
+  let h: Harness;
+  let url: string;
+  before(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}/metrics`;
+    installRuntime('ERROR', undefined, { metricsAddress: `127.0.0.1:${port}` });
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('after a few runs the values are right: outcomes, schema failures, repairs, tokens, latency, SDK metrics', async () => {
+    const triage = 'supportTicketTriage';
+    for (let i = 0; i < 2; i++) await h.client.triageResult((await h.client.startTriage(ticketEvent({ subject: 'Auto top up', body: 'How do I use auto top up?' }))).workflowId);
+    h.double.enqueue({ kind: 'text', text: 'not json' }, { kind: 'json', value: VALID });
+    await h.client.triageResult((await h.client.startTriage(ticketEvent())).workflowId);
+    const review = await h.client.startTriage(ticketEvent({ subject: 'Why?', body: 'Why did I get blocked?' }), { reviewers: ['usr_442'] });
+    await eventually('the review', async () => ((await h.client.triageState(review.workflowId)).phase === 'awaiting_review' ? true : undefined));
+    await h.client.review(review.workflowId, { action: 'approve', reviewerId: 'usr_442' });
+    await h.client.triageResult(review.workflowId);
+
+    const text = await eventually('the runs in the metrics', async () => {
+      const body = await (await fetch(url)).text();
+      return sum(body, 'governor_runs_total', { workflowType: triage }) >= 4 ? body : undefined;
+    });
+    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, outcome: 'auto_applied' }), 2);
+    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, outcome: 'escalated' }), 1);
+    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, outcome: 'approved' }), 1);
+    assert.equal(sum(text, 'governor_model_calls_total', { workflowType: triage, valid: 'false' }), 1, 'one schema failure');
+    assert.equal(sum(text, 'governor_model_calls_total', { workflowType: triage, valid: 'true' }), 4);
+    assert.equal(sum(text, 'governor_repairs_total', { workflowType: triage }), 1);
+    assert.ok(sum(text, 'governor_tokens_total', { direction: 'input', prompt_version: 'support_ticket_classifier@2026-11-21.1' }) > 0);
+    assert.ok(sum(text, 'governor_cost_microusd_total', { workflowType: triage }) > 0);
+    assert.equal(sum(text, 'governor_run_latency_count', { workflowType: triage }), 4);
+    assert.equal(sum(text, 'governor_model_call_latency_count', { workflowType: triage }), 5);
+    assert.ok(sum(text, 'temporal_workflow_completed_total') >= 4, "the SDK's own metrics are there too");
+  });
+});

@@ -1,0 +1,36 @@
+import { metricMeter } from '@temporalio/workflow';
+
+/**
+ * Governor's workflow metrics, emitted through the workflow's metric meter: the SDK tags each with the namespace,
+ * task queue and workflow type, exports them with its own runtime metrics (`installRuntime({ metricsAddress })`), and
+ * never emits them while a run is replayed, so they add nothing to history and count each step once.
+ *
+ * What they answer (with the `workflow_type`, `prompt_version` and `model` tags): schema failure rate
+ * (`governor_model_calls_total{valid="false"}` / all), repair rate (`governor_repairs_total` / runs), retry rate
+ * (`governor_transport_retries_total`), tool failure rate (`governor_tool_calls_total{status!="done"}`), automation,
+ * review and override rates (`governor_runs_total` by `outcome`), latency per step and per run, tokens and cost.
+ */
+export const kitMetrics = {
+  modelCall(tags: { step: string; promptVersion: string; model: string; provider: string; valid: boolean }, usage: { inputTokens: number; outputTokens: number; latencyMs: number; attempt: number; usd: number }) {
+    const t = { step: tags.step, prompt_version: tags.promptVersion, model: tags.model, provider: tags.provider };
+    metricMeter.createCounter('governor_model_calls', 'calls', 'Model calls answered, by validity').withTags({ ...t, valid: String(tags.valid) }).add(1);
+    metricMeter.createHistogram('governor_model_call_latency', 'int', 'ms', 'Latency of an answered model call').withTags(t).record(Math.round(usage.latencyMs));
+    metricMeter.createCounter('governor_tokens', 'tokens', 'Tokens used, by direction').withTags({ ...t, direction: 'input' }).add(usage.inputTokens);
+    metricMeter.createCounter('governor_tokens', 'tokens', 'Tokens used, by direction').withTags({ ...t, direction: 'output' }).add(usage.outputTokens);
+    // Counters are whole numbers: cost is counted in micro-dollars.
+    metricMeter.createCounter('governor_cost_microusd', 'microusd', 'Model cost at list prices, in millionths of a dollar').withTags(t).add(Math.round(usage.usd * 1_000_000));
+    if (usage.attempt > 1) metricMeter.createCounter('governor_transport_retries', 'retries', 'Model requests retried by Temporal before an answer').withTags(t).add(usage.attempt - 1);
+  },
+  repair(tags: { step: string; promptVersion: string }) {
+    metricMeter.createCounter('governor_repairs', 'repairs', 'Repair turns sent after invalid output').withTags({ step: tags.step, prompt_version: tags.promptVersion }).add(1);
+  },
+  toolCall(tags: { tool: string; status: string }) {
+    metricMeter.createCounter('governor_tool_calls', 'calls', 'Governed tool calls, by outcome').withTags(tags).add(1);
+  },
+  /** One per finished run: its outcome, and how long it took from start to this point (workflow time). */
+  run(tags: { outcome: string; promptVersion?: string; model?: string }, latencyMs: number) {
+    const t = { outcome: tags.outcome, prompt_version: tags.promptVersion ?? '', model: tags.model ?? '' };
+    metricMeter.createCounter('governor_runs', 'runs', 'Finished runs, by outcome').withTags(t).add(1);
+    metricMeter.createHistogram('governor_run_latency', 'int', 'ms', 'Run latency, start to finish').withTags(t).record(Math.max(0, Math.round(latencyMs)));
+  },
+};

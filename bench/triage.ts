@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: what governing a model call costs. With the model double fixed at 200 ms per call, it measures
  * side by side, interleaved in one run, (a) a whole triage run on the kit through Temporal — context load, one
- * governed model call, validation, the decision tool with evidence — and (b) the same model call made directly with
- * the SDK in a plain loop, then reports p50, p95 and their ratios.
+ * governed model call, validation, the decision tool with evidence — (b) the same run with every payload encrypted,
+ * and (c) the same model call made directly with the SDK in a plain loop, then reports p50, p95 and their ratios.
  *
  *   npm run bench -- [--runs 30] [--latency 200]
  */
 import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
+import { AesGcmPayloadCodec } from 'governor/worker';
 import { classifierJsonSchema, renderClassifierMessages, supportTicketClassifier as spec } from '../examples/support/prompts/support-ticket-classifier.js';
 import { startHarness, ticketEvent } from '../examples/support/harness.js';
 import { ModelDouble } from 'governor/testing';
@@ -27,20 +29,24 @@ function percentile(samples: number[], p: number): number {
 const TICKET = { subject: 'Auto top up', body: 'How do I use auto top up?' };
 
 const h = await startHarness({ modelTimeoutMs: 30_000 });
+// The same deployment with every payload encrypted (AES-256-GCM, failure messages included): what encryption costs.
+const sealed = await startHarness({ modelTimeoutMs: 30_000, codec: new AesGcmPayloadCodec({ current: 'bench', keys: { bench: new Uint8Array(randomBytes(32)) } }) });
 const slow = await ModelDouble.start({ fallback: triageResponder, latencyMs });
 // The harness's worker talks to its own double; point a second harness-free SDK client and the worker alike at
 // the slow one by replacing the harness double's behaviour: every reply is delayed by `latencyMs`.
-h.double.setFallback((req) => {
-  const reply = triageResponder(req);
-  return reply && reply.kind === 'json' ? { ...reply, delayMs: latencyMs } : reply;
-});
+for (const harness of [h, sealed]) {
+  harness.double.setFallback((req) => {
+    const reply = triageResponder(req);
+    return reply && reply.kind === 'json' ? { ...reply, delayMs: latencyMs } : reply;
+  });
+}
 const direct = new Anthropic({ apiKey: 'bench', baseURL: slow.anthropicBaseURL, maxRetries: 0 });
 
 const kit: number[] = [];
+const encrypted: number[] = [];
 const plain: number[] = [];
 try {
-  const warm = await h.client.startTriage(ticketEvent(TICKET));
-  await h.client.triageResult(warm.workflowId);
+  for (const harness of [h, sealed]) await harness.client.triageResult((await harness.client.startTriage(ticketEvent(TICKET))).workflowId);
   for (let i = 0; i < runs; i++) {
     const event = ticketEvent(TICKET);
     let t = performance.now();
@@ -48,6 +54,11 @@ try {
     const result = await h.client.triageResult(workflowId);
     kit.push(performance.now() - t);
     if (result.outcome !== 'auto_applied') throw new Error(`unexpected outcome ${result.outcome}`);
+
+    t = performance.now();
+    const secret = await sealed.client.startTriage(ticketEvent(TICKET));
+    if ((await sealed.client.triageResult(secret.workflowId)).outcome !== 'auto_applied') throw new Error('unexpected outcome (encrypted)');
+    encrypted.push(performance.now() - t);
 
     const messages = renderClassifierMessages({ ticket: event.ticket as never, customer: event.customer as never, history: [] });
     t = performance.now();
@@ -66,13 +77,16 @@ try {
   process.stderr.write('\n');
   await slow.close();
   await h.close();
+  await sealed.close();
 }
 
 const rows = [
   ['', 'p50 ms', 'p95 ms'],
   ['triage run on the kit', percentile(kit, 50).toFixed(0), percentile(kit, 95).toFixed(0)],
+  ['… payloads encrypted', percentile(encrypted, 50).toFixed(0), percentile(encrypted, 95).toFixed(0)],
   ['direct SDK call', percentile(plain, 50).toFixed(0), percentile(plain, 95).toFixed(0)],
-  ['ratio', (percentile(kit, 50) / percentile(plain, 50)).toFixed(2), (percentile(kit, 95) / percentile(plain, 95)).toFixed(2)],
+  ['ratio to direct', (percentile(kit, 50) / percentile(plain, 50)).toFixed(2), (percentile(kit, 95) / percentile(plain, 95)).toFixed(2)],
+  ['ratio encrypted / plain', (percentile(encrypted, 50) / percentile(kit, 50)).toFixed(2), (percentile(encrypted, 95) / percentile(kit, 95)).toFixed(2)],
 ];
 process.stdout.write(`model double latency ${latencyMs} ms, ${runs} runs each, interleaved\n`);
-for (const r of rows) process.stdout.write(`${r[0]!.padEnd(24)} ${r[1]!.padStart(8)} ${r[2]!.padStart(8)}\n`);
+for (const r of rows) process.stdout.write(`${r[0]!.padEnd(26)} ${r[1]!.padStart(8)} ${r[2]!.padStart(8)}\n`);

@@ -50,7 +50,9 @@ async function main(): Promise<void> {
     process.stdout.write('usage: npm run demo -- [--exit] [--tickets examples/support/tickets] [--complaints examples/support/complaints]\n');
     return;
   }
-  installRuntime();
+  // The SDK's metrics and Governor's workflow metrics (runs by outcome, schema failures, tokens, cost, latency).
+  const runtimeMetrics = `127.0.0.1:${await preferredPort(9465)}`;
+  installRuntime(undefined, undefined, { metricsAddress: runtimeMetrics });
   const home = resolve(process.env.GOVERNOR_HOME ?? '.governor');
   await mkdir(home, { recursive: true });
 
@@ -151,6 +153,7 @@ async function main(): Promise<void> {
       process.stdout.write(`List them: ${env}npm run governor -- pending    Inspect one: ${env}npm run governor -- status <workflowId>\n`);
       const metricsEnv = metrics.url === 'http://127.0.0.1:9464' ? '' : `GOVERNOR_METRICS_URL=${metrics.url} `;
       process.stdout.write(`Circuit breakers: ${metricsEnv}npm run governor -- breakers    Prometheus: ${metrics.url}/metrics\n`);
+      process.stdout.write(`Workflow metrics (runs by outcome, schema failures, tokens, cost, latency): http://${runtimeMetrics}/metrics\n`);
     }
     const metricsEnv = metrics.url === 'http://127.0.0.1:9464' ? '' : `GOVERNOR_METRICS_URL=${metrics.url} `;
     const shown = complaints.find((c) => c.humanAsked) ?? complaints[0];

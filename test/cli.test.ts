@@ -180,6 +180,7 @@ describe('npm run demo', () => {
       assert.match(r.stdout, /sent to review \(low_confidence\)/);
       assert.match(r.stdout, /http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/triage%2Fevt_/);
       assert.match(r.stdout, /npm run governor -- approve triage\/evt_\S+ --reviewer usr_442/);
+      assert.match(r.stdout, /Workflow metrics \(runs by outcome, schema failures, tokens, cost, latency\): http:\/\/127\.0\.0\.1:\d+\/metrics/);
     } finally {
       await rm(home, { recursive: true, force: true });
     }

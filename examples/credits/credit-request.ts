@@ -62,7 +62,11 @@ export const ApproveCredit = z.strictObject({ stepId: z.string(), approved: z.bo
 export type ApproveCredit = z.infer<typeof ApproveCredit>;
 export const approveCredit = defineUpdate<{ status: 'accepted'; approved: boolean }, [ApproveCredit]>('approveCredit');
 
-export const CreditConfig = z.strictObject({ model: z.strictObject({ provider: z.string(), model: z.string() }), approvalDeadline: z.string().default('24h') });
+export const CreditConfig = z.strictObject({
+  model: z.strictObject({ provider: z.string(), model: z.string() }),
+  /** How long a proposed credit waits for a person before it lapses, in milliseconds (default a day). */
+  approvalDeadlineMs: z.number().int().positive().max(30 * 86_400_000).default(86_400_000),
+});
 
 /* The descriptor: the client, the CLI and the review queue need nothing else. */
 export const creditWorkflow = defineWorkflow({
@@ -129,7 +133,7 @@ export async function creditRequest(input: { event: CreditRequested; config: z.i
       async approve(request) {
         state.pending = { stepId: request.stepId, approvers: request.approvers };
         enter('awaiting_approval');
-        const answer = await gate.wait(request.stepId, { approvers: request.approvers, deadline: input.config.approvalDeadline as '24h', info: request });
+        const answer = await gate.wait(request.stepId, { approvers: request.approvers, deadline: input.config.approvalDeadlineMs, info: request });
         state.pending = null;
         enter('crediting');
         return answer.decided ? { approved: answer.decision.approved, approver: answer.decision.reviewerId } : { approved: false, approver: null };

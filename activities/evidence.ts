@@ -217,15 +217,7 @@ export async function executeOnce(
   effect: (tx: SqlQueryable) => Promise<EffectResult>,
   startedAt = new Date(),
 ): Promise<ToolExecution> {
-  // The check sits inside the transaction: an activity attempt that timed out may still be running when its retry
-  // starts, and the two must not both pass it. (The unique key is the last line of defence.)
-  return store.db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(1, hashtext($1))', [call.idempotencyKey]);
-    const found = await existing(tx, call.idempotencyKey);
-    if (found) {
-      sameCall(found, call);
-      return { result: found.result ?? null, evidence: toRecord(found, true) };
-    }
+  return recordOnce(store, call, { sameCall: true }, async (tx) => {
     await checkFences(tx, call.leases ?? {});
     const done = await effect(tx);
     const row = await append(tx, call, { status: 'success', receiptId: done.receiptId, result: done.result, detail: null, startedAt });
@@ -234,17 +226,41 @@ export async function executeOnce(
 }
 
 /**
+ * The one way a record is written: in a transaction holding the key's lock, answering with the record already under
+ * the key (deduplicated) when there is one, else writing through `write`. The check sits inside the transaction: an
+ * activity attempt that timed out may still be running when its retry starts, and the two must not both pass it.
+ * (The unique key is the last line of defence.)
+ */
+async function recordOnce(
+  store: Store,
+  call: ToolCall,
+  options: { readonly sameCall: boolean },
+  write: (tx: SqlQueryable) => Promise<ToolExecution>,
+): Promise<ToolExecution> {
+  return store.db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock(1, hashtext($1))', [call.idempotencyKey]);
+    const found = await existing(tx, call.idempotencyKey);
+    if (!found) return write(tx);
+    if (options.sameCall) sameCall(found, call);
+    return deduplicated(found);
+  });
+}
+
+/** A record already under the key, as the answer to a repeated call. */
+function deduplicated(found: EvidenceRow): ToolExecution {
+  return { result: found.result ?? null, evidence: toRecord(found, true) };
+}
+
+/**
  * Records a step that did not execute (`denied`) or failed for good (`failed`). Idempotent on the key like every
  * record; if the step already has one (a late success, say), that record is returned and nothing is written.
  */
 export async function recordOutcome(store: Store, call: ToolCall, status: 'failed' | 'denied', detail: string): Promise<ToolExecution> {
   const startedAt = new Date();
-  return store.db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(1, hashtext($1))', [call.idempotencyKey]);
-    const found = await existing(tx, call.idempotencyKey);
-    if (found) return { result: found.result ?? null, evidence: toRecord(found, true) };
-    return { result: null, evidence: toRecord(await append(tx, call, { status, receiptId: null, result: null, detail, startedAt }), false) };
-  });
+  return recordOnce(store, call, { sameCall: false }, async (tx) => ({
+    result: null,
+    evidence: toRecord(await append(tx, call, { status, receiptId: null, result: null, detail, startedAt }), false),
+  }));
 }
 
 /**
@@ -328,7 +344,7 @@ export async function recordedExecution(store: Store, call: ToolCall): Promise<T
   const found = await existing(store.db, call.idempotencyKey);
   if (!found) return null;
   sameCall(found, call);
-  return { result: found.result ?? null, evidence: toRecord(found, true) };
+  return deduplicated(found);
 }
 
 /** Checks (and moves) the fences of the call's leases in a short transaction of its own, before a downstream call. */
@@ -343,13 +359,7 @@ export async function checkLeases(store: Store, leases: Readonly<Record<string, 
  * record must not be refused for it (the fence was checked before the downstream call).
  */
 export async function appendExternalSuccess(store: Store, call: ToolCall, done: EffectResult, startedAt: Date): Promise<ToolExecution> {
-  return store.db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(1, hashtext($1))', [call.idempotencyKey]);
-    const found = await existing(tx, call.idempotencyKey);
-    if (found) {
-      sameCall(found, call);
-      return { result: found.result ?? null, evidence: toRecord(found, true) };
-    }
+  return recordOnce(store, call, { sameCall: true }, async (tx) => {
     const row = await append(tx, call, { status: 'success', receiptId: done.receiptId, result: done.result, detail: null, startedAt });
     return { result: done.result, evidence: toRecord(row, false) };
   });

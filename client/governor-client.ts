@@ -174,7 +174,7 @@ export class GovernorClient {
    * Sends one of the run's decisions (by the verb its descriptor names, e.g. `review`) and reports what became of it.
    * An invalid payload is refused before it is sent.
    */
-  async decide<T = Record<string, unknown>>(workflowId: string, verb: string, payload: unknown, onClosed?: () => Promise<UpdateResult<T>>): Promise<UpdateResult<T>> {
+  async decide<T = Record<string, unknown>>(workflowId: string, verb: string, payload: unknown): Promise<UpdateResult<T>> {
     let type: string;
     try {
       type = await this.typeOf(workflowId);
@@ -192,7 +192,7 @@ export class GovernorClient {
       const by = state === undefined ? null : decision.decidedIn!(state as never);
       return by ? { status: 'already_decided', message: by } : { status: 'not_awaiting_review', message: `run ${workflowId} has completed` };
     };
-    return this.sendUpdate(workflowId, decision.update as UpdateDefinition<{ status: 'accepted' } & T, [unknown]>, parsed.data, onClosed ?? closed);
+    return this.sendUpdate(workflowId, decision.update as UpdateDefinition<{ status: 'accepted' } & T, [unknown]>, parsed.data, closed);
   }
 
   /**
@@ -203,7 +203,7 @@ export class GovernorClient {
     workflowId: string,
     update: UpdateDefinition<{ status: 'accepted' } & T, [unknown]>,
     payload: unknown,
-    onClosed: () => Promise<UpdateResult<T>> = async () => ({ status: 'not_awaiting_review', message: `run ${workflowId} has completed` }),
+    onClosed: () => Promise<UpdateResult<T>>,
   ): Promise<UpdateResult<T>> {
     try {
       return await this.client.workflow.getHandle(workflowId).executeUpdate(update, { args: [payload] });
@@ -301,22 +301,9 @@ export function modelChoiceFromEnv(env: NodeJS.ProcessEnv = process.env): ModelC
 
 /** Validates a trigger against a descriptor's contract without contacting anything: the CLI's first step. */
 export function validateTrigger<T>(d: WorkflowDescriptor<T, unknown, unknown, unknown>, trigger: unknown): T {
-  const parsed = d.trigger.eventType
-    ? parseContract(d.trigger.schema, d.trigger.eventType, trigger)
-    : ((): { ok: true; event: T } | { ok: false; issues: ValidationIssue[] } => {
-        const r = d.trigger.schema.safeParse(typeof trigger === 'string' ? safeJson(trigger) : trigger);
-        return r.success ? { ok: true, event: r.data } : { ok: false, issues: issuesFrom(r.error) };
-      })();
+  const parsed = parseContract(d.trigger.schema, d.trigger.eventType, trigger);
   if (!parsed.ok) throw new InvalidInputError('trigger', parsed.issues);
   return parsed.event;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch {
-    return text;
-  }
 }
 
 export async function connectTemporal(options: {

@@ -33,11 +33,12 @@ export function preparePayload(input: unknown): { ok: true; value: unknown } | {
  * Validates an event of one contract from raw JSON text or an already-parsed value. Never throws: the caller gets
  * every issue, each naming the field and the rule, and starts nothing unless `ok`.
  */
-export function parseContract<T>(schema: z.ZodType<T>, eventType: string, input: unknown): TriggerParseResult<T> {
+export function parseContract<T>(schema: z.ZodType<T>, eventType: string | null, input: unknown): TriggerParseResult<T> {
   const prepared = preparePayload(input);
   if (!prepared.ok) return prepared;
   const value = prepared.value;
-  if (typeof value === 'object' && value !== null && 'event' in value && value.event !== eventType) {
+  // A contract without an `event` field (an input given by name, not by type) has no event type to check.
+  if (eventType !== null && typeof value === 'object' && value !== null && 'event' in value && value.event !== eventType) {
     // Say "unknown event type" rather than zod's literal mismatch: that is what the producer needs to hear.
     return { ok: false, issues: [{ field: 'event', rule: `unknown event type ${JSON.stringify(value.event)}; expected "${eventType}"` }] };
   }

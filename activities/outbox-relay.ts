@@ -53,7 +53,9 @@ export function deliveryKeyFor(outboxKey: string): string {
 const RELAY_SCHEMA = `
 create table if not exists outbox_deliveries (
   outbox_id       bigint primary key references outbox (id),
-  delivery_key    text not null unique,
+  -- Derived from the outbox row's unique key, so unique with outbox_id; not a second unique index, which
+  -- \`on conflict (outbox_id)\` would not arbitrate (two first claims racing would trip it instead of losing).
+  delivery_key    text not null,
   message_id      text not null,
   status          text not null default 'pending' check (status in ('pending', 'delivered', 'failed', 'refused')),
   attempts        integer not null default 0,
@@ -65,6 +67,7 @@ create table if not exists outbox_deliveries (
   delivered_at    timestamptz,
   updated_at      timestamptz not null default now()
 );
+alter table outbox_deliveries drop constraint if exists outbox_deliveries_delivery_key_key;
 create index if not exists outbox_deliveries_due on outbox_deliveries (status, next_attempt_at);
 `;
 
@@ -239,8 +242,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
    * the evidence log takes one record for the delivery key.
    */
   async function claim(row: OutboxRow): Promise<number | null> {
-    const claimed = await store.db
-      .query<{ attempts: number }>(
+    const claimed = await store.db.query<{ attempts: number }>(
       `insert into outbox_deliveries as d (outbox_id, delivery_key, message_id, attempts, claimed_by, claimed_until)
        values ($1, $2, $3, 1, $4, now() + $5::double precision * interval '1 millisecond')
        on conflict (outbox_id) do update
@@ -248,13 +250,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         where d.status = 'pending' and d.next_attempt_at <= now() and (d.claimed_until is null or d.claimed_until <= now())
        returning d.attempts`,
       [Number(row.id), deliveryKeyFor(row.idempotency_key), messageIdFor(row.idempotency_key, domain), relayId, claimTtlMs],
-      )
-      // Two relays inserting a row's first claim at the same instant: the loser may trip the delivery key's unique index
-      // (PostgreSQL arbitrates `on conflict` on one index only) instead of taking the conflict path. Same lost race.
-      .catch((err: { code?: string }) => {
-        if (err.code === '23505') return { rows: [] as Array<{ attempts: number }> };
-        throw err;
-      });
+    );
     return claimed.rows[0] ? Number(claimed.rows[0].attempts) : null;
   }
 

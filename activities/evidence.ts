@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EvidenceRecord, EvidenceStatus, PermissionOutcome, ToolExecution } from '../contracts/evidence.js';
 import { FailureType } from '../contracts/failures.js';
+import { evidenceAttributes, inSpan } from './spans.js';
 import type { SqlQueryable } from './sql.js';
 import { canonicalJson, sha256, type Store } from './store.js';
 
@@ -237,12 +238,16 @@ async function recordOnce(
   options: { readonly sameCall: boolean },
   write: (tx: SqlQueryable) => Promise<ToolExecution>,
 ): Promise<ToolExecution> {
-  return store.db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(1, hashtext($1))', [call.idempotencyKey]);
-    const found = await existing(tx, call.idempotencyKey);
-    if (!found) return write(tx);
-    if (options.sameCall) sameCall(found, call);
-    return deduplicated(found);
+  return inSpan('governor.evidence', { 'governor.evidence.key': call.idempotencyKey, 'gen_ai.tool.name': call.tool }, async (span) => {
+    const execution = await store.db.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(1, hashtext($1))', [call.idempotencyKey]);
+      const found = await existing(tx, call.idempotencyKey);
+      if (!found) return write(tx);
+      if (options.sameCall) sameCall(found, call);
+      return deduplicated(found);
+    });
+    span.setAttributes({ ...evidenceAttributes(execution.evidence), 'governor.evidence.hash': execution.evidence.hash ?? '' });
+    return execution;
   });
 }
 

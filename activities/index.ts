@@ -12,6 +12,7 @@ import { BreakerRegistry } from './breakers.js';
 import { evidenceForWorkflow, executeOnce, recordOutcome, type ToolCall } from './evidence.js';
 import { verifyHandoff } from './handoff.js';
 import { callModel, type Providers } from './providers/registry.js';
+import { annotate, annotateModelContent, evidenceAttributes, inSpan } from './spans.js';
 import { isConnectionLoss } from './sql.js';
 import { canonicalJson, sha256, type Store } from './store.js';
 import { runImplementation, type AnyToolImplementation, type ToolImplementation } from './tools.js';
@@ -125,6 +126,7 @@ export function createActivities(deps: ActivityDeps) {
     }
     const { spec, args } = checked;
     const permission = evaluatePolicy(policy, req.actor, factsOf(spec), req.tool, workflowType);
+    annotate({ 'governor.permission.decision': permission.decision, 'governor.permission.rule': permission.rule, 'governor.permission.policy_version': permission.policyVersion });
     const approver = req.permission?.outcome === 'approved' ? req.permission.approver : null;
     // An approval counts only from someone the policy names as an approver, whatever the workflow says.
     const approvedByHuman = approver !== null && permission.approvers.includes(approver);
@@ -162,10 +164,23 @@ export function createActivities(deps: ActivityDeps) {
     if (!execution.evidence.deduplicated) deps.hooks?.afterEffect?.(execution.evidence);
     return execution;
   };
+
+  /** One span per tool call (the GenAI conventions' `execute_tool`), with its permission and evidence. */
+  const toolSpan = (req: ToolRequest, fn: () => Promise<ToolExecution>) =>
+    inSpan(
+      `execute_tool ${req.tool}`,
+      { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': req.tool, 'governor.actor': req.actor, 'governor.action': req.action, 'governor.step': req.stepId },
+      async (span) => {
+        const execution = await fn();
+        span.setAttributes(evidenceAttributes(execution.evidence));
+        return execution;
+      },
+    );
   return {
     /** One model call, through the provider's circuit breaker. */
     async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
       const result = await breakers.execute(`model:${req.model.provider}`, () => callModel(providers, req));
+      annotateModelContent(req, result);
       // Transport retries happen in Temporal's retry loop, out of the workflow's sight: the answer says how many.
       return { ...result, attempt: Context.current().info.attempt };
     },
@@ -209,14 +224,14 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Executes a registry tool (read or write) with evidence, exactly once per idempotency key. */
     async executeTool(req: ToolRequest): Promise<ToolExecution> {
-      return runTool(req);
+      return toolSpan(req, () => runTool(req));
     },
 
     /** Records a step that never ran (denied by policy or by a human) or failed for good. */
     async recordToolOutcome(req: ToolRequest & { status: 'failed' | 'denied'; detail: string }): Promise<ToolExecution> {
       caller(req);
       const checked = checkToolCall(registry, req.tool, req.args);
-      return recordOutcome(store, toolCall(req, checked.ok ? checked.spec.resources(checked.args) : []), req.status, req.detail);
+      return toolSpan(req, () => recordOutcome(store, toolCall(req, checked.ok ? checked.spec.resources(checked.args) : []), req.status, req.detail));
     },
 
     /** Evidence of a workflow, in order: what the run's summary is built from. */

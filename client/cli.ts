@@ -8,6 +8,8 @@ import type { EvidenceRecord } from '../contracts/evidence.js';
 import { preparePayload } from '../contracts/trigger.js';
 import type { AnyWorkflowDescriptor } from '../workflows/descriptor.js';
 import { AesGcmPayloadCodec, codecKeysFromEnv } from '../activities/payload-codec.js';
+import { createLogger } from '../workers/logger.js';
+import { tracingFromEnv } from '../workers/tracing.js';
 import { evidenceSource, type EvidenceSourceOptions } from './evidence-source.js';
 import { GovernorClient, InvalidInputError, prepareStart, TemporalUnreachableError, type UpdateResult } from './governor-client.js';
 
@@ -123,11 +125,32 @@ function printState(d: AnyWorkflowDescriptor | undefined, state: unknown): void 
 }
 
 /**
+ * The CLI's own log: with `--log-format json` (or `GOVERNOR_LOG_FORMAT=json`) one JSON object per line on standard
+ * error for each thing it did (run started, decision sent) and for each error, through the same logger and redaction
+ * as the workers; with `text` (the default) errors are plain sentences and nothing else is logged.
+ */
+class CliLog {
+  json = process.env.GOVERNOR_LOG_FORMAT === 'json';
+  #logger: ReturnType<typeof createLogger> | undefined;
+  private get logger() {
+    this.#logger ??= createLogger({ service: 'governor-cli' });
+    return this.#logger;
+  }
+  info(fields: Record<string, unknown>, message: string): void {
+    if (this.json) this.logger.info(fields, message);
+  }
+  error(message: string, fields: Record<string, unknown> = {}): void {
+    if (this.json) this.logger.error(fields, message);
+    else process.stderr.write(`governor: ${message}\n`);
+  }
+}
+
+/**
  * A `governor` CLI for a set of workflow descriptors: `start` (the workflow is picked by the trigger's event type, or
  * `--workflow`), `status`, `pending`, `decide`, `workflows`, and the evidence and breaker commands, which need no
  * descriptors. Input is read and validated before anything is contacted.
  */
-export function createCli(options: CliOptions): Command {
+export function createCli(options: CliOptions, log = new CliLog()): Command {
   const workflows = options.workflows;
   const program = new Command(options.name ?? 'governor')
     .description(options.description ?? 'Governed AI workflows on Temporal: start runs from trigger events, decide what waits for a person, inspect runs.')
@@ -138,6 +161,10 @@ export function createCli(options: CliOptions): Command {
     .addOption(new Option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE, the profile, else default)'))
     .addOption(new Option('--profile <name>', "profile of Temporal's config file (TLS, API key, address)").env('TEMPORAL_PROFILE'))
     .addOption(new Option('--task-queue <name>', 'task queue runs are started on').env('GOVERNOR_TASK_QUEUE'))
+    .addOption(new Option('--log-format <format>', 'text, or json: one JSON object per line on standard error').choices(['text', 'json']).env('GOVERNOR_LOG_FORMAT'))
+    .hook('preAction', () => {
+      log.json = program.opts<{ logFormat?: string }>().logFormat === 'json';
+    })
     .addHelpText(
       'after',
       `
@@ -162,11 +189,17 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     // The workers' payload keys (GOVERNOR_CODEC_KEYS), when payloads are encrypted: the client reads and writes them too.
     const keys = codecKeysFromEnv();
     const codec = keys ? new AesGcmPayloadCodec(keys) : undefined;
-    const client = await GovernorClient.connect({ address: opts.address, namespace: opts.namespace, profile: opts.profile, taskQueue: opts.taskQueue, workflows, codec });
+    // OpenTelemetry from its standard variables (OTEL_EXPORTER_OTLP_ENDPOINT): a start or a decision is the root span.
+    const tracing = tracingFromEnv(process.env, 'governor-cli');
     try {
-      return await fn(client);
+      const client = await GovernorClient.connect({ address: opts.address, namespace: opts.namespace, profile: opts.profile, taskQueue: opts.taskQueue, workflows, codec, tracing });
+      try {
+        return await fn(client);
+      } finally {
+        await client.close();
+      }
     } finally {
-      await client.close();
+      await tracing?.shutdown();
     }
   };
   const byName = (name: string) => {
@@ -202,6 +235,7 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     const prepared = prepareStart(d, raw, config, model);
     await withClient(async (client) => {
       const started = await client.startPrepared(prepared);
+      log.info({ workflowType: d.name, workflowId: started.workflowId, runId: started.runId, started: started.started }, started.started ? 'run started' : 'run already started');
       let state: unknown;
       if (opts.wait) {
         const limit = opts.waitTimeout ?? 10 * 60_000;
@@ -288,6 +322,7 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
 
   const decide: CliHelpers['decide'] = async (workflowId, verb, payload, accepted) => {
     const result: UpdateResult<Record<string, unknown>> = await withClient((client) => client.decide(workflowId, verb, payload));
+    log.info({ workflowId, verb, status: result.status }, 'decision sent');
     if (result.status !== 'accepted') throw refused(result);
     process.stdout.write(`${accepted(result)}\n`);
   };
@@ -378,21 +413,23 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
 
 /** Runs a CLI built by `createCli` and returns its exit code; every error becomes a message and a code, never a stack. */
 export async function runCli(argv: string[], options: CliOptions): Promise<number> {
+  const log = new CliLog();
   try {
-    await createCli(options).parseAsync(argv);
+    await createCli(options, log).parseAsync(argv);
     return EXIT.ok;
   } catch (err) {
-    return reportError(err);
+    return reportError(err, log);
   }
 }
 
-function reportError(err: unknown): number {
+function reportError(err: unknown, log: CliLog): number {
   if (err instanceof CliError) {
-    process.stderr.write(`governor: ${err.message}\n`);
+    log.error(err.message, { exitCode: err.exitCode });
     return err.exitCode;
   }
   if (err instanceof InvalidInputError) {
-    process.stderr.write(`governor: invalid ${err.what}; nothing was started:\n${err.issues.map((i) => `  ${i.field}: ${i.rule}`).join('\n')}\n`);
+    if (log.json) log.error(`invalid ${err.what}; nothing was started`, { exitCode: EXIT.badInput, issues: err.issues });
+    else process.stderr.write(`governor: invalid ${err.what}; nothing was started:\n${err.issues.map((i) => `  ${i.field}: ${i.rule}`).join('\n')}\n`);
     return EXIT.badInput;
   }
   const code = (err as { code?: string }).code;
@@ -400,11 +437,7 @@ function reportError(err: unknown): number {
     // commander already printed the message (or the help).
     return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? EXIT.ok : EXIT.badInput;
   }
-  if (err instanceof TemporalUnreachableError) {
-    process.stderr.write(`governor: ${err.message}\n`);
-    return EXIT.failure;
-  }
-  process.stderr.write(`governor: ${(err as Error).message}\n`);
+  log.error((err as Error).message, { exitCode: EXIT.failure, ...(err instanceof TemporalUnreachableError ? { reason: 'temporal_unreachable' } : {}) });
   return EXIT.failure;
 }
 

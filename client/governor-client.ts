@@ -1,4 +1,4 @@
-import { Client, Connection, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type ClientPlugin } from '@temporalio/client';
 import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
 import { encryptedDataConverter } from '../activities/payload-codec.js';
 import { temporalConnectionConfig } from '../activities/temporal-connection.js';
@@ -43,6 +43,8 @@ export interface GovernorClientOptions {
   readonly workflows: readonly AnyWorkflowDescriptor[];
   /** The codec the workers encrypt payloads with (`AesGcmPayloadCodec`); the client then reads and writes them too. */
   readonly codec?: PayloadCodec;
+  /** OpenTelemetry tracing (`createTracing` from `governor/worker`): starts and decisions become the root spans of a run's trace. */
+  readonly tracing?: { readonly plugin: ClientPlugin };
 }
 
 export interface StartResult {
@@ -311,6 +313,7 @@ export async function connectTemporal(options: {
   namespace?: string;
   profile?: string;
   codec?: PayloadCodec;
+  tracing?: { readonly plugin: ClientPlugin };
 }): Promise<{ client: Client; connection: Connection }> {
   // Temporal's own configuration (profile file, TEMPORAL_* variables: TLS, mTLS, API key), explicit options first.
   const config = temporalConnectionConfig({ address: options.address, namespace: options.namespace, profile: options.profile });
@@ -327,7 +330,12 @@ export async function connectTemporal(options: {
     throw new TemporalUnreachableError(config.address, err as Error);
   }
   return {
-    client: new Client({ connection, namespace: config.namespace, ...(options.codec ? { dataConverter: encryptedDataConverter(options.codec) } : {}) }),
+    client: new Client({
+      connection,
+      namespace: config.namespace,
+      ...(options.codec ? { dataConverter: encryptedDataConverter(options.codec) } : {}),
+      ...(options.tracing ? { plugins: [options.tracing.plugin] } : {}),
+    }),
     connection,
   };
 }

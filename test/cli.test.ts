@@ -98,6 +98,40 @@ describe('the governor CLI, driven as a user would', () => {
     assert.match(second.stdout, /already started \(duplicate event id\)/);
   });
 
+  it('--log-format json: one JSON line per run started, decision sent and error; no ticket text', async () => {
+    const secret = 'Zanzibar Books, flat 4';
+    const json = (args: string[], input?: string) =>
+      run(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', ...args], {
+        env: { TEMPORAL_ADDRESS: h.server.address, GOVERNOR_LOG_FORMAT: 'json' },
+        input,
+      });
+    const lines = (stderr: string) => stderr.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const started = await json(['start', '-', '--reviewers', 'usr_442'], JSON.stringify(ticketEvent({ subject: 'Why?', body: `Why did I get blocked? ${secret}` })));
+    assert.equal(started.code, 0, started.stderr);
+    const [line] = lines(started.stderr);
+    assert.equal(line?.msg, 'run started');
+    assert.equal(line?.service, 'governor-cli');
+    assert.equal(line?.level, 'info');
+    assert.match(String(line?.workflowId), /^triage\/evt_/);
+    assert.equal(typeof line?.runId, 'string');
+    const workflowId = String(line!.workflowId);
+    await eventually('the review', async () => ((await h.client.triageState(workflowId)).phase === 'awaiting_review' ? true : undefined));
+    const outsider = await json(['--log-format', 'json', 'approve', workflowId, '--reviewer', 'usr_999']);
+    assert.equal(outsider.code, 3);
+    const [sent, refusal] = lines(outsider.stderr);
+    assert.deepEqual([sent?.msg, sent?.workflowId, sent?.verb, sent?.status], ['decision sent', workflowId, 'review', 'not_authorised']);
+    assert.equal(refusal?.level, 'error');
+    assert.equal(refusal?.exitCode, 3);
+    assert.match(String(refusal?.msg), /not authorised: usr_999/);
+    const bad = await json(['start', '-'], JSON.stringify({ ...ticketEvent({ body: secret }), customer: { id: '' } }));
+    assert.equal(bad.code, 2);
+    const [invalid] = lines(bad.stderr);
+    assert.equal(invalid?.msg, 'invalid trigger; nothing was started');
+    assert.ok(Array.isArray(invalid?.issues) && (invalid.issues as { field: string }[]).some((i) => i.field.startsWith('customer')));
+    for (const out of [started, outsider, bad]) assert.ok(!out.stderr.includes('Zanzibar'), 'no ticket text in a CLI log line');
+    await h.client.review(workflowId, { action: 'approve', reviewerId: 'usr_442' });
+  });
+
   it('bad input: exit 2, the field and the rule named, nothing started', async () => {
     const event = ticketEvent();
     const bad = await governor(['start', '-'], JSON.stringify({ ...event, customer: { ...event.customer, plan: 'gold' } }));

@@ -51,4 +51,18 @@ describe('structured logs', () => {
     const record = JSON.parse(own[0]!) as Record<string, unknown>;
     assert.deepEqual([record.event, record.args, record.workflowId], ['[redacted]', '[redacted]', 'w']);
   });
+
+  it('GOVERNOR_LOG_REDACT adds paths of your own to the defaults', () => {
+    const own: string[] = [];
+    const previous = process.env.GOVERNOR_LOG_REDACT;
+    process.env.GOVERNOR_LOG_REDACT = 'customer.email, *.iban';
+    try {
+      createLogger({ destination: { write: (l: string) => void own.push(l) } }).info({ customer: { email: 'a@b.c', id: 'cus_1' }, payout: { iban: 'DE00' }, body: SECRET }, 'custom');
+    } finally {
+      if (previous === undefined) delete process.env.GOVERNOR_LOG_REDACT;
+      else process.env.GOVERNOR_LOG_REDACT = previous;
+    }
+    const record = JSON.parse(own[0]!) as { customer: Record<string, string>; payout: Record<string, string>; body: string };
+    assert.deepEqual([record.customer.email, record.customer.id, record.payout.iban, record.body], ['[redacted]', 'cus_1', '[redacted]', '[redacted]']);
+  });
 });

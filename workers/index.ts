@@ -18,6 +18,7 @@ export { canonicalJson, migrate, openStore, sha256, type Store, type StoreOption
 export { implementTool, type AnyToolImplementation, type ToolContext, type ToolImplementation } from '../activities/tools.js';
 export { startMetricsServer, type MetricsServer } from './metrics.js';
 export { loadPolicyFile } from './policy.js';
-export { createLogger, DEFAULT_REDACT_PATHS, temporalLogger, type LoggerOptions } from './logger.js';
+export { createLogger, DEFAULT_REDACT_PATHS, redactPathsFromEnv, temporalLogger, type LoggerOptions } from './logger.js';
 export { installRuntime } from './runtime.js';
 export { bundleWorkflows, createGovernorWorker, quietBundlerLogger, type BundleOptions, type GovernorWorker, type GovernorWorkerOptions } from './worker.js';
+export { createTracing, tracingFromEnv, type Tracing, type TracingOptions } from './tracing.js';

@@ -16,10 +16,21 @@ export const DEFAULT_REDACT_PATHS: readonly string[] = [
 export interface LoggerOptions {
   /** Default `GOVERNOR_LOG_LEVEL` or `info`. */
   readonly level?: string;
-  /** Field paths (pino's redact syntax) replaced by `[redacted]`; default `DEFAULT_REDACT_PATHS`. */
+  /**
+   * Field paths (pino's redact syntax) replaced by `[redacted]`. Default: `DEFAULT_REDACT_PATHS` plus the
+   * comma-separated paths in `GOVERNOR_LOG_REDACT` (your own fields: `customer.email,*.iban`).
+   */
   readonly redact?: readonly string[];
+  /** The `service` field of every line (default `governor`). */
+  readonly service?: string;
   /** Default standard error. */
   readonly destination?: DestinationStream;
+}
+
+/** `DEFAULT_REDACT_PATHS` and the paths listed in `GOVERNOR_LOG_REDACT`. */
+export function redactPathsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  const extra = (env.GOVERNOR_LOG_REDACT ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  return [...DEFAULT_REDACT_PATHS, ...extra];
 }
 
 /** Structured JSON logs (pino): one object per line, ISO time, level name, redaction applied. */
@@ -27,10 +38,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       level: (options.level ?? process.env.GOVERNOR_LOG_LEVEL ?? 'info').toLowerCase(),
-      base: { service: 'governor' },
+      base: { service: options.service ?? 'governor' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: [...(options.redact ?? DEFAULT_REDACT_PATHS)], censor: '[redacted]' },
+      redact: { paths: [...(options.redact ?? redactPathsFromEnv())], censor: '[redacted]' },
     },
     options.destination ?? pino.destination(2),
   );

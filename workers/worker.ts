@@ -5,6 +5,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import { temporalConnectionConfig } from '../activities/temporal-connection.js';
 import { DEFAULT_TASK_QUEUE } from '../contracts/ids.js';
+import type { Tracing } from './tracing.js';
 
 /** A module of this package, compiled (`.js`, in an installed package) or as source (`.ts`, in this repository). */
 function ownModule(relative: string): string {
@@ -20,6 +21,11 @@ export interface BundleOptions {
    * worker that runs the bundle has a `codec`. `createGovernorWorker` sets it when it bundles for you.
    */
   readonly encryptFailures?: boolean;
+  /**
+   * Puts Temporal's OpenTelemetry workflow interceptors in the bundle (workflow spans, Governor's model-call spans):
+   * the worker that runs it must then have the same `tracing`.
+   */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -32,6 +38,7 @@ export async function bundleWorkflows(options: BundleOptions): Promise<WorkflowB
   return bundleWorkflowCode({
     workflowsPath: options.workflowsPath,
     ...(options.encryptFailures ? { failureConverterPath: FAILURE_CONVERTER } : {}),
+    ...(options.tracing ? { plugins: [options.tracing.plugin] } : {}),
     logger: quietBundlerLogger,
     webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), ...alias } } }),
   });
@@ -65,6 +72,11 @@ export interface GovernorWorkerOptions {
    * passed in must then come from `bundleWorkflows({ …, encryptFailures: true })`.
    */
   readonly codec?: PayloadCodec;
+  /**
+   * OpenTelemetry tracing (`createTracing`, `tracingFromEnv`): workflow, activity, model-call and tool spans. A bundle
+   * passed in must then come from `bundleWorkflows({ …, tracing })`.
+   */
+  readonly tracing?: Tracing;
 }
 
 export interface GovernorWorker {
@@ -89,13 +101,16 @@ export async function createGovernorWorker(options: GovernorWorkerOptions): Prom
     throw new Error(`cannot reach Temporal at ${config.address} (${(err as Error).message}); is the server running? (npm run server)`);
   }
   const workflowBundle =
-    'workflowsPath' in options.workflows ? await bundleWorkflows({ ...options.workflows, encryptFailures: options.codec !== undefined }) : options.workflows;
+    'workflowsPath' in options.workflows
+      ? await bundleWorkflows({ ...options.workflows, encryptFailures: options.codec !== undefined, tracing: options.tracing })
+      : options.workflows;
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     activities: options.activities,
     workflowBundle,
+    ...(options.tracing ? { plugins: [options.tracing.plugin] } : {}),
     ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec], failureConverterPath: FAILURE_CONVERTER } } : {}),
   });
   let running: Promise<void> | undefined;

@@ -18,6 +18,7 @@ import { formatIssues } from '../contracts/issues.js';
 import type { ChatMessage, ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model.js';
 import { charge, estimateCall, exhausted } from './ledger.js';
 import { kitMetrics } from './metrics.js';
+import { modelCallSpan } from './tracing.js';
 import { validateOutput, type BusinessRule } from './validate.js';
 
 /** What a governed step asks of the model: a versioned prompt and a structured output. */
@@ -191,10 +192,13 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
         }
       }
       let reply: ModelCallResult;
+      const span = modelCallSpan.start(options.step, prompt, model);
       try {
-        reply = await callModel(request(model, messages));
+        const req = request(model, messages);
+        reply = await modelCallSpan.around(span, () => callModel(req));
       } catch (err) {
         const type = failureOf(err);
+        modelCallSpan.failed(span, type);
         trail.push({ model: model.model, provider: model.provider, event: 'failed', detail: `${type}: ${messageOf(err)}` });
         log.warn('model call failed', { step: options.step, promptVersion: `${prompt.name}@${prompt.version}`, provider: model.provider, model: model.model, failure: type });
         if (type === FailureType.ModelRefused) return { status: 'refused', detail: messageOf(err), trail };
@@ -203,6 +207,7 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
       const charged = charge(ledger, options.step, reply.model, reply.usage, budgets);
       const validation = validateOutput(options.schema, options.rules, reply.parsed, reply.parseError);
       const issues = validation.ok ? [] : validation.issues.map((i) => `${i.field}: ${i.rule}`);
+      modelCallSpan.answered(span, reply, charged.usd, { valid: validation.ok, fields: validation.ok ? [] : validation.issues.map((i) => i.field) });
       // The workflow logger adds the workflow and run ids; no prompt or reply text goes into a log line.
       log.info('model call', {
         step: options.step,

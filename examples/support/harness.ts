@@ -6,7 +6,17 @@
 import type { PayloadCodec } from '@temporalio/common';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ModelDouble, startDevServer, type DevServer, type Responder } from 'governor/testing';
-import { BreakerRegistry, bundleWorkflows, createGovernorWorker, createProviders, installRuntime, type BreakerSettings, type GovernorWorker, type Store } from 'governor/worker';
+import {
+  BreakerRegistry,
+  bundleWorkflows,
+  createGovernorWorker,
+  createProviders,
+  installRuntime,
+  type BreakerSettings,
+  type GovernorWorker,
+  type Store,
+  type Tracing,
+} from 'governor/worker';
 import { SupportClient } from './client.js';
 import { supportSearchAttributes } from './definitions.js';
 import { governorResponder } from './double/agent-responders.js';
@@ -42,6 +52,8 @@ export interface HarnessOptions {
   readonly databaseUrl?: string;
   /** Runs before each tool's transaction, inside its circuit breaker; throw to play a broken downstream system. */
   readonly beforeEffect?: (tool: string) => Promise<void>;
+  /** OpenTelemetry tracing on the worker, its bundle and the client. */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -60,7 +72,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     timeoutMs: options.modelTimeoutMs ?? 2_000,
   });
   const breakers = new BreakerRegistry(options.breakers);
-  const client = await SupportClient.connect({ address: server.address, codec: options.codec });
+  const client = await SupportClient.connect({ address: server.address, codec: options.codec, tracing: options.tracing });
   const delays = options.toolDelayMs ?? {};
   const activities = supportActivities({
     providers,
@@ -72,9 +84,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         options.beforeEffect ?? (async (tool) => void (delays[tool] ? await new Promise((r) => setTimeout(r, delays[tool])) : undefined)),
     },
   });
-  const bundle = await bundleWorkflows({ workflowsPath: SUPPORT_WORKFLOWS_PATH, encryptFailures: options.codec !== undefined });
+  const bundle = await bundleWorkflows({ workflowsPath: SUPPORT_WORKFLOWS_PATH, encryptFailures: options.codec !== undefined, tracing: options.tracing });
   const startWorker = async () => {
-    const w = await createGovernorWorker({ address: server.address, activities, workflows: bundle, codec: options.codec });
+    const w = await createGovernorWorker({ address: server.address, activities, workflows: bundle, codec: options.codec, tracing: options.tracing });
     void w.run();
     return w;
   };

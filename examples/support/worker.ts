@@ -17,6 +17,9 @@
  *   GOVERNOR_LOG_LEVEL    TRACE, DEBUG, INFO (default), WARN, ERROR: JSON lines on standard error
  *   GOVERNOR_RUNTIME_METRICS_ADDRESS   host:port of the SDK's Prometheus endpoint with Governor's workflow metrics
  *                         (e.g. 0.0.0.0:9465 in a container; default: not served)
+ *   OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT   export traces over OTLP/HTTP (default: off);
+ *                         OTEL_SERVICE_NAME (governor-worker), OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true
+ *                         puts prompt and reply text on model-call spans (default: never)
  *   GOVERNOR_METRICS_PORT       Prometheus /metrics and /breakers on loopback (default 9464; 0 picks a free port)
  *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
  */
@@ -39,6 +42,7 @@ import {
   startCodecServer,
   startMetricsServer,
   temporalConnectionConfig,
+  tracingFromEnv,
   type CodecServer,
   type OutboxRelay,
 } from 'governor/worker';
@@ -82,6 +86,8 @@ async function main(): Promise<void> {
   } catch (err) {
     return fail((err as Error).message, 2);
   }
+  // OpenTelemetry from its standard variables: workflow, activity, model-call and tool spans over OTLP.
+  const tracing = tracingFromEnv();
   // Temporal's own configuration: a profile of its config file, TEMPORAL_ADDRESS / _NAMESPACE / _API_KEY / _TLS_*.
   const { address } = temporalConnectionConfig();
   const dataDir = resolve(process.env.GOVERNOR_DATA_DIR ?? '.governor/pgdata');
@@ -89,7 +95,7 @@ async function main(): Promise<void> {
   let temporal: Client;
   let temporalConnection: Connection;
   try {
-    ({ client: temporal, connection: temporalConnection } = await connectTemporal({ codec }));
+    ({ client: temporal, connection: temporalConnection } = await connectTemporal({ codec, tracing }));
   } catch (err) {
     await store.close();
     return fail((err as Error).message, 1);
@@ -111,6 +117,7 @@ async function main(): Promise<void> {
       activities: supportActivities({ providers, store, breakers, policy, temporal, hooks }),
       workflows: { workflowsPath: SUPPORT_WORKFLOWS_PATH },
       codec,
+      tracing,
     });
   } catch (err) {
     await temporalConnection.close();
@@ -146,6 +153,7 @@ async function main(): Promise<void> {
   process.stderr.write(
     `governor worker: polling on ${address}, providers ${providers.configured.join(', ')}, store ${store.db.describe}, policy ${policy.version}` +
       `${metrics ? `, metrics ${metrics.url}/metrics` : ''}${relay ? `, relaying email to ${process.env.GOVERNOR_SMTP_URL}` : ''}` +
+      `${tracing ? `, traces to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : ''}` +
       `${codec ? `, payloads encrypted (key ${process.env.GOVERNOR_CODEC_KEY_ID || 'first listed'})` : ''}${codecServer ? `, codec server ${codecServer.url}` : ''}\n`,
   );
   const stop = () => void worker.shutdown();
@@ -156,6 +164,7 @@ async function main(): Promise<void> {
   await codecServer?.close();
   await metrics?.close();
   await temporalConnection.close();
+  await tracing?.shutdown();
   await store.close();
 }
 

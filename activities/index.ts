@@ -165,17 +165,38 @@ export function createActivities(deps: ActivityDeps) {
     return execution;
   };
 
-  /** One span per tool call (the GenAI conventions' `execute_tool`), with its permission and evidence. */
-  const toolSpan = (req: ToolRequest, fn: () => Promise<ToolExecution>) =>
-    inSpan(
+  /**
+   * Every tool call is observed where it runs: one span (the GenAI conventions' `execute_tool`) with its permission
+   * and evidence, and the tool metrics — calls by tool and evidence status (`error` for an attempt that threw and is
+   * retried or fails the step) and their latency — through the activity's metric meter, so they reach the same
+   * endpoint as the workflow metrics, tagged with the workflow type.
+   */
+  const observedTool = (req: ToolRequest, fn: () => Promise<ToolExecution>) => {
+    const { metricMeter, info } = Context.current();
+    // The activity's meter tags namespace, task queue and activity type; the workflow type is added here.
+    const meter = metricMeter.withTags({ workflowType: info.workflowType ?? '' });
+    const started = performance.now();
+    const count = (status: string) => {
+      meter.createCounter('governor_tool_calls', 'calls', 'Tool calls, by evidence status').withTags({ tool: req.tool, status }).add(1);
+      meter.createHistogram('governor_tool_call_latency', 'int', 'ms', 'Tool call latency, effect and evidence').withTags({ tool: req.tool }).record(Math.round(performance.now() - started));
+    };
+    return inSpan(
       `execute_tool ${req.tool}`,
       { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': req.tool, 'governor.actor': req.actor, 'governor.action': req.action, 'governor.step': req.stepId },
       async (span) => {
-        const execution = await fn();
+        let execution: ToolExecution;
+        try {
+          execution = await fn();
+        } catch (err) {
+          count('error');
+          throw err;
+        }
+        count(execution.evidence.status);
         span.setAttributes(evidenceAttributes(execution.evidence));
         return execution;
       },
     );
+  };
   return {
     /** One model call, through the provider's circuit breaker. */
     async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
@@ -224,14 +245,14 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Executes a registry tool (read or write) with evidence, exactly once per idempotency key. */
     async executeTool(req: ToolRequest): Promise<ToolExecution> {
-      return toolSpan(req, () => runTool(req));
+      return observedTool(req, () => runTool(req));
     },
 
     /** Records a step that never ran (denied by policy or by a human) or failed for good. */
     async recordToolOutcome(req: ToolRequest & { status: 'failed' | 'denied'; detail: string }): Promise<ToolExecution> {
       caller(req);
       const checked = checkToolCall(registry, req.tool, req.args);
-      return toolSpan(req, () => recordOutcome(store, toolCall(req, checked.ok ? checked.spec.resources(checked.args) : []), req.status, req.detail));
+      return observedTool(req, () => recordOutcome(store, toolCall(req, checked.ok ? checked.spec.resources(checked.args) : []), req.status, req.detail));
     },
 
     /** Evidence of a workflow, in order: what the run's summary is built from. */

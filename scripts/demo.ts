@@ -19,6 +19,7 @@ import {
   createProviders,
   installRuntime,
   providersConfigFromEnv,
+  loopbackMetricsAddress,
   startMetricsServer,
   type ProvidersConfig,
 } from 'governor/worker';
@@ -50,8 +51,9 @@ async function main(): Promise<void> {
     process.stdout.write('usage: npm run demo -- [--exit] [--tickets examples/support/tickets] [--complaints examples/support/complaints]\n');
     return;
   }
-  // The SDK's metrics and Governor's workflow metrics (runs by outcome, schema failures, tokens, cost, latency).
-  const runtimeMetrics = `127.0.0.1:${await preferredPort(9465)}`;
+  // The SDK's metrics and Governor's workflow metrics (runs by outcome, schema failures, tokens, cost, latency), served
+  // with the process and breaker metrics on one endpoint.
+  const runtimeMetrics = await loopbackMetricsAddress();
   installRuntime(undefined, undefined, { metricsAddress: runtimeMetrics });
   const home = resolve(process.env.GOVERNOR_HOME ?? '.governor');
   await mkdir(home, { recursive: true });
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
     activities: supportActivities({ providers: createProviders(providersConfig), store, breakers, temporal: client.client }),
     workflows: { workflowsPath: SUPPORT_WORKFLOWS_PATH },
   });
-  const metrics = await startMetricsServer(breakers, { port: await preferredPort(9464), store });
+  const metrics = await startMetricsServer(breakers, { port: await preferredPort(9464), store, runtimeMetrics: `http://${runtimeMetrics}/metrics` });
   const running = worker.run();
   const shutdown = async () => {
     await client.close();
@@ -152,8 +154,8 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${env}npm run governor -- approve ${waiting[0].workflowId} --reviewer ${REVIEWER}\n`);
       process.stdout.write(`List them: ${env}npm run governor -- pending    Inspect one: ${env}npm run governor -- status <workflowId>\n`);
       const metricsEnv = metrics.url === 'http://127.0.0.1:9464' ? '' : `GOVERNOR_METRICS_URL=${metrics.url} `;
-      process.stdout.write(`Circuit breakers: ${metricsEnv}npm run governor -- breakers    Prometheus: ${metrics.url}/metrics\n`);
-      process.stdout.write(`Workflow metrics (runs by outcome, schema failures, tokens, cost, latency): http://${runtimeMetrics}/metrics\n`);
+      process.stdout.write(`Circuit breakers: ${metricsEnv}npm run governor -- breakers\n`);
+      process.stdout.write(`Prometheus metrics (runs by outcome, schema failures, tokens, cost, latency, breakers, process): ${metrics.url}/metrics\n`);
     }
     const metricsEnv = metrics.url === 'http://127.0.0.1:9464' ? '' : `GOVERNOR_METRICS_URL=${metrics.url} `;
     const shown = complaints.find((c) => c.humanAsked) ?? complaints[0];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from 'governor/testing';
-import { installRuntime } from 'governor/worker';
+import { installRuntime, loopbackMetricsAddress, startMetricsServer, type MetricsServer } from 'governor/worker';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
 const VALID = { category: 'billing', urgency: 'high', confidence: 0.95, reason: 'charged twice' };
@@ -18,16 +18,20 @@ function sum(text: string, name: string, labels: Record<string, string> = {}): n
   return total;
 }
 
-describe('workflow metrics on the runtime\'s Prometheus endpoint', () => {
+describe('metrics: one Prometheus endpoint per worker', () => {
   let h: Harness;
   let url: string;
+  let server: MetricsServer;
   before(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}/metrics`;
-    installRuntime('ERROR', undefined, { metricsAddress: `127.0.0.1:${port}` });
+    const runtime = await loopbackMetricsAddress();
+    installRuntime('ERROR', undefined, { metricsAddress: runtime });
     h = await startHarness();
+    // Bound to every interface, as in a container: reachable at the host's address, not only on loopback.
+    server = await startMetricsServer(h.breakers, { host: '0.0.0.0', port: await freePort(), runtimeMetrics: `http://${runtime}/metrics` });
+    url = `http://127.0.0.1:${new URL(server.url).port}/metrics`;
   });
   after(async () => {
+    await server?.close();
     await h?.close();
   });
 
@@ -40,21 +44,42 @@ describe('workflow metrics on the runtime\'s Prometheus endpoint', () => {
     await eventually('the review', async () => ((await h.client.triageState(review.workflowId)).phase === 'awaiting_review' ? true : undefined));
     await h.client.review(review.workflowId, { action: 'approve', reviewerId: 'usr_442' });
     await h.client.triageResult(review.workflowId);
+    const corrected = await h.client.startTriage(ticketEvent({ subject: 'Why?', body: 'Why did I get blocked?' }), { reviewers: ['usr_442'] });
+    await eventually('the second review', async () => ((await h.client.triageState(corrected.workflowId)).phase === 'awaiting_review' ? true : undefined));
+    await h.client.review(corrected.workflowId, { action: 'correct', reviewerId: 'usr_442', corrected: { category: 'account', urgency: 'low' } });
+    await h.client.triageResult(corrected.workflowId);
 
-    const text = await eventually('the runs in the metrics', async () => {
+    const text = await eventually("the runs in the metrics", async () => {
       const body = await (await fetch(url)).text();
-      return sum(body, 'governor_runs_total', { workflowType: triage }) >= 4 ? body : undefined;
+      return sum(body, 'governor_runs_total', { workflowType: triage }) >= 5 ? body : undefined;
     });
     assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, outcome: 'auto_applied' }), 2);
-    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, outcome: 'escalated' }), 1);
+    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, outcome: 'escalated', escalated: 'true' }), 1);
     assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, outcome: 'approved' }), 1);
+    // Automation, review and override rates, by label.
+    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, reviewed: 'false' }), 3, 'three ran without a person');
+    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, reviewed: 'true' }), 2);
+    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, reviewed: 'true', overridden: 'true' }), 1, 'one correction');
+    // Cost and tokens per finished run.
+    assert.equal(sum(text, 'governor_run_cost_microusd_count', { workflowType: triage }), 5);
+    assert.ok(sum(text, 'governor_run_cost_microusd_sum', { workflowType: triage }) > 0);
+    assert.ok(sum(text, 'governor_run_tokens_sum', { workflowType: triage }) > 0);
+    // Tool calls, counted where they ran, by evidence status: five decisions applied and one escalation.
+    assert.equal(sum(text, 'governor_tool_calls_total', { workflowType: triage, tool: 'apply_triage_decision', status: 'success' }), 5);
+    assert.equal(sum(text, 'governor_tool_calls_total', { tool: 'create_escalation', status: 'success' }), 1);
+    assert.equal(sum(text, 'governor_tool_call_latency_count', { tool: 'apply_triage_decision' }), 5);
+    // The breakers and the process, on the same endpoint.
+    assert.ok(sum(text, 'process_resident_memory_bytes') > 0);
+    assert.ok(/^nodejs_eventloop_lag_seconds /m.test(text));
+    assert.equal(sum(text, 'governor_circuit_state', { name: 'model:anthropic' }), 0, 'the provider breaker is closed');
     assert.equal(sum(text, 'governor_model_calls_total', { workflowType: triage, valid: 'false' }), 1, 'one schema failure');
-    assert.equal(sum(text, 'governor_model_calls_total', { workflowType: triage, valid: 'true' }), 4);
+    assert.equal(sum(text, 'governor_model_calls_total', { workflowType: triage, valid: 'true' }), 5);
     assert.equal(sum(text, 'governor_repairs_total', { workflowType: triage }), 1);
     assert.ok(sum(text, 'governor_tokens_total', { direction: 'input', prompt_version: 'support_ticket_classifier@2026-11-21.1' }) > 0);
     assert.ok(sum(text, 'governor_cost_microusd_total', { workflowType: triage }) > 0);
-    assert.equal(sum(text, 'governor_run_latency_count', { workflowType: triage }), 4);
-    assert.equal(sum(text, 'governor_model_call_latency_count', { workflowType: triage }), 5);
-    assert.ok(sum(text, 'temporal_workflow_completed_total') >= 4, "the SDK's own metrics are there too");
+    assert.equal(sum(text, 'governor_run_latency_count', { workflowType: triage }), 5);
+    assert.equal(sum(text, 'governor_run_latency_bucket', { workflowType: triage, le: '86400000' }), 5, 'the latency buckets are Governor\'s');
+    assert.equal(sum(text, 'governor_model_call_latency_count', { workflowType: triage }), 6);
+    assert.ok(sum(text, 'temporal_workflow_completed_total') >= 5, "the SDK's own metrics are there too");
   });
 });

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { BreakerRegistry } from '../activities/breakers.js';
 import { evidenceForWorkflow, verifyEvidence } from '../activities/evidence.js';
 import type { Store } from '../activities/store.js';
@@ -13,17 +13,46 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** A free port on loopback, for the SDK runtime's own Prometheus endpoint that `startMetricsServer` serves through. */
+export async function loopbackMetricsAddress(): Promise<string> {
+  const server = createNetServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `127.0.0.1:${port}`;
+}
+
+export interface MetricsServerOptions {
+  /** Default 0 (a free port). */
+  readonly port?: number;
+  /** Default 127.0.0.1; `0.0.0.0` to be scraped from outside a container. */
+  readonly host?: string;
+  readonly store?: Store;
+  /**
+   * The SDK runtime's Prometheus endpoint (`installRuntime(…, { metricsAddress })`, on loopback): its metrics — the
+   * SDK's own and Governor's workflow and tool metrics — are served with this server's, so Prometheus scrapes one
+   * endpoint per worker.
+   */
+  readonly runtimeMetrics?: string;
+}
+
 /**
- * Serves the worker's metrics for Prometheus at `/metrics`, the breakers as JSON at `/breakers` (what
- * `governor breakers` reads) and, given the store, a run's evidence at `/evidence?workflow=<id>` and the chain check
- * at `/verify[?workflow=<id>]` (what `governor evidence` and `governor verify` read when the embedded store is owned
- * by this process). Read-only; listens on loopback unless told otherwise.
+ * Serves the worker's metrics for Prometheus at `/metrics` — process metrics (CPU, memory, event-loop lag, heap),
+ * the circuit breakers and, through `runtimeMetrics`, the SDK's and Governor's workflow metrics —, the breakers as
+ * JSON at `/breakers` (what `governor breakers` reads) and, given the store, a run's evidence at
+ * `/evidence?workflow=<id>` and the chain check at `/verify[?workflow=<id>]` (what `governor evidence` and
+ * `governor verify` read when the embedded store is owned by this process). Read-only; listens on loopback unless
+ * told otherwise.
  */
-export async function startMetricsServer(
-  breakers: BreakerRegistry,
-  options: { port?: number; host?: string; store?: Store } = {},
-): Promise<MetricsServer> {
+export async function startMetricsServer(breakers: BreakerRegistry, options: MetricsServerOptions = {}): Promise<MetricsServer> {
   const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const runtimeMetrics = async (): Promise<string> => {
+    if (!options.runtimeMetrics) return '';
+    // The runtime endpoint is this process's own; if it does not answer, the rest is still served.
+    const res = await fetch(options.runtimeMetrics, { signal: AbortSignal.timeout(5_000) }).catch(() => null);
+    return res?.ok ? await res.text() : '';
+  };
   const snapshot = () => breakers.snapshot();
   new Gauge({
     name: 'governor_circuit_state',
@@ -72,8 +101,9 @@ export async function startMetricsServer(
         return json(200, await verifyEvidence(options.store, url.searchParams.get('workflow') ?? undefined));
       }
       if (req.url === '/metrics') {
+        const [own, runtime] = await Promise.all([registry.metrics(), runtimeMetrics()]);
         res.writeHead(200, { 'content-type': registry.contentType });
-        res.end(await registry.metrics());
+        res.end(`${own}\n${runtime}`);
       } else if (req.url === '/breakers') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(snapshot()));

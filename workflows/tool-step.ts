@@ -6,7 +6,6 @@ import { idempotencyKey, type StepId } from '../contracts/ids.js';
 import type { ValidationIssue } from '../contracts/issues.js';
 import { checkToolCall, type ToolRegistry } from '../contracts/tools.js';
 import type { LeaseOptions, Leases } from './lease.js';
-import { kitMetrics } from './metrics.js';
 
 /** The permission check is a fast, pure evaluation on the worker: a short timeout, a few attempts. */
 const { checkPermission } = proxyActivities<Activities>({
@@ -97,7 +96,6 @@ export async function governedToolCall(ctx: ToolStepContext, call: ToolCall): Pr
     evidenceId: outcome.status === 'invalid_args' ? null : outcome.evidence.evidenceId,
     permission: outcome.status === 'invalid_args' ? null : outcome.evidence.permission,
   });
-  kitMetrics.toolCall({ tool: call.tool, status: outcome.status });
   return outcome;
 }
 

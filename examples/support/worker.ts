@@ -15,12 +15,12 @@
  *   GOVERNOR_MAIL_FROM    From address of relayed emails (default governor@governor.local)
  *   GOVERNOR_MODEL_TIMEOUT_MS   per-request provider timeout (default 30000)
  *   GOVERNOR_LOG_LEVEL    TRACE, DEBUG, INFO (default), WARN, ERROR: JSON lines on standard error
- *   GOVERNOR_RUNTIME_METRICS_ADDRESS   host:port of the SDK's Prometheus endpoint with Governor's workflow metrics
- *                         (e.g. 0.0.0.0:9465 in a container; default: not served)
  *   OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT   export traces over OTLP/HTTP (default: off);
  *                         OTEL_SERVICE_NAME (governor-worker), OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true
  *                         puts prompt and reply text on model-call spans (default: never)
- *   GOVERNOR_METRICS_PORT       Prometheus /metrics and /breakers on loopback (default 9464; 0 picks a free port)
+ *   GOVERNOR_METRICS_HOST, GOVERNOR_METRICS_PORT   Prometheus /metrics (the SDK's, Governor's workflow and tool
+ *                         metrics, breakers, process) and /breakers (default 127.0.0.1:9464; 0.0.0.0 in a container;
+ *                         port 0 picks a free one)
  *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
  */
 import { resolve } from 'node:path';
@@ -40,6 +40,7 @@ import {
   loadPolicyFile,
   providersConfigFromEnv,
   startCodecServer,
+  loopbackMetricsAddress,
   startMetricsServer,
   temporalConnectionConfig,
   tracingFromEnv,
@@ -57,7 +58,9 @@ function fail(message: string, code: number): void {
 async function main(): Promise<void> {
   // Structured JSON logs (one object per line, personal-data fields redacted) for every SDK and Governor line.
   const level = ((process.env.GOVERNOR_LOG_LEVEL || 'INFO').toUpperCase() as LogLevel);
-  installRuntime(level, createLogger({ level: level.toLowerCase() }), { metricsAddress: process.env.GOVERNOR_RUNTIME_METRICS_ADDRESS || undefined });
+  // The SDK runtime's Prometheus endpoint stays on loopback: the metrics server below serves it with the rest.
+  const runtimeMetrics = await loopbackMetricsAddress();
+  installRuntime(level, createLogger({ level: level.toLowerCase() }), { metricsAddress: runtimeMetrics });
   let providers;
   try {
     providers = createProviders(providersConfigFromEnv());
@@ -124,7 +127,12 @@ async function main(): Promise<void> {
     await store.close();
     return fail((err as Error).message, 1);
   }
-  const metrics = await startMetricsServer(breakers, { port: num('GOVERNOR_METRICS_PORT') ?? 9464, store }).catch((err: Error) => {
+  const metrics = await startMetricsServer(breakers, {
+    host: process.env.GOVERNOR_METRICS_HOST || '127.0.0.1',
+    port: num('GOVERNOR_METRICS_PORT') ?? 9464,
+    store,
+    runtimeMetrics: `http://${runtimeMetrics}/metrics`,
+  }).catch((err: Error) => {
     process.stderr.write(`governor worker: metrics not served (${err.message})\n`);
     return undefined;
   });

@@ -288,7 +288,17 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   state.summary = summary;
   state.outcome = state.humanTasks.length === 0 ? 'completed' : state.resolution ? 'resolved_by_human' : 'unresolved';
   checkpoint('summarized', { outcome: state.outcome, emailSent: summary.escalationEmailSent });
-  kitMetrics.run({ outcome: state.outcome, promptVersion: `${spec.name}@${spec.version}`, model: chain[0]?.model }, new Date().getTime() - workflowInfo().runStartTime.getTime());
+  kitMetrics.run(
+    {
+      outcome: state.outcome,
+      promptVersion: `${spec.name}@${spec.version}`,
+      model: chain[0]?.model,
+      reviewed: state.humanTasks.length > 0,
+      escalated: escalationEmailSent,
+    },
+    new Date().getTime() - workflowInfo().runStartTime.getTime(),
+    state.ledger,
+  );
   enter(ComplaintPhase.Completed);
   await condition(allHandlersFinished);
   return { workflowId, outcome: state.outcome, summary, evidenceIds: records.map((r) => r.evidenceId) };

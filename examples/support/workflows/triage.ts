@@ -227,8 +227,19 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     await condition(allHandlersFinished);
     const final = state.outcome ?? 'rejected';
     // Workflow time (the sandbox's clock is the current task's), so replay computes the same figure.
-    kitMetrics.run({ outcome: final, promptVersion: `${spec.name}@${spec.version}`, model: modelRef.model }, new Date().getTime() - workflowInfo().runStartTime.getTime());
     const d = decision();
+    kitMetrics.run(
+      {
+        outcome: final,
+        promptVersion: `${spec.name}@${spec.version}`,
+        model: modelRef.model,
+        reviewed: reviewReason !== null,
+        overridden: d?.action === 'correct' || d?.action === 'reject',
+        escalated: final === 'escalated' || final === 'review_expired_escalated',
+      },
+      new Date().getTime() - workflowInfo().runStartTime.getTime(),
+      state.ledger,
+    );
     const labels = d?.action === 'correct' ? d.corrected : state.classification;
     return {
       workflowId,

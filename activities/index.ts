@@ -9,6 +9,8 @@ import { evaluatePolicy, type PermissionDecision, type Policy } from '../contrac
 import { checkToolCall, factsOf, type ToolRegistry } from '../contracts/tools.js';
 import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../contracts/lease.js';
 import { BreakerRegistry } from './breakers.js';
+import { readControls } from './controls.js';
+import type { WorkflowControls } from '../contracts/controls.js';
 import { evidenceForWorkflow, executeOnce, recordOutcome, type ToolCall } from './evidence.js';
 import { verifyHandoff } from './handoff.js';
 import { callModel, type Providers } from './providers/registry.js';
@@ -253,6 +255,11 @@ export function createActivities(deps: ActivityDeps) {
       caller(req);
       const checked = checkToolCall(registry, req.tool, req.args);
       return observedTool(req, () => recordOutcome(store, toolCall(req, checked.ok ? checked.spec.resources(checked.args) : []), req.status, req.detail));
+    },
+
+    /** The controls in force for a workflow type (SLO breach actions): read once by a run, at its start. */
+    async workflowControls(workflowType: string): Promise<WorkflowControls> {
+      return readControls(store, workflowType);
     },
 
     /** Evidence of a workflow, in order: what the run's summary is built from. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { CONTROLS_SCHEMA } from './controls.js';
 import { openPglite, openPostgres, type Sql } from './sql.js';
 
 /**
@@ -84,7 +85,7 @@ create table if not exists model_cache (
   value          jsonb not null,
   created_at     timestamptz not null default now()
 );
-`;
+${CONTROLS_SCHEMA}`;
 
 export interface StoreOptions {
   /** Bring the schema up to date on open (default true); read-only users (`governor verify`) pass false. */
@@ -102,7 +103,7 @@ export interface StoreOptions {
 }
 
 /** Bumped with every change to `SCHEMA`; a store at this version is not touched at start. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * Brings a database's schema up to date. Runs the schema only when the store is behind, inside one transaction

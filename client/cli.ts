@@ -10,7 +10,9 @@ import type { AnyWorkflowDescriptor } from '../workflows/descriptor.js';
 import { AesGcmPayloadCodec, codecKeysFromEnv } from '../activities/payload-codec.js';
 import { createLogger } from '../workers/logger.js';
 import { tracingFromEnv } from '../workers/tracing.js';
+import type { SloSpec } from '../contracts/slo.js';
 import { evidenceSource, type EvidenceSourceOptions } from './evidence-source.js';
+import { evaluateSlos, formatSloTable, PrometheusError, sloRulesYaml } from './slo.js';
 import { GovernorClient, InvalidInputError, prepareStart, TemporalUnreachableError, type UpdateResult } from './governor-client.js';
 
 /**
@@ -45,6 +47,8 @@ export interface CliOptions {
   readonly startFlags?: readonly StartFlag[];
   /** Extra lines for `--help` (examples of your own workflows). */
   readonly examples?: readonly string[];
+  /** The SLOs `governor slo` reports on and writes rules for. */
+  readonly slos?: readonly SloSpec[];
   /** Adds commands of your own (shortcuts for your decisions), with the CLI's helpers. */
   readonly extend?: (program: Command, helpers: CliHelpers) => void;
 }
@@ -179,6 +183,8 @@ ${[
   '  governor evidence <workflowId>             the run\'s evidence records, as a table',
   '  governor verify                            check the evidence hash chains; names any altered record',
   '  governor breakers                          circuit breakers of the worker at GOVERNOR_METRICS_URL',
+  '  governor slo                               each SLO: objective, current, budget left, burn rate (from Prometheus)',
+  '  governor slo --rules > slo-rules.yml       the SLOs as Prometheus recording and alerting rules',
 ].join('\n')}
 
 Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing started or sent), 3 refused or unknown run.`,
@@ -408,6 +414,27 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     start: (file, workflow, opts) => start(file, workflow, opts),
     reviewerOption: () => new Option('--reviewer <id>', 'your reviewer id (must be allowed for the run)').makeOptionMandatory().env('GOVERNOR_REVIEWER'),
   });
+  program
+    .command('slo')
+    .description('Each SLO over its rolling window, from Prometheus: objective, current, error budget left, burn rate, breach actions.')
+    .addOption(new Option('--prometheus <url>', "Prometheus' base URL").env('GOVERNOR_PROMETHEUS_URL').default('http://127.0.0.1:9090'))
+    .option('--rules', 'print the SLOs as Prometheus recording and alerting rules (YAML) instead')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: { prometheus: string; rules?: boolean; json?: boolean }) => {
+      const slos = options.slos ?? [];
+      if (opts.rules) return void process.stdout.write(sloRulesYaml(slos));
+      if (slos.length === 0) return void process.stdout.write('no SLOs are declared for these workflows\n');
+      let statuses;
+      try {
+        statuses = await evaluateSlos(opts.prometheus, slos);
+      } catch (err) {
+        if (err instanceof PrometheusError) throw new CliError(err.message, EXIT.failure);
+        throw err;
+      }
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+      process.stdout.write(`${formatSloTable(statuses)}\n`);
+    });
+
   return program;
 }
 
@@ -456,19 +483,21 @@ export async function main(argv: string[]): Promise<number> {
     else rest.push(arg);
   }
   let workflows: AnyWorkflowDescriptor[] = [];
+  let slos: SloSpec[] = [];
   if (modulePath) {
     try {
       const url = pathToFileURL(isAbsolute(modulePath) ? modulePath : resolve(modulePath)).href;
-      const mod = (await import(url)) as { workflows?: unknown; default?: unknown };
+      const mod = (await import(url)) as { workflows?: unknown; default?: unknown; slos?: unknown };
       const found = mod.workflows ?? mod.default;
       if (!Array.isArray(found)) throw new Error('it exports no `workflows` array of descriptors');
       workflows = found as AnyWorkflowDescriptor[];
+      if (Array.isArray(mod.slos)) slos = mod.slos as SloSpec[];
     } catch (err) {
       process.stderr.write(`governor: cannot load workflows from ${modulePath}: ${(err as Error).message}\n`);
       return EXIT.badInput;
     }
   }
-  return runCli(rest, { workflows });
+  return runCli(rest, { workflows, slos });
 }
 
 /** Makes a script the entry point of a CLI: a closed pipe (`governor pending | head`) is the reader being done. */

@@ -13,3 +13,5 @@ export * from './model.js';
 export * from './policy.js';
 export * from './tools.js';
 export * from './trigger.js';
+export * from './slo.js';
+export * from './controls.js';

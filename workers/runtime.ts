@@ -9,7 +9,7 @@ let installed = false;
  * (`governor_run_latency` for a p95 run latency objective).
  */
 export const HISTOGRAM_BUCKETS: Readonly<Record<string, number[]>> = {
-  governor_run_latency: [250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000],
+  governor_run_latency: [250, 500, 1_000, 2_000, 2_500, 5_000, 6_000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000],
   governor_model_call_latency: [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000],
   governor_tool_call_latency: [5, 10, 25, 50, 100, 250, 500, 1_000, 5_000, 30_000],
   governor_run_cost_microusd: [10, 50, 100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 1_000_000],

@@ -7,6 +7,7 @@
  * `export { resourceLease } from 'governor/workflow';`
  */
 export { DecisionGate, type DecisionGateOptions, type GateOutcome, type PendingDecision } from './approval.js';
+export { chainUnder, readWorkflowControls } from './controls.js';
 export { defineDecision, defineWorkflow, type DecisionDescriptor, type AnyWorkflowDescriptor, type ModelChoice, type WorkflowDescriptor } from './descriptor.js';
 export { deadlineAfter, durationMs } from './duration.js';
 export { Leases, type LeaseOptions } from './lease.js';

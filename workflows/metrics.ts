@@ -45,7 +45,7 @@ export const kitMetrics = {
       escalated: String(tags.escalated ?? false),
     };
     metricMeter.createCounter('governor_runs', 'runs', 'Finished runs, by outcome').withTags(t).add(1);
-    metricMeter.createHistogram('governor_run_latency', 'int', 'ms', 'Run latency, start to finish').withTags(version).record(Math.max(0, Math.round(latencyMs)));
+    metricMeter.createHistogram('governor_run_latency', 'int', 'ms', 'Run latency, start to finish').withTags({ ...version, reviewed: t.reviewed }).record(Math.max(0, Math.round(latencyMs)));
     if (ledger) {
       metricMeter.createHistogram('governor_run_cost_microusd', 'int', 'microusd', 'Model cost of one finished run').withTags(version).record(Math.round(ledger.usd * 1_000_000));
       metricMeter.createHistogram('governor_run_tokens', 'int', 'tokens', 'Tokens used by one finished run').withTags(version).record(ledger.inputTokens + ledger.outputTokens);

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, Option } from 'commander';
 import { runAsMain, runCli, type CliOptions } from 'governor/client';
+import { SUPPORT_SLOS } from './slos.js';
 import { Category, Urgency } from './contracts/triage.js';
 import { SUPPORT_WORKFLOWS } from './definitions.js';
 
@@ -19,6 +20,7 @@ function list(value: string): string[] {
 
 export const SUPPORT_CLI: CliOptions = {
   workflows: SUPPORT_WORKFLOWS,
+  slos: SUPPORT_SLOS,
   startFlags: [
     { flags: '--reviewers <ids>', description: 'comma-separated reviewer ids allowed to decide a triage run', configKey: 'reviewers', parse: list },
     { flags: '--threshold <p>', description: 'confidence below which the run goes to a person (0..1)', configKey: 'confidenceThreshold', parse: probability },

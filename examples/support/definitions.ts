@@ -84,6 +84,8 @@ function describeTriage(state: TriageState): string[] {
     `model says   ${c ? `${c.category} / ${c.urgency}, confidence ${c.confidence}: ${c.reason}` : '-'}`,
     `model calls  ${state.modelCalls.map((m) => `${m.valid ? 'valid' : `invalid (${m.issues.join('; ')})`}`).join(', ') || '-'}`,
   ];
+  const held = state.controls ? Object.entries(state.controls).filter(([, on]) => on).map(([name]) => name) : [];
+  if (held.length > 0) lines.push(`controls     ${held.join(', ')} (in force when the run started)`);
   if (state.pendingReview) {
     lines.push(`review       ${state.pendingReview.reason}: ${state.pendingReview.detail}`);
     lines.push(`             reviewers ${state.pendingReview.reviewers.join(', ')}; due ${state.pendingReview.deadline}`);

@@ -15,6 +15,9 @@
  *   GOVERNOR_MAIL_FROM    From address of relayed emails (default governor@governor.local)
  *   GOVERNOR_MODEL_TIMEOUT_MS   per-request provider timeout (default 30000)
  *   GOVERNOR_LOG_LEVEL    TRACE, DEBUG, INFO (default), WARN, ERROR: JSON lines on standard error
+ *   GOVERNOR_PROMETHEUS_URL   Prometheus that scrapes the workers: evaluate the support SLOs every
+ *                         GOVERNOR_SLO_INTERVAL_MS (30000) and carry out their breach actions (default: off);
+ *                         GOVERNOR_SLO_WEBHOOK   a URL told of every breach and recovery
  *   OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT   export traces over OTLP/HTTP (default: off);
  *                         OTEL_SERVICE_NAME (governor-worker), OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true
  *                         puts prompt and reply text on model-call spans (default: never)
@@ -35,6 +38,7 @@ import {
   createLogger,
   createOutboxRelay,
   createProviders,
+  createSloMonitor,
   ensureRelaySchema,
   installRuntime,
   loadPolicyFile,
@@ -48,6 +52,7 @@ import {
   type OutboxRelay,
 } from 'governor/worker';
 import { SUPPORT_POLICY } from './policy.js';
+import { SUPPORT_SLOS } from './slos.js';
 import { openSupportStore, SUPPORT_WORKFLOWS_PATH, supportActivities } from './setup.js';
 
 function fail(message: string, code: number): void {
@@ -146,6 +151,19 @@ async function main(): Promise<void> {
       port: Number(process.env.GOVERNOR_CODEC_PORT || 8888),
     });
   }
+  // SLOs with breach actions: evaluated from the Prometheus that scrapes the workers.
+  const sloMonitor = process.env.GOVERNOR_PROMETHEUS_URL
+    ? createSloMonitor({
+        slos: SUPPORT_SLOS,
+        prometheusUrl: process.env.GOVERNOR_PROMETHEUS_URL,
+        store,
+        intervalMs: num('GOVERNOR_SLO_INTERVAL_MS') ?? 30_000,
+        onError: (err) => process.stderr.write(`governor worker: SLO monitor: ${err.message}\n`),
+        onTransition: (status, breached) =>
+          process.stderr.write(`governor worker: SLO ${status.name} ${breached ? `breached; acting: ${status.actions.join(', ') || 'nothing declared'}` : 'recovered'}\n`),
+      })
+    : undefined;
+  sloMonitor?.start();
   let relay: OutboxRelay | undefined;
   if (process.env.GOVERNOR_SMTP_URL) {
     const smtp = new URL(process.env.GOVERNOR_SMTP_URL);
@@ -168,6 +186,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await worker.run();
+  await sloMonitor?.stop();
   await relay?.stop();
   await codecServer?.close();
   await metrics?.close();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SupportTicketCreated, type Customer, type Ticket } from './ticket.js';
-import { Budgets, Duration, ModelRef, type Ledger } from 'governor';
+import { Budgets, Duration, ModelRef, type Ledger, type WorkflowControls } from 'governor';
 import type { StepRecord } from 'governor/workflow';
 
 export const Category = z.enum(['billing', 'bug', 'sales', 'account', 'how_to', 'other']);
@@ -88,7 +88,9 @@ export type ReviewReason =
   | 'model_refused'
   | 'budget_exceeded'
   /** Every model failed; the answer is one cached earlier for the same input, to be confirmed by a reviewer. */
-  | 'cached_last_resort';
+  | 'cached_last_resort'
+  /** The workflow is review-only (an SLO's breach action): the answer may be fine, a person applies it. */
+  | 'review_only';
 
 export interface TicketContext {
   readonly ticket: Ticket;
@@ -141,6 +143,8 @@ export interface TriageState {
   modelTrail: Array<{ model: string; provider: string; event: string; detail: string }>;
   /** Signals that failed validation, kept so a sender can see why nothing happened. */
   rejectedSignals: string[];
+  /** The controls the run read at its start (null before it read them, or for a run begun before controls existed). */
+  controls: WorkflowControls | null;
 }
 
 export interface TriageResult {

@@ -9,6 +9,8 @@ import {
   governorSearchAttributes,
   kitMetrics,
   nextStep,
+  readWorkflowControls,
+  chainUnder,
   stepPrompt,
   type BusinessRule,
 } from 'governor/workflow';
@@ -76,8 +78,7 @@ const rules: ReadonlyArray<BusinessRule<TicketClassification>> = [
 export async function supportTicketTriage(input: TriageInput): Promise<TriageResult> {
   const { event, config } = input;
   const workflowId = workflowInfo().workflowId as WorkflowId;
-  const chain: ModelRef[] = config.modelChain ?? [config.model ?? { provider: 'anthropic', model: spec.models.anthropic }];
-  const modelRef = chain[0]!;
+  const configuredChain: ModelRef[] = config.modelChain ?? [config.model ?? { provider: 'anthropic', model: spec.models.anthropic }];
   // Inputs recorded before budgets existed carry none: parse resolves every default (pure code, safe in a workflow).
   const budgets: Budgets = Budgets.parse(config.budgets ?? {});
 
@@ -86,7 +87,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     eventId: event.event_id,
     ticketId: event.ticket.id,
     phase: Phase.Received,
-    prompt: { name: spec.name, version: spec.version, model: modelRef.model, provider: modelRef.provider, temperature: spec.temperature },
+    prompt: null,
+    controls: null,
     classification: null,
     modelCalls: [],
     steps: [],
@@ -119,6 +121,13 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     onRejectedSignal: (reason) => state.rejectedSignals.push(reason),
   });
   const decision = (): ReviewDecision | null => gate.decided(REVIEW) ?? null;
+
+  // The controls in force (SLO breach actions), read once: review-only, or start at the chain's fallback.
+  const controls = await readWorkflowControls();
+  state.controls = controls;
+  const chain = chainUnder(controls, configuredChain);
+  const modelRef = chain[0]!;
+  state.prompt = { name: spec.name, version: spec.version, model: modelRef.model, provider: modelRef.provider, temperature: spec.temperature };
 
   const enter = (phase: Phase) => {
     state.phase = phase;
@@ -191,6 +200,10 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   } else {
     reviewReason = classified.status === 'refused' ? 'model_refused' : classified.status === 'budget_exceeded' ? 'budget_exceeded' : 'model_unavailable';
     reviewDetail = classified.detail;
+  }
+  if (reviewReason === null && controls.reviewOnly) {
+    reviewReason = 'review_only';
+    reviewDetail = 'the workflow is review-only: an SLO breach action (or an operator) holds every run for a person';
   }
   classify.status = state.classification ? 'succeeded' : 'failed';
   if (!state.classification) classify.detail = reviewDetail;

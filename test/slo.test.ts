@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { defineSlo, sloRuleGroups } from 'governor';
+import { sloRulesYaml } from 'governor/client';
+import { freePort } from 'governor/testing';
+import { controlChanges, createSloMonitor, installRuntime, loopbackMetricsAddress, readControls, startMetricsServer, type MetricsServer } from 'governor/worker';
+import { SUPPORT_SLOS } from '../examples/support/slos.js';
+import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
+import { promtool, startPrometheus, type Prometheus } from './helpers/prometheus.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const VALID = { category: 'billing', urgency: 'high', confidence: 0.95, reason: 'charged twice' };
+
+describe('SLO rules', () => {
+  it('promtool accepts the generated recording and alerting rules, and the deployed file is the generated one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'governor-slo-rules-'));
+    try {
+      const file = join(dir, 'rules.yml');
+      await writeFile(file, sloRulesYaml(SUPPORT_SLOS));
+      const checked = promtool(['check', 'rules', file]);
+      assert.equal(checked.code, 0, checked.output);
+      assert.match(checked.output, /SUCCESS: \d+ rules found/);
+      // Five SLOs: five windows recorded each, two burn-rate alerts and the budget alert.
+      assert.equal(Number(/SUCCESS: (\d+) rules found/.exec(checked.output)?.[1]), SUPPORT_SLOS.length * 8);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const deployed = await readFile(join(ROOT, 'deploy/prometheus/slo-rules.yml'), 'utf8');
+    assert.equal(deployed, sloRulesYaml(SUPPORT_SLOS.map((s) => ({ ...s, onBreach: s.onBreach.filter((a) => a.kind !== 'webhook') }))), 'regenerate with `npm run governor -- slo --rules`');
+  });
+});
+
+describe('SLOs on a real Prometheus: budgets burn, breach actions run', () => {
+  let h: Harness;
+  let metrics: MetricsServer;
+  let prometheus: Prometheus;
+  let hooks: Server;
+  const received: Array<Record<string, unknown>> = [];
+  let hookUrl: string;
+  const slo = () =>
+    defineSlo({
+      name: 'triage_schema_failures_test',
+      workflow: 'supportTicketTriage',
+      description: 'Classifier replies failing validation stay under 10 %',
+      objective: 0.9,
+      window: '2m',
+      sli: { kind: 'ratio', metric: 'governor_model_calls_total', bad: { valid: 'false' } },
+      onBreach: [{ kind: 'review_only' }, { kind: 'webhook', url: hookUrl }],
+    });
+
+  before(async () => {
+    hooks = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
+    hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/slo`;
+    const runtime = await loopbackMetricsAddress();
+    installRuntime('ERROR', undefined, { metricsAddress: runtime });
+    h = await startHarness();
+    metrics = await startMetricsServer(h.breakers, { port: await freePort(), runtimeMetrics: `http://${runtime}/metrics` });
+    prometheus = await startPrometheus({ targets: [new URL(metrics.url).host], rules: sloRuleGroups([slo()]) });
+  });
+  after(async () => {
+    await prometheus?.stop();
+    await metrics?.close();
+    await h?.close();
+    await new Promise((r) => hooks?.close(r));
+  });
+
+  it('invalid replies burn the budget: the rules record it, the alert fires, the run after is review-only', async () => {
+    // Runs spread over several scrapes, half of the model's replies invalid (each repaired).
+    for (let i = 0; i < 5; i++) {
+      h.double.enqueue({ kind: 'text', text: 'not json' }, { kind: 'json', value: VALID });
+      const run = await h.client.startTriage(ticketEvent());
+      assert.equal((await h.client.triageResult(run.workflowId)).outcome, 'escalated', 'repaired and applied');
+      await new Promise((r) => setTimeout(r, 1_200));
+    }
+    const recorded = await eventually(
+      'the recording rule to see the failures',
+      async () => {
+        const [sample] = await prometheus.query('governor_slo:error_ratio:rate2m{slo="triage_schema_failures_test"}');
+        return sample && Number(sample.value[1]) > 0.1 ? Number(sample.value[1]) : undefined;
+      },
+      30_000,
+    );
+    assert.ok(recorded > 0.1 && recorded <= 1, `error ratio ${recorded}`);
+    await eventually('the budget alert to fire', async () => {
+      const alerts = await prometheus.query('ALERTS{alertname="GovernorSloBudgetSpent",alertstate="firing"}');
+      return alerts.find((a) => a.metric.slo === 'triage_schema_failures_test');
+    });
+
+    const monitor = createSloMonitor({ slos: [slo()], prometheusUrl: prometheus.url, store: h.store });
+    const [status] = await monitor.evaluate();
+    assert.equal(status?.breached, true);
+    assert.ok((status?.budgetLeft ?? 1) < 0, 'the budget is spent');
+    assert.deepEqual(await readControls(h.store, 'supportTicketTriage'), { reviewOnly: true, fallbackChain: false, rolloutFrozen: false });
+    const [change] = await controlChanges(h.store, 'supportTicketTriage');
+    assert.deepEqual([change?.control, change?.from, change?.to, change?.actor], ['review_only', false, true, 'slo:triage_schema_failures_test']);
+    assert.match(change!.reason, /error budget spent/);
+    await eventually('the webhook', async () => received.find((r) => r.event === 'slo_breached'));
+    assert.equal(received[0]?.name, 'triage_schema_failures_test');
+
+    // A second evaluation (another worker's monitor, say) acts on nothing new.
+    await monitor.evaluate();
+    assert.equal((await controlChanges(h.store)).length, 1);
+    assert.equal(received.length, 1);
+
+    // A valid, confident answer now waits for a person instead of being applied.
+    h.double.enqueue({ kind: 'json', value: VALID });
+    const held = await h.client.startTriage(ticketEvent(), { reviewers: ['usr_442'] });
+    const state = await eventually('the review-only run', async () => {
+      const s = await h.client.triageState(held.workflowId);
+      return s.phase === 'awaiting_review' ? s : undefined;
+    });
+    assert.equal(state.pendingReview?.reason, 'review_only');
+    assert.equal(state.controls?.reviewOnly, true);
+    await h.client.review(held.workflowId, { action: 'approve', reviewerId: 'usr_442' });
+
+    // `governor slo` reports the support SLOs from the same Prometheus.
+    const report = await cli(['slo', '--prometheus', prometheus.url]);
+    assert.equal(report.code, 0, report.stderr);
+    const row = report.stdout.split('\n').find((l) => l.startsWith('triage_schema_failures '));
+    assert.ok(row, report.stdout);
+    assert.match(row, /supportTicketTriage\s+99\.000%\s+7d\s+\d+\.\d+%\s+-\d+\.\d%\s+\S+\s+BREACHED\s+review_only, freeze_rollout/);
+    const json = await cli(['slo', '--prometheus', prometheus.url, '--json']);
+    const parsed = JSON.parse(json.stdout) as Array<{ name: string; objective: number; budgetLeft: number | null; burnRate1h: number | null }>;
+    assert.ok((parsed.find((s) => s.name === 'triage_schema_failures')?.burnRate1h ?? 0) > 1, 'burning faster than the budget allows');
+    const down = await cli(['slo', '--prometheus', `http://127.0.0.1:${await freePort()}`]);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /cannot reach Prometheus/);
+
+    // The budget recovers (here: the objective is relaxed): the control is lifted and recorded, the webhook told.
+    const relaxed = createSloMonitor({ slos: [{ ...slo(), objective: 0.01 }], prometheusUrl: prometheus.url, store: h.store });
+    await relaxed.evaluate();
+    assert.equal((await readControls(h.store, 'supportTicketTriage')).reviewOnly, false);
+    const changes = await controlChanges(h.store, 'supportTicketTriage');
+    assert.deepEqual([changes[1]?.to, changes[1]?.reason], [false, 'error budget recovered']);
+    await eventually('the recovery webhook', async () => received.find((r) => r.event === 'slo_recovered'));
+  });
+});
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,31 @@
+import { log, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { NORMAL_CONTROLS, type WorkflowControls } from '../contracts/controls.js';
+import type { ModelRef } from '../contracts/model.js';
+
+/** A millisecond read on the worker's own store: a local activity, recorded once as a marker. */
+const { workflowControls } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '5s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 5 },
+});
+
+/**
+ * The controls in force for this workflow type (`review_only`, `fallback_chain`, `freeze_rollout`, set by SLO breach
+ * actions), read once at the run's start and kept in its history. Runs begun before controls existed replay without
+ * reading them (a version marker). Controls are a brake, not a gate: when the store cannot answer after the local
+ * activity's attempts, the run goes on under normal controls and says so in its log.
+ */
+export async function readWorkflowControls(): Promise<WorkflowControls> {
+  if (!patched('governor-workflow-controls')) return NORMAL_CONTROLS;
+  try {
+    return await workflowControls(workflowInfo().workflowType);
+  } catch (err) {
+    log.warn('workflow controls unreadable; running under normal controls', { error: (err as Error).message });
+    return NORMAL_CONTROLS;
+  }
+}
+
+/** The model chain under the controls: `fallbackChain` starts at the second model, when there is one. */
+export function chainUnder(controls: WorkflowControls, chain: readonly ModelRef[]): ModelRef[] {
+  return controls.fallbackChain && chain.length > 1 ? chain.slice(1) : [...chain];
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EvidenceSummary, StepRecord } from 'governor/workflow';
-import { Budgets, Duration, id, ModelRef, parseContract, type EvidenceRecord, type Ledger } from 'governor';
+import { Budgets, Duration, id, ModelRef, parseContract, type EvidenceRecord, type Ledger, type WorkflowControls } from 'governor';
 import { Customer } from './ticket.js';
 
 /** Trigger contract `complaint.received`, schema version 1. Strict like every contract: unknown fields are errors. */
@@ -134,6 +134,8 @@ export interface ComplaintState {
   modelTrail: Array<{ model: string; provider: string; event: string; detail: string }>;
   summary: ComplaintSummary | null;
   outcome: ComplaintOutcome | null;
+  /** The controls the run read before its first step (null before, or for a run begun before controls existed). */
+  controls: WorkflowControls | null;
 }
 
 export interface ComplaintResult {

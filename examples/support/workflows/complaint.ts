@@ -7,6 +7,8 @@ import {
   emptyLedger,
   governedModelStep,
   governedToolCall,
+  readWorkflowControls,
+  chainUnder,
   governorSearchAttributes,
   kitMetrics,
   Leases,
@@ -91,7 +93,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   const { event, config } = input;
   const workflowId = workflowInfo().workflowId;
   const complaint = event.complaint;
-  const chain: ModelRef[] = config.modelChain ?? [{ provider: 'anthropic', model: spec.models.anthropic }];
+  const configuredChain: ModelRef[] = config.modelChain ?? [{ provider: 'anthropic', model: spec.models.anthropic }];
   const budgets = Budgets.parse(config.budgets ?? {});
   const state: ComplaintState = {
     workflowId,
@@ -111,6 +113,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
     modelTrail: [],
     summary: null,
     outcome: null,
+    controls: null,
   };
   setHandler(complaintStateQuery, () => state);
 
@@ -199,6 +202,11 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
     else if (outcome.status !== 'done') line.detail = 'reason' in outcome ? outcome.reason : outcome.detail;
     return outcome;
   };
+
+  // The controls in force (SLO breach actions), read once: a fallback-chain control starts at the chain's fallback.
+  const controls = await readWorkflowControls();
+  state.controls = controls;
+  const chain = chainUnder(controls, configuredChain);
 
   // 1. Context: independent reads, in parallel; reads take no leases.
   enter(ComplaintPhase.Reading);

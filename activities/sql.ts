@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { SqlQueryable } from '../contracts/tools.js';
@@ -25,6 +27,8 @@ export interface Sql extends SqlQueryable {
 }
 
 export async function openPglite(dataDir?: string): Promise<Sql> {
+  // PGlite creates its own directory but not the ones above it (`.governor/pgdata` on a fresh checkout or volume).
+  if (dataDir) await mkdir(dirname(resolve(dataDir)), { recursive: true });
   const db = await PGlite.create(dataDir ? { dataDir } : {});
   return {
     describe: `pglite:${dataDir ?? 'memory'}`,

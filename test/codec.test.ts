@@ -113,5 +113,21 @@ describe('an encrypted run on a real dev server, and the codec server', () => {
     assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /authorization/);
     const stranger = await post({ authorization: `Bearer ${token}`, origin: 'http://evil.example' });
     assert.equal(stranger.headers.get('access-control-allow-origin'), null, 'no CORS grant for an unlisted origin');
+
+    // A person signs in once with the token; the Web UI (TEMPORAL_CODEC_INCLUDE_CREDENTIALS) then sends the cookie.
+    assert.match(await (await fetch(`${server.url}/login`)).text(), /<form method="post" action="\/login">/);
+    const login = (t: string) => fetch(`${server.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: t }).toString() });
+    const refused = await login('not-the-token-at-all');
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get('set-cookie'), null);
+    const signedIn = await login(token);
+    assert.equal(signedIn.status, 200);
+    const cookie = signedIn.headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^governor_codec=[\w-]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
+    assert.ok(!cookie.includes(token), 'the cookie is not the token');
+    const byCookie = await post({ cookie: cookie.split(';')[0]!, origin: 'http://127.0.0.1:8233' });
+    assert.equal(byCookie.status, 200);
+    assert.equal(byCookie.headers.get('access-control-allow-credentials'), 'true');
+    assert.equal((await post({ cookie: 'governor_codec=forged' })).status, 401);
   });
 });

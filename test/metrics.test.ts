@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { freePort } from 'governor/testing';
 import { installRuntime, loopbackMetricsAddress, startMetricsServer, type MetricsServer } from 'governor/worker';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VALID = { category: 'billing', urgency: 'high', confidence: 0.95, reason: 'charged twice' };
 
 /** The sum of a metric's samples whose labels include every one of `labels`. */
@@ -44,6 +48,9 @@ describe('metrics: one Prometheus endpoint per worker', () => {
     await eventually('the review', async () => ((await h.client.triageState(review.workflowId)).phase === 'awaiting_review' ? true : undefined));
     await h.client.review(review.workflowId, { action: 'approve', reviewerId: 'usr_442' });
     await h.client.triageResult(review.workflowId);
+    // A provider error: Temporal retries the model call, the retry is counted.
+    h.double.enqueue({ kind: 'error', status: 503, message: 'overloaded' }, { kind: 'json', value: VALID });
+    await h.client.triageResult((await h.client.startTriage(ticketEvent())).workflowId);
     const corrected = await h.client.startTriage(ticketEvent({ subject: 'Why?', body: 'Why did I get blocked?' }), { reviewers: ['usr_442'] });
     await eventually('the second review', async () => ((await h.client.triageState(corrected.workflowId)).phase === 'awaiting_review' ? true : undefined));
     await h.client.review(corrected.workflowId, { action: 'correct', reviewerId: 'usr_442', corrected: { category: 'account', urgency: 'low' } });
@@ -51,35 +58,48 @@ describe('metrics: one Prometheus endpoint per worker', () => {
 
     const text = await eventually("the runs in the metrics", async () => {
       const body = await (await fetch(url)).text();
-      return sum(body, 'governor_runs_total', { workflowType: triage }) >= 5 ? body : undefined;
+      return sum(body, 'governor_runs_total', { workflowType: triage }) >= 6 ? body : undefined;
     });
     assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, outcome: 'auto_applied' }), 2);
-    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, outcome: 'escalated', escalated: 'true' }), 1);
+    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, outcome: 'escalated', escalated: 'true' }), 2);
     assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, outcome: 'approved' }), 1);
     // Automation, review and override rates, by label.
-    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, reviewed: 'false' }), 3, 'three ran without a person');
+    assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, reviewed: 'false' }), 4, 'four ran without a person');
     assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, reviewed: 'true' }), 2);
     assert.equal(sum(text, 'governor_runs_total', { workflowType: triage, reviewed: 'true', overridden: 'true' }), 1, 'one correction');
     // Cost and tokens per finished run.
-    assert.equal(sum(text, 'governor_run_cost_microusd_count', { workflowType: triage }), 5);
+    assert.equal(sum(text, 'governor_run_cost_microusd_count', { workflowType: triage }), 6);
     assert.ok(sum(text, 'governor_run_cost_microusd_sum', { workflowType: triage }) > 0);
     assert.ok(sum(text, 'governor_run_tokens_sum', { workflowType: triage }) > 0);
-    // Tool calls, counted where they ran, by evidence status: five decisions applied and one escalation.
-    assert.equal(sum(text, 'governor_tool_calls_total', { workflowType: triage, tool: 'apply_triage_decision', status: 'success' }), 5);
-    assert.equal(sum(text, 'governor_tool_calls_total', { tool: 'create_escalation', status: 'success' }), 1);
-    assert.equal(sum(text, 'governor_tool_call_latency_count', { tool: 'apply_triage_decision' }), 5);
+    // Tool calls, counted where they ran, by evidence status: six decisions applied and two escalations.
+    assert.equal(sum(text, 'governor_tool_calls_total', { workflowType: triage, tool: 'apply_triage_decision', status: 'success' }), 6);
+    assert.equal(sum(text, 'governor_tool_calls_total', { tool: 'create_escalation', status: 'success' }), 2);
+    assert.equal(sum(text, 'governor_tool_call_latency_count', { tool: 'apply_triage_decision' }), 6);
     // The breakers and the process, on the same endpoint.
     assert.ok(sum(text, 'process_resident_memory_bytes') > 0);
     assert.ok(/^nodejs_eventloop_lag_seconds /m.test(text));
     assert.equal(sum(text, 'governor_circuit_state', { name: 'model:anthropic' }), 0, 'the provider breaker is closed');
     assert.equal(sum(text, 'governor_model_calls_total', { workflowType: triage, valid: 'false' }), 1, 'one schema failure');
-    assert.equal(sum(text, 'governor_model_calls_total', { workflowType: triage, valid: 'true' }), 5);
+    assert.equal(sum(text, 'governor_model_calls_total', { workflowType: triage, valid: 'true' }), 6);
     assert.equal(sum(text, 'governor_repairs_total', { workflowType: triage }), 1);
     assert.ok(sum(text, 'governor_tokens_total', { direction: 'input', prompt_version: 'support_ticket_classifier@2026-11-21.1' }) > 0);
     assert.ok(sum(text, 'governor_cost_microusd_total', { workflowType: triage }) > 0);
-    assert.equal(sum(text, 'governor_run_latency_count', { workflowType: triage }), 5);
-    assert.equal(sum(text, 'governor_run_latency_bucket', { workflowType: triage, le: '86400000' }), 5, 'the latency buckets are Governor\'s');
-    assert.equal(sum(text, 'governor_model_call_latency_count', { workflowType: triage }), 6);
-    assert.ok(sum(text, 'temporal_workflow_completed_total') >= 5, "the SDK's own metrics are there too");
+    assert.equal(sum(text, 'governor_run_latency_count', { workflowType: triage }), 6);
+    assert.equal(sum(text, 'governor_run_latency_bucket', { workflowType: triage, le: '86400000' }), 6, 'the latency buckets are Governor\'s');
+    assert.equal(sum(text, 'governor_model_call_latency_count', { workflowType: triage }), 7);
+    assert.ok(sum(text, 'temporal_workflow_completed_total') >= 6, "the SDK's own metrics are there too");
+    assert.equal(sum(text, 'governor_transport_retries_total', { workflowType: triage }), 1, 'one transport retry');
+
+    // Every metric the provisioned Grafana dashboard queries is one this endpoint exports (or one the SLO rules record).
+    const exported = new Set([...text.matchAll(/^([a-zA-Z_:][\w:]*)(?:\{| )/gm)].map((m) => m[1]!));
+    const recorded = new Set([...(await readFile(join(ROOT, 'deploy/prometheus/slo-rules.yml'), 'utf8')).matchAll(/record: (\S+)/g)].map((m) => m[1]!));
+    const dashboard = JSON.parse(await readFile(join(ROOT, 'deploy/grafana/dashboards/governor.json'), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
+    const queried = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+    assert.ok(queried.length >= 15, 'the dashboard has its panels');
+    for (const { panel, expr } of queried) {
+      const names = [...expr.replace(/"[^"]*"/g, '""').matchAll(/\b([a-zA-Z_:][\w:]*)\s*(?=\{|\[)/g)].map((m) => m[1]!).filter((n) => !['by', 'without', 'on', 'ignoring'].includes(n));
+      assert.ok(names.length > 0, `${panel}: ${expr} names a metric`);
+      for (const name of names) assert.ok(exported.has(name) || recorded.has(name), `${panel}: ${name} is neither exported nor recorded`);
+    }
   });
 });

@@ -125,6 +125,15 @@ describe('SLOs on a real Prometheus: budgets burn, breach actions run', () => {
     assert.equal(state.controls?.reviewOnly, true);
     await h.client.review(held.workflowId, { action: 'approve', reviewerId: 'usr_442' });
 
+    // Every query of the provisioned Grafana dashboard is PromQL this Prometheus evaluates.
+    const dashboard = JSON.parse(await readFile(join(ROOT, 'deploy/grafana/dashboards/governor.json'), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
+    for (const panel of dashboard.panels) {
+      for (const t of panel.targets ?? []) {
+        const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(t.expr.replaceAll('$workflow', '.*'))}`);
+        assert.equal(res.status, 200, `${panel.title}: ${t.expr}: ${await res.text()}`);
+      }
+    }
+
     // `governor slo` reports the support SLOs from the same Prometheus.
     const report = await cli(['slo', '--prometheus', prometheus.url]);
     assert.equal(report.code, 0, report.stderr);

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
@@ -37,20 +37,38 @@ const fromPayload = (p: Payload) => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
+const COOKIE = 'governor_codec';
+
+/** Equal without leaking where they differ. */
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const LOGIN_PAGE = `<!doctype html><meta charset="utf-8"><title>Governor codec server</title>
+<form method="post" action="/login"><p>Token for decrypting payloads in the Temporal Web UI:</p>
+<input name="token" type="password" autocomplete="current-password" required> <button>Sign in</button></form>`;
+
 /**
  * A codec server (Temporal's remote codec protocol): `POST /encode` and `POST /decode` with `{ payloads: [...] }`,
  * so that people the token admits read decrypted payloads in the Temporal Web UI (`--ui-codec-endpoint`) and the
- * `temporal` CLI (`--codec-endpoint`) while history stays encrypted. Every request needs the bearer token; CORS
- * admits only the listed origins. Written on node:http: two routes, no framework needed.
+ * `temporal` CLI (`--codec-endpoint`) while history stays encrypted. Every request needs the token: as a bearer
+ * token (the CLI, or the UI passing its access token), or as the session cookie a person gets by signing in at
+ * `/login` with it (the UI started with `TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true` sends it along). CORS admits only
+ * the listed origins. Written on node:http: four routes, no framework needed.
  */
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
   if (options.token.length < 16) throw new Error('codec server: the token must be at least 16 characters');
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const expected = Buffer.from(`Bearer ${options.token}`);
-  const authorised = (req: IncomingMessage) => {
-    const given = Buffer.from(req.headers.authorization ?? '');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
+  // The cookie holds a MAC of the token, not the token: it admits to this server and shows nothing else.
+  const session = createHmac('sha256', options.token).update('governor codec session').digest('base64url');
+  const cookieOf = (req: IncomingMessage) =>
+    (req.headers.cookie ?? '')
+      .split(';')
+      .map((c) => c.trim().split('='))
+      .find(([k]) => k === COOKIE)?.[1] ?? '';
+  const authorised = (req: IncomingMessage) => same(req.headers.authorization ?? '', `Bearer ${options.token}`) || same(cookieOf(req), session);
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -70,8 +88,23 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       return;
     }
     const route = req.url?.split('?')[0];
-    if (req.method !== 'POST' || (route !== '/encode' && route !== '/decode')) return send(res, 404, { error: 'POST /encode or /decode' });
-    if (!authorised(req)) return send(res, 401, { error: 'a valid bearer token is required' });
+    if (route === '/login' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return void res.end(LOGIN_PAGE);
+    }
+    if (route === '/login' && req.method === 'POST') {
+      let form = '';
+      req.on('data', (c: Buffer) => (form = (form + c.toString('utf8')).slice(0, 4096)));
+      req.on('end', () => {
+        if (!same(new URLSearchParams(form).get('token') ?? '', options.token)) return send(res, 401, { error: 'wrong token' });
+        // SameSite=Strict: sent by the Web UI on the same host (another port is the same site), never cross-site.
+        res.setHeader('set-cookie', `${COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200`);
+        send(res, 200, { status: 'signed in: the Temporal Web UI on this host now decodes payloads for this browser for 12 hours' });
+      });
+      return;
+    }
+    if (req.method !== 'POST' || (route !== '/encode' && route !== '/decode')) return send(res, 404, { error: 'POST /encode or /decode (GET /login to sign in)' });
+    if (!authorised(req)) return send(res, 401, { error: 'a valid bearer token or session is required (sign in at /login)' });
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {

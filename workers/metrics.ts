@@ -34,6 +34,8 @@ export interface MetricsServerOptions {
    * endpoint per worker.
    */
   readonly runtimeMetrics?: string;
+  /** Answers `/healthz` (200 when true, 503 when false): the container's healthcheck. Without it `/healthz` is 200. */
+  readonly health?: () => boolean;
 }
 
 /**
@@ -100,6 +102,10 @@ export async function startMetricsServer(breakers: BreakerRegistry, options: Met
       if (options.store && url.pathname === '/verify') {
         return json(200, await verifyEvidence(options.store, url.searchParams.get('workflow') ?? undefined));
       }
+      if (url.pathname === '/healthz') {
+        const healthy = options.health?.() ?? true;
+        return json(healthy ? 200 : 503, { status: healthy ? 'ok' : 'unhealthy' });
+      }
       if (req.url === '/metrics') {
         const [own, runtime] = await Promise.all([registry.metrics(), runtimeMetrics()]);
         res.writeHead(200, { 'content-type': registry.contentType });
@@ -109,7 +115,7 @@ export async function startMetricsServer(breakers: BreakerRegistry, options: Met
         res.end(JSON.stringify(snapshot()));
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end(`not found: try /metrics, /breakers${options.store ? ', /evidence?workflow=<id> or /verify' : ''}\n`);
+        res.end(`not found: try /metrics, /healthz, /breakers${options.store ? ', /evidence?workflow=<id> or /verify' : ''}\n`);
       }
     })().catch((err: Error) => {
       res.writeHead(500);

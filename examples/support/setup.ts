@@ -11,8 +11,11 @@ import { SUPPORT_POLICY } from './policy.js';
 import { SUPPORT_SCHEMA } from './schema.js';
 import { SUPPORT_TOOL_IMPLEMENTATIONS } from './tool-implementations.js';
 
-/** The module the worker bundles: the support workflows and Governor's `resourceLease`. */
-export const SUPPORT_WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+/**
+ * The module the worker bundles: the support workflows and Governor's `resourceLease` — the source in the repository,
+ * the compiled JS beside this module in the worker image.
+ */
+export const SUPPORT_WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
 
 /** Governor's store with the support domain's tables (tickets, decisions, outbox, refunds, escalations). */
 export function openSupportStore(options: Omit<StoreOptions, 'schemas'> = {}): Promise<Store> {

@@ -99,7 +99,12 @@ async function main(): Promise<void> {
   // Temporal's own configuration: a profile of its config file, TEMPORAL_ADDRESS / _NAMESPACE / _API_KEY / _TLS_*.
   const { address } = temporalConnectionConfig();
   const dataDir = resolve(process.env.GOVERNOR_DATA_DIR ?? '.governor/pgdata');
-  const store = await openSupportStore({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir });
+  let store;
+  try {
+    store = await openSupportStore({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir });
+  } catch (err) {
+    return fail(`cannot open the store (${process.env.DATABASE_URL ? 'DATABASE_URL' : dataDir}): ${(err as Error).message}`, 1);
+  }
   let temporal: Client;
   let temporalConnection: Connection;
   try {
@@ -137,6 +142,8 @@ async function main(): Promise<void> {
     port: num('GOVERNOR_METRICS_PORT') ?? 9464,
     store,
     runtimeMetrics: `http://${runtimeMetrics}/metrics`,
+    // The container's healthcheck: healthy while the worker polls.
+    health: () => worker.worker.getState() === 'RUNNING',
   }).catch((err: Error) => {
     process.stderr.write(`governor worker: metrics not served (${err.message})\n`);
     return undefined;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -12,7 +12,9 @@ import { createLogger } from '../workers/logger.js';
 import { tracingFromEnv } from '../workers/tracing.js';
 import type { SloSpec } from '../contracts/slo.js';
 import { evidenceSource, type EvidenceSourceOptions } from './evidence-source.js';
-import { evaluateSlos, formatSloTable, PrometheusError, sloRulesYaml } from './slo.js';
+import { PrometheusError } from './prometheus.js';
+import { buildReport, formatReport, reportHtml, sloHtml } from './report.js';
+import { evaluateSlos, formatSloTable, sloRulesYaml } from './slo.js';
 import { GovernorClient, InvalidInputError, prepareStart, TemporalUnreachableError, type UpdateResult } from './governor-client.js';
 
 /**
@@ -185,6 +187,7 @@ ${[
   '  governor breakers                          circuit breakers of the worker at GOVERNOR_METRICS_URL',
   '  governor slo                               each SLO: objective, current, budget left, burn rate (from Prometheus)',
   '  governor slo --rules > slo-rules.yml       the SLOs as Prometheus recording and alerting rules',
+  '  governor report --hours 24 --html r.html   runs by outcome, review load, cost, latency; a page with charts',
 ].join('\n')}
 
 Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing started or sent), 3 refused or unknown run.`,
@@ -414,25 +417,57 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     start: (file, workflow, opts) => start(file, workflow, opts),
     reviewerOption: () => new Option('--reviewer <id>', 'your reviewer id (must be allowed for the run)').makeOptionMandatory().env('GOVERNOR_REVIEWER'),
   });
+  const prometheusOption = () => new Option('--prometheus <url>', "Prometheus' base URL").env('GOVERNOR_PROMETHEUS_URL').default('http://127.0.0.1:9090');
+  const fromPrometheus = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof PrometheusError) throw new CliError(err.message, EXIT.failure);
+      throw err;
+    }
+  };
+  const writePage = async (file: string, html: string) => {
+    await writeFile(file, html);
+    process.stdout.write(`wrote ${file}\n`);
+  };
+
   program
     .command('slo')
     .description('Each SLO over its rolling window, from Prometheus: objective, current, error budget left, burn rate, breach actions.')
-    .addOption(new Option('--prometheus <url>', "Prometheus' base URL").env('GOVERNOR_PROMETHEUS_URL').default('http://127.0.0.1:9090'))
+    .addOption(prometheusOption())
     .option('--rules', 'print the SLOs as Prometheus recording and alerting rules (YAML) instead')
+    .option('--html <file>', 'also write the report as a self-contained HTML page')
     .option('--json', 'print machine-readable JSON')
-    .action(async (opts: { prometheus: string; rules?: boolean; json?: boolean }) => {
+    .action(async (opts: { prometheus: string; rules?: boolean; html?: string; json?: boolean }) => {
       const slos = options.slos ?? [];
       if (opts.rules) return void process.stdout.write(sloRulesYaml(slos));
       if (slos.length === 0) return void process.stdout.write('no SLOs are declared for these workflows\n');
-      let statuses;
-      try {
-        statuses = await evaluateSlos(opts.prometheus, slos);
-      } catch (err) {
-        if (err instanceof PrometheusError) throw new CliError(err.message, EXIT.failure);
-        throw err;
-      }
-      if (opts.json) return void process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
-      process.stdout.write(`${formatSloTable(statuses)}\n`);
+      const statuses = await fromPrometheus(() => evaluateSlos(opts.prometheus, slos));
+      if (opts.json) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+      else process.stdout.write(`${formatSloTable(statuses)}\n`);
+      if (opts.html) await writePage(opts.html, sloHtml(statuses));
+    });
+
+  program
+    .command('report')
+    .description('What the workflows did over the last hours, from Prometheus: runs by outcome, review load, cost, latency, failure rates.')
+    .addOption(prometheusOption())
+    .addOption(
+      new Option('--hours <n>', 'how far back (1-720)')
+        .argParser((v) => {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 1 || n > 720) throw new InvalidArgumentError('a whole number of hours from 1 to 720');
+          return n;
+        })
+        .default(24),
+    )
+    .option('--html <file>', 'also write the report as a self-contained HTML page with charts')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: { prometheus: string; hours: number; html?: string; json?: boolean }) => {
+      const report = await fromPrometheus(() => buildReport(opts.prometheus, opts.hours));
+      if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write(`${formatReport(report)}\n`);
+      if (opts.html) await writePage(opts.html, reportHtml(report));
     });
 
   return program;

@@ -7,4 +7,6 @@ export { temporalConnectionConfig, type TemporalConnectionConfig, type TemporalC
 export { AesGcmPayloadCodec, codecKeysFromEnv, encryptedDataConverter, type CodecKeys } from '../activities/payload-codec.js';
 export { createCli, EXIT, runAsMain, runCli, type CliHelpers, type CliOptions, type StartFlag } from './cli.js';
 export type { AnyWorkflowDescriptor, DecisionDescriptor, ModelChoice, WorkflowDescriptor } from '../workflows/descriptor.js';
-export { evaluateSlos, formatSloTable, PrometheusError, queryScalar, sloRulesYaml, type SloStatus } from './slo.js';
+export { evaluateSlos, formatSloTable, sloRulesYaml, type SloStatus } from './slo.js';
+export { PrometheusError, queryRange, queryScalar, queryVector, type Sample, type Series } from './prometheus.js';
+export { buildReport, formatReport, reportHtml, sloHtml, type RunReport, type WorkflowReport } from './report.js';

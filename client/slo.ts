@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { errorRatioQuery, sloRuleGroups, type SloSpec } from '../contracts/slo.js';
+import { queryScalar } from './prometheus.js';
 
 /** Where an SLO stands over its rolling window, from Prometheus. */
 export interface SloStatus {
@@ -18,25 +19,6 @@ export interface SloStatus {
   readonly burnRate1h: number | null;
   readonly breached: boolean;
   readonly actions: readonly string[];
-}
-
-export class PrometheusError extends Error {}
-
-/** One instant query against Prometheus' HTTP API; the value of its single sample, or null when it has none. */
-export async function queryScalar(prometheusUrl: string, query: string): Promise<number | null> {
-  const url = new URL('/api/v1/query', prometheusUrl);
-  url.searchParams.set('query', query);
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  } catch (err) {
-    throw new PrometheusError(`cannot reach Prometheus at ${prometheusUrl} (${(err as Error).message})`);
-  }
-  const body = (await res.json().catch(() => null)) as { status?: string; error?: string; data?: { result?: Array<{ value?: [number, string] }> } } | null;
-  if (!res.ok || body?.status !== 'success') throw new PrometheusError(`Prometheus refused the query (${res.status}): ${body?.error ?? 'no answer'}`);
-  const raw = body.data?.result?.[0]?.value?.[1];
-  const value = raw === undefined ? NaN : Number(raw);
-  return Number.isFinite(value) ? value : null;
 }
 
 /** Evaluates each SLO over its window (and its burn rate over the last hour) from Prometheus. */

@@ -13,6 +13,7 @@ import { freePort } from 'governor/testing';
 import { controlChanges, createSloMonitor, installRuntime, loopbackMetricsAddress, readControls, setControl, startMetricsServer, type MetricsServer } from 'governor/worker';
 import { SUPPORT_SLOS } from '../examples/support/slos.js';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
+import { launchChromium } from './helpers/browser.js';
 import { promtool, startPrometheus, type Prometheus } from './helpers/prometheus.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -154,6 +155,49 @@ describe('SLOs on a real Prometheus: budgets burn, breach actions run', () => {
     const changes = await controlChanges(h.store, 'supportTicketTriage');
     assert.deepEqual([changes[1]?.to, changes[1]?.reason], [false, 'error budget recovered']);
     await eventually('the recovery webhook', async () => received.find((r) => r.event === 'slo_recovered'));
+  });
+
+  it('governor report and governor slo: tables in the terminal, and pages with the same figures in Chromium', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'governor-report-'));
+    const { browser, close } = await launchChromium();
+    try {
+      const json = await cli(['report', '--prometheus', prometheus.url, '--hours', '1', '--json']);
+      assert.equal(json.code, 0, json.stderr);
+      const report = JSON.parse(json.stdout) as { workflows: Array<{ workflow: string; runs: number; reviewed: number; costUsd: number; byOutcome: Record<string, number> }> };
+      const triage = report.workflows.find((w) => w.workflow === 'supportTicketTriage');
+      assert.ok(triage && triage.runs > 0 && triage.costUsd > 0, json.stdout);
+      assert.ok((triage.byOutcome.escalated ?? 0) > 0, 'the repaired runs escalated');
+
+      const file = join(dir, 'report.html');
+      const table = await cli(['report', '--prometheus', prometheus.url, '--hours', '1', '--html', file]);
+      assert.equal(table.code, 0, table.stderr);
+      assert.match(table.stdout, /^runs finished in the last 1h/m);
+      assert.match(table.stdout, new RegExp(`^supportTicketTriage\\s+${triage.runs}\\s`, 'm'));
+      assert.match(table.stdout, new RegExp(`wrote ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.goto(`file://${file}`);
+      assert.deepEqual(requests, [`file://${file}`], 'self-contained: nothing else is fetched');
+      const totals = await page.locator('#totals').innerText();
+      assert.match(totals, new RegExp(`^${report.workflows.reduce((n, w) => n + w.runs, 0)} runs finished, ${report.workflows.reduce((n, w) => n + w.reviewed, 0)} reviewed`));
+      const row = await page.locator('#workflows tbody tr', { hasText: 'supportTicketTriage' }).locator('td').allInnerTexts();
+      assert.equal(row[1], String(triage.runs));
+      assert.ok((await page.locator('svg rect.bar').count()) > 0, 'the charts have bars');
+      assert.equal(await page.locator('figcaption').first().innerText().then((t) => t.startsWith('Runs finished per')), true);
+
+      const sloFile = join(dir, 'slo.html');
+      const slo = await cli(['slo', '--prometheus', prometheus.url, '--html', sloFile]);
+      assert.equal(slo.code, 0, slo.stderr);
+      await page.goto(`file://${sloFile}`);
+      const sloRow = await page.locator('#slos tbody tr', { hasText: 'triage_schema_failures' }).first().locator('td').allInnerTexts();
+      assert.equal(sloRow[7], 'BREACHED');
+      assert.equal(await page.locator('#slos td.breached').first().evaluate((td) => getComputedStyle(td).color), 'rgb(185, 28, 28)');
+    } finally {
+      await close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a fallback-chain control starts new runs at the fallback; a run keeps the controls it started under', async () => {

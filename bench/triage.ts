@@ -2,16 +2,25 @@
  * `npm run bench`: what governing a model call costs. With the model double fixed at 200 ms per call, it measures
  * side by side, interleaved in one run, (a) a whole triage run on the kit through Temporal — context load, one
  * governed model call, validation, the decision tool with evidence — (b) the same run with every payload encrypted,
- * and (c) the same model call made directly with the SDK in a plain loop, then reports p50, p95 and their ratios.
+ * (c) the same model call made directly with the SDK in a plain loop, and (d) the run on two worker processes of the
+ * same build, one exporting OpenTelemetry traces over OTLP and one not, then reports p50, p95 and their ratios.
  *
  *   npm run bench -- [--runs 30] [--latency 200]
  */
-import { parseArgs } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import Anthropic from '@anthropic-ai/sdk';
 import { AesGcmPayloadCodec } from 'governor/worker';
 import { classifierJsonSchema, renderClassifierMessages, supportTicketClassifier as spec } from '../examples/support/prompts/support-ticket-classifier.js';
-import { startHarness, ticketEvent } from '../examples/support/harness.js';
+import { eventually, startHarness, ticketEvent } from '../examples/support/harness.js';
+import { SupportClient } from '../examples/support/client.js';
 import { ModelDouble } from 'governor/testing';
 import { triageResponder } from '../examples/support/double/triage-responder.js';
 
@@ -42,11 +51,60 @@ for (const harness of [h, sealed]) {
 }
 const direct = new Anthropic({ apiKey: 'bench', baseURL: slow.anthropicBaseURL, maxRetries: 0 });
 
+// Tracing is per process (a global tracer provider), so its cost is measured between two worker processes of the
+// same build on their own task queues: one exporting every span over OTLP/HTTP to a receiver here, one not.
+const otlp = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+});
+await new Promise<void>((r) => otlp.listen(0, '127.0.0.1', r));
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = await mkdtemp(join(tmpdir(), 'governor-bench-'));
+const workerProcess = async (queue: string, env: Record<string, string>): Promise<ChildProcess> => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/support/worker.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: h.server.address,
+      ANTHROPIC_API_KEY: 'bench',
+      ANTHROPIC_BASE_URL: h.double.anthropicBaseURL,
+      OPENAI_API_KEY: '',
+      DATABASE_URL: '',
+      GOVERNOR_DATA_DIR: join(dataDir, queue),
+      GOVERNOR_TASK_QUEUE: queue,
+      GOVERNOR_METRICS_PORT: '0',
+      GOVERNOR_LOG_LEVEL: 'ERROR',
+      GOVERNOR_MODEL_TIMEOUT_MS: '30000',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  await eventually(`the ${queue} worker to poll`, async () => (stderr.includes('polling on') ? true : undefined), 120_000);
+  return child;
+};
+const [untracedWorker, tracedWorker] = await Promise.all([
+  workerProcess('bench-untraced', {}),
+  workerProcess('bench-traced', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(otlp.address() as AddressInfo).port}`, OTEL_SERVICE_NAME: 'governor-bench' }),
+]);
+const untracedClient = await SupportClient.connect({ address: h.server.address, taskQueue: 'bench-untraced' });
+const tracedClient = await SupportClient.connect({ address: h.server.address, taskQueue: 'bench-traced' });
+
 const kit: number[] = [];
 const encrypted: number[] = [];
 const plain: number[] = [];
+const untraced: number[] = [];
+const traced: number[] = [];
+const timed = async (client: SupportClient, into: number[]) => {
+  const t = performance.now();
+  const { workflowId } = await client.startTriage(ticketEvent(TICKET));
+  if ((await client.triageResult(workflowId)).outcome !== 'auto_applied') throw new Error('unexpected outcome');
+  into.push(performance.now() - t);
+};
 try {
   for (const harness of [h, sealed]) await harness.client.triageResult((await harness.client.startTriage(ticketEvent(TICKET))).workflowId);
+  for (const client of [untracedClient, tracedClient]) await client.triageResult((await client.startTriage(ticketEvent(TICKET))).workflowId);
   for (let i = 0; i < runs; i++) {
     const event = ticketEvent(TICKET);
     let t = performance.now();
@@ -71,10 +129,25 @@ try {
       tool_choice: { type: 'tool', name: spec.output.name },
     });
     plain.push(performance.now() - t);
+
+    // Alternate which goes first, so neither always runs right after the other.
+    if (i % 2 === 0) {
+      await timed(untracedClient, untraced);
+      await timed(tracedClient, traced);
+    } else {
+      await timed(tracedClient, traced);
+      await timed(untracedClient, untraced);
+    }
     process.stderr.write(`\r${i + 1}/${runs}`);
   }
 } finally {
   process.stderr.write('\n');
+  await untracedClient.close();
+  await tracedClient.close();
+  for (const child of [untracedWorker, tracedWorker]) child.kill('SIGTERM');
+  await Promise.all([untracedWorker, tracedWorker].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+  await new Promise((r) => otlp.close(r));
+  await rm(dataDir, { recursive: true, force: true });
   await slow.close();
   await h.close();
   await sealed.close();
@@ -87,6 +160,9 @@ const rows = [
   ['direct SDK call', percentile(plain, 50).toFixed(0), percentile(plain, 95).toFixed(0)],
   ['ratio to direct', (percentile(kit, 50) / percentile(plain, 50)).toFixed(2), (percentile(kit, 95) / percentile(plain, 95)).toFixed(2)],
   ['ratio encrypted / plain', (percentile(encrypted, 50) / percentile(kit, 50)).toFixed(2), (percentile(encrypted, 95) / percentile(kit, 95)).toFixed(2)],
+  ['worker process, untraced', percentile(untraced, 50).toFixed(0), percentile(untraced, 95).toFixed(0)],
+  ['worker process, traced', percentile(traced, 50).toFixed(0), percentile(traced, 95).toFixed(0)],
+  ['ratio traced / untraced', (percentile(traced, 50) / percentile(untraced, 50)).toFixed(2), (percentile(traced, 95) / percentile(untraced, 95)).toFixed(2)],
 ];
 process.stdout.write(`model double latency ${latencyMs} ms, ${runs} runs each, interleaved\n`);
 for (const r of rows) process.stdout.write(`${r[0]!.padEnd(26)} ${r[1]!.padStart(8)} ${r[2]!.padStart(8)}\n`);

@@ -193,7 +193,7 @@ describe('SLOs on a real Prometheus: budgets burn, breach actions run', () => {
       await page.goto(`file://${sloFile}`);
       const sloRow = await page.locator('#slos tbody tr', { hasText: 'triage_schema_failures' }).first().locator('td').allInnerTexts();
       assert.equal(sloRow[7], 'BREACHED');
-      assert.equal(await page.locator('#slos td.breached').first().evaluate((td) => getComputedStyle(td).color), 'rgb(185, 28, 28)');
+      assert.equal(await page.locator('#slos td.breached').first().evaluate((td) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(td).color), 'rgb(185, 28, 28)');
     } finally {
       await close();
       await rm(dir, { recursive: true, force: true });

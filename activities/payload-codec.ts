@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DefaultFailureConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
@@ -40,6 +41,11 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     this.keys = parsed.data;
   }
 
+  /** The id of the key new payloads are sealed with. */
+  get currentKeyId(): string {
+    return this.keys.current;
+  }
+
   async encode(payloads: Payload[]): Promise<Payload[]> {
     const keyId = this.keys.current;
     const key = this.keys.keys[keyId]!;
@@ -75,11 +81,21 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
 /**
  * Keys from the environment: `GOVERNOR_CODEC_KEYS` lists `id:base64key` pairs (comma-separated; keep old keys listed
- * after a rotation so old history still decrypts), `GOVERNOR_CODEC_KEY_ID` names the current one (default: the first
- * listed). Undefined when no keys are set: payloads are then stored as they are.
+ * after a rotation so old history still decrypts), or `GOVERNOR_CODEC_KEYS_FILE` names a file holding that list;
+ * `GOVERNOR_CODEC_KEY_ID` names the current one (default: the first listed). Undefined when no keys are set:
+ * payloads are then stored as they are.
  */
 export function codecKeysFromEnv(env: NodeJS.ProcessEnv = process.env): CodecKeys | undefined {
-  const listed = env.GOVERNOR_CODEC_KEYS?.trim();
+  let listed = env.GOVERNOR_CODEC_KEYS?.trim();
+  // Or from a file (a mounted secret, the demo's key file): GOVERNOR_CODEC_KEYS_FILE holds the same id:base64 list.
+  if (!listed && env.GOVERNOR_CODEC_KEYS_FILE) {
+    try {
+      listed = readFileSync(env.GOVERNOR_CODEC_KEYS_FILE, 'utf8').trim();
+    } catch (err) {
+      throw new Error(`GOVERNOR_CODEC_KEYS_FILE: cannot read ${env.GOVERNOR_CODEC_KEYS_FILE} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    if (!listed) throw new Error(`GOVERNOR_CODEC_KEYS_FILE: ${env.GOVERNOR_CODEC_KEYS_FILE} is empty`);
+  }
   if (!listed) return undefined;
   const keys: Record<string, Uint8Array> = {};
   for (const pair of listed.split(',')) {

@@ -8,19 +8,25 @@
  *   --complaints <dir>  complaint.received events to escalate (default examples/support/complaints)
  *   GOVERNOR_HOME    where the demo keeps its Temporal history and evidence database (default .governor)
  */
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { modelChoiceFromEnv, type ModelChoice } from 'governor/client';
 import { ModelDouble, startDevServer } from 'governor/testing';
 import {
+  AesGcmPayloadCodec,
   BreakerRegistry,
+  codecKeysFromEnv,
   createGovernorWorker,
   createProviders,
   installRuntime,
   providersConfigFromEnv,
   loopbackMetricsAddress,
+  startCodecServer,
   startMetricsServer,
+  tracingFromEnv,
+  type CodecKeys,
   type ProvidersConfig,
 } from 'governor/worker';
 import { SupportClient } from '../examples/support/client.js';
@@ -74,23 +80,40 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`\nGovernor demo: governed support-ticket triage on Temporal\n${banner}\n\n`);
 
+  // Payloads are encrypted in history (AES-256-GCM) with a key kept in the demo's home; the Web UI decodes them through
+  // the codec server for whoever signs in with the token beside it.
+  const codec = new AesGcmPayloadCodec(await demoCodecKeys(home));
+  const codecToken = await demoSecret(join(home, 'codec-token'), () => randomBytes(24).toString('base64url'));
+  const uiPort = await preferredPort(8233);
+  const codecServer = await startCodecServer({
+    codec,
+    token: codecToken,
+    corsOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+    port: await preferredPort(8888),
+  });
+  // OpenTelemetry, when the standard variables name a collector.
+  const tracing = tracingFromEnv(process.env, 'governor-demo');
+
   const server = await startDevServer({
     port: await preferredPort(7233),
     ui: true,
-    uiPort: await preferredPort(8233),
+    uiPort,
+    uiCodecEndpoint: codecServer.url,
     dbFile: join(home, 'temporal.db'),
     searchAttributes: Object.values(supportSearchAttributes),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const store = await openSupportStore({ dataDir: join(home, 'pgdata') });
   const breakers = new BreakerRegistry();
-  const client = await SupportClient.connect({ address: server.address });
+  const client = await SupportClient.connect({ address: server.address, codec, tracing });
   // Offline, every run uses the double, which speaks the Anthropic API; online, the environment's choice.
   const model: ModelChoice | undefined = double ? { provider: 'anthropic', model: null } : undefined;
   const worker = await createGovernorWorker({
     address: server.address,
     activities: supportActivities({ providers: createProviders(providersConfig), store, breakers, temporal: client.client }),
     workflows: { workflowsPath: SUPPORT_WORKFLOWS_PATH },
+    codec,
+    tracing,
   });
   const metrics = await startMetricsServer(breakers, { port: await preferredPort(9464), store, runtimeMetrics: `http://${runtimeMetrics}/metrics` });
   const running = worker.run();
@@ -99,6 +122,8 @@ async function main(): Promise<void> {
     await worker.shutdown();
     await running.catch(() => undefined);
     await metrics.close();
+    await codecServer.close();
+    await tracing?.shutdown();
     await store.close();
     await server.stop();
     await double?.close();
@@ -143,7 +168,10 @@ async function main(): Promise<void> {
     const complaints = await runComplaints(client, resolve(values.complaints ?? 'examples/support/complaints'), stamp, model);
 
     const waiting = runs.filter((r) => states.get(r.workflowId)?.phase === 'awaiting_review');
-    const env = server.address === '127.0.0.1:7233' ? '' : `TEMPORAL_ADDRESS=${server.address} `;
+    // The CLI reads encrypted payloads with the demo's keys (GOVERNOR_CODEC_KEYS_FILE), from another terminal too.
+    const keyFile = relative(process.cwd(), join(home, 'codec-keys'));
+    const keysEnv = process.env.GOVERNOR_CODEC_KEYS ? '' : `GOVERNOR_CODEC_KEYS_FILE=${keyFile.startsWith('..') ? join(home, 'codec-keys') : keyFile} `;
+    const env = `${server.address === '127.0.0.1:7233' ? '' : `TEMPORAL_ADDRESS=${server.address} `}${keysEnv}`;
     process.stdout.write(`\n${waiting.length} triage run(s) wait for a reviewer. Web UI: ${server.uiUrl}\n`);
     if (waiting[0]) {
       process.stdout.write(
@@ -155,8 +183,19 @@ async function main(): Promise<void> {
       process.stdout.write(`List them: ${env}npm run governor -- pending    Inspect one: ${env}npm run governor -- status <workflowId>\n`);
       const metricsEnv = metrics.url === 'http://127.0.0.1:9464' ? '' : `GOVERNOR_METRICS_URL=${metrics.url} `;
       process.stdout.write(`Circuit breakers: ${metricsEnv}npm run governor -- breakers\n`);
-      process.stdout.write(`Prometheus metrics (runs by outcome, schema failures, tokens, cost, latency, breakers, process): ${metrics.url}/metrics\n`);
     }
+    process.stdout.write(
+      [
+        '',
+        'Operations:',
+        `  Metrics   ${metrics.url}/metrics  (Prometheus: runs by outcome, reviews, schema failures, tokens, cost, latency, breakers, process)`,
+        `  Traces    ${tracing ? `exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'off; set OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 to export them to a collector'}`,
+        `  Payloads  encrypted in history (AES-256-GCM, key ${codec.currentKeyId}); codec server ${codecServer.url}, the Web UI's codec endpoint:`,
+        `            sign in at ${codecServer.url}/login with the token in ${join(home, 'codec-token')}, then tick "include cross-origin credentials"`,
+        '            in the Web UI\'s codec settings to read decoded payloads',
+        '',
+      ].join('\n'),
+    );
     const metricsEnv = metrics.url === 'http://127.0.0.1:9464' ? '' : `GOVERNOR_METRICS_URL=${metrics.url} `;
     const shown = complaints.find((c) => c.humanAsked) ?? complaints[0];
     if (shown) {
@@ -224,3 +263,18 @@ async function runComplaints(client: SupportClient, dir: string, stamp: string, 
 }
 
 await main();
+
+/** A secret kept in the demo's home, made on first use and readable by this user only. */
+async function demoSecret(file: string, make: () => string): Promise<string> {
+  const existing = await readFile(file, 'utf8').catch(() => '');
+  if (existing.trim()) return existing.trim();
+  const value = make();
+  await writeFile(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+/** The demo's payload keys: GOVERNOR_CODEC_KEYS when set, else one made on first use in the demo's home. */
+async function demoCodecKeys(home: string): Promise<CodecKeys> {
+  const listed = process.env.GOVERNOR_CODEC_KEYS || (await demoSecret(join(home, 'codec-keys'), () => `demo:${randomBytes(32).toString('base64')}`));
+  return codecKeysFromEnv({ GOVERNOR_CODEC_KEYS: listed, GOVERNOR_CODEC_KEY_ID: process.env.GOVERNOR_CODEC_KEY_ID })!;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -214,7 +214,12 @@ describe('npm run demo', () => {
       assert.match(r.stdout, /sent to review \(low_confidence\)/);
       assert.match(r.stdout, /http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/triage%2Fevt_/);
       assert.match(r.stdout, /npm run governor -- approve triage\/evt_\S+ --reviewer usr_442/);
-      assert.match(r.stdout, /Workflow metrics \(runs by outcome, schema failures, tokens, cost, latency\): http:\/\/127\.0\.0\.1:\d+\/metrics/);
+      assert.match(r.stdout, /^ {2}Metrics {3}http:\/\/127\.0\.0\.1:\d+\/metrics {2}\(Prometheus: /m);
+      assert.match(r.stdout, /^ {2}Traces {4}off; set OTEL_EXPORTER_OTLP_ENDPOINT=/m);
+      assert.match(r.stdout, /^ {2}Payloads {2}encrypted in history \(AES-256-GCM, key demo\); codec server http:\/\/127\.0\.0\.1:\d+, the Web UI's codec endpoint:/m);
+      assert.match(r.stdout, new RegExp(`sign in at http://127\\.0\\.0\\.1:\\d+/login with the token in ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/codec-token`));
+      // The demo's secrets stay with their owner.
+      for (const f of ['codec-keys', 'codec-token']) assert.equal((await stat(join(home, f))).mode & 0o777, 0o600, f);
     } finally {
       await rm(home, { recursive: true, force: true });
     }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
@@ -39,6 +42,20 @@ describe('payload encryption: AES-256-GCM codec', () => {
     assert.equal(codecKeysFromEnv({}), undefined);
     assert.throws(() => codecKeysFromEnv({ GOVERNOR_CODEC_KEYS: `k1:${b64(new Uint8Array(16))}` }), /keys\.k1: must be 32 bytes/);
     assert.throws(() => codecKeysFromEnv({ GOVERNOR_CODEC_KEYS: `k1:${b64(k1)}`, GOVERNOR_CODEC_KEY_ID: 'k9' }), /current: the current key must be one of the keys/);
+  });
+
+  it('keys from a file (a mounted secret), with the same checks', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'governor-keys-'));
+    try {
+      const file = join(dir, 'keys');
+      await writeFile(file, `k1:${Buffer.from(k1).toString('base64')}\n`);
+      assert.equal(codecKeysFromEnv({ GOVERNOR_CODEC_KEYS_FILE: file })?.current, 'k1');
+      assert.throws(() => codecKeysFromEnv({ GOVERNOR_CODEC_KEYS_FILE: join(dir, 'missing') }), /GOVERNOR_CODEC_KEYS_FILE: cannot read .*missing \(ENOENT\)/);
+      await writeFile(file, '');
+      assert.throws(() => codecKeysFromEnv({ GOVERNOR_CODEC_KEYS_FILE: file }), /is empty/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -10,6 +10,8 @@ export interface DevServerOptions {
   /** Serve the Web UI (on `uiPort`, a free port when omitted). Default false. */
   readonly ui?: boolean;
   readonly uiPort?: number;
+  /** The codec server the Web UI decodes payloads through (`--ui-codec-endpoint`). */
+  readonly uiCodecEndpoint?: string;
   /** SQLite file that keeps history across restarts; in memory when omitted. */
   readonly dbFile?: string;
   readonly namespace?: string;
@@ -82,6 +84,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.ui) {
     const uiPort = options.uiPort ?? (await freePort());
     args.push('--ui-port', String(uiPort));
+    if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
     uiUrl = `http://127.0.0.1:${uiPort}`;
   } else {
     args.push('--headless');

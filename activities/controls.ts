@@ -2,29 +2,6 @@ import { NORMAL_CONTROLS, type WorkflowControls } from '../contracts/controls.js
 import type { SqlQueryable } from './sql.js';
 import type { Store } from './store.js';
 
-export const CONTROLS_SCHEMA = `
-create table if not exists workflow_controls (
-  workflow_type  text primary key,
-  review_only    boolean not null default false,
-  fallback_chain boolean not null default false,
-  rollout_frozen boolean not null default false
-);
-create table if not exists workflow_control_changes (
-  seq           bigserial primary key,
-  workflow_type text not null,
-  control       text not null,
-  from_value    boolean not null,
-  to_value      boolean not null,
-  actor         text not null,
-  reason        text not null,
-  at            timestamptz not null default now()
-);
-create table if not exists slo_breaches (
-  slo        text primary key,
-  breached   boolean not null,
-  changed_at timestamptz not null default now()
-);
-`;
 
 export type ControlName = 'review_only' | 'fallback_chain' | 'rollout_frozen';
 export const CONTROL_NAMES: readonly ControlName[] = ['review_only', 'fallback_chain', 'rollout_frozen'];

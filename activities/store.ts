@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { CONTROLS_SCHEMA } from './controls.js';
 import { openPglite, openPostgres, type Sql } from './sql.js';
 
 /**
@@ -85,7 +84,29 @@ create table if not exists model_cache (
   value          jsonb not null,
   created_at     timestamptz not null default now()
 );
-${CONTROLS_SCHEMA}`;
+-- Operational controls per workflow type (SLO breach actions) and every change to them (activities/controls.ts).
+create table if not exists workflow_controls (
+  workflow_type  text primary key,
+  review_only    boolean not null default false,
+  fallback_chain boolean not null default false,
+  rollout_frozen boolean not null default false
+);
+create table if not exists workflow_control_changes (
+  seq           bigserial primary key,
+  workflow_type text not null,
+  control       text not null,
+  from_value    boolean not null,
+  to_value      boolean not null,
+  actor         text not null,
+  reason        text not null,
+  at            timestamptz not null default now()
+);
+create table if not exists slo_breaches (
+  slo        text primary key,
+  breached   boolean not null,
+  changed_at timestamptz not null default now()
+);
+`;
 
 export interface StoreOptions {
   /** Bring the schema up to date on open (default true); read-only users (`governor verify`) pass false. */

@@ -12,7 +12,7 @@ import { createLogger } from '../workers/logger.js';
 import { tracingFromEnv } from '../workers/tracing.js';
 import type { SloSpec } from '../contracts/slo.js';
 import { evidenceSource, type EvidenceSourceOptions } from './evidence-source.js';
-import { PrometheusError } from './prometheus.js';
+import { PrometheusError } from '../workers/prometheus.js';
 import { buildReport, formatReport, reportHtml, sloHtml } from './report.js';
 import { evaluateSlos, formatSloTable, sloRulesYaml } from './slo.js';
 import { GovernorClient, InvalidInputError, prepareStart, TemporalUnreachableError, type UpdateResult } from './governor-client.js';

@@ -8,5 +8,5 @@ export { AesGcmPayloadCodec, codecKeysFromEnv, encryptedDataConverter, type Code
 export { createCli, EXIT, runAsMain, runCli, type CliHelpers, type CliOptions, type StartFlag } from './cli.js';
 export type { AnyWorkflowDescriptor, DecisionDescriptor, ModelChoice, WorkflowDescriptor } from '../workflows/descriptor.js';
 export { evaluateSlos, formatSloTable, sloRulesYaml, type SloStatus } from './slo.js';
-export { PrometheusError, queryRange, queryScalar, queryVector, type Sample, type Series } from './prometheus.js';
+export { PrometheusError, queryRange, queryScalar, queryVector, type Sample, type Series } from '../workers/prometheus.js';
 export { buildReport, formatReport, reportHtml, sloHtml, type RunReport, type WorkflowReport } from './report.js';

@@ -1,5 +1,5 @@
-import { queryRange, queryVector, type Sample } from './prometheus.js';
-import type { SloStatus } from './slo.js';
+import { queryRange, queryVector, type Sample } from '../workers/prometheus.js';
+import type { SloStatus } from '../workers/slo-status.js';
 
 /** What the workflows did over the last hours, per workflow type, from the metrics Prometheus scraped. */
 export interface WorkflowReport {

@@ -1,7 +1,7 @@
 import { breachedSlos, flipSloState, setControl, type ControlName } from '../activities/controls.js';
 import type { Store } from '../activities/store.js';
 import type { SloAction, SloSpec } from '../contracts/slo.js';
-import { evaluateSlos, type SloStatus } from '../client/slo.js';
+import { evaluateSlos, type SloStatus } from './slo-status.js';
 
 export interface SloMonitorOptions {
   readonly slos: readonly SloSpec[];

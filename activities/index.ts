@@ -10,6 +10,8 @@ import { checkToolCall, factsOf, type ToolRegistry } from '../contracts/tools.js
 import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../contracts/lease.js';
 import { BreakerRegistry } from './breakers.js';
 import { readControls } from './controls.js';
+import { resolvePrompt } from './prompt-registry.js';
+import type { PinnedPrompt } from '../contracts/prompts.js';
 import type { WorkflowControls } from '../contracts/controls.js';
 import { evidenceForWorkflow, executeOnce, recordOutcome, type ToolCall } from './evidence.js';
 import { verifyHandoff } from './handoff.js';
@@ -260,6 +262,11 @@ export function createActivities(deps: ActivityDeps) {
     /** The controls in force for a workflow type (SLO breach actions): read once by a run, at its start. */
     async workflowControls(workflowType: string): Promise<WorkflowControls> {
       return readControls(store, workflowType);
+    },
+
+    /** The version a prompt label points at now, with its hash: what a run pins at its start. */
+    async resolvePrompt(req: { name: string; label: string }): Promise<PinnedPrompt> {
+      return resolvePrompt(store, req.name, req.label);
     },
 
     /** Evidence of a workflow, in order: what the run's summary is built from. */

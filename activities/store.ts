@@ -106,6 +106,44 @@ create table if not exists slo_breaches (
   breached   boolean not null,
   changed_at timestamptz not null default now()
 );
+
+-- The prompt registry (activities/prompt-registry.ts): versions are immutable, labels point at them, every move is
+-- recorded.
+create table if not exists prompt_versions (
+  name       text not null,
+  version    text not null,
+  hash       text not null,
+  record     jsonb not null,
+  created_at timestamptz not null default now(),
+  created_by text not null,
+  primary key (name, version)
+);
+create or replace function prompt_versions_immutable() returns trigger language plpgsql as $fn$
+begin
+  raise exception 'prompt versions are immutable: % refused', tg_op using errcode = 'insufficient_privilege';
+end
+$fn$;
+drop trigger if exists prompt_versions_no_change on prompt_versions;
+create trigger prompt_versions_no_change before update or delete on prompt_versions for each row execute function prompt_versions_immutable();
+create table if not exists prompt_labels (
+  name       text not null,
+  label      text not null,
+  version    text not null,
+  updated_at timestamptz not null default now(),
+  updated_by text not null,
+  primary key (name, label),
+  foreign key (name, version) references prompt_versions (name, version)
+);
+create table if not exists prompt_label_changes (
+  seq          bigserial primary key,
+  name         text not null,
+  label        text not null,
+  from_version text,
+  to_version   text not null,
+  actor        text not null,
+  reason       text not null,
+  at           timestamptz not null default now()
+);
 `;
 
 export interface StoreOptions {
@@ -124,7 +162,7 @@ export interface StoreOptions {
 }
 
 /** Bumped with every change to `SCHEMA`; a store at this version is not touched at start. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * Brings a database's schema up to date. Runs the schema only when the store is behind, inside one transaction

@@ -15,3 +15,4 @@ export * from './tools.js';
 export * from './trigger.js';
 export * from './slo.js';
 export * from './controls.js';
+export * from './prompts.js';

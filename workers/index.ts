@@ -24,3 +24,17 @@ export { bundleWorkflows, createGovernorWorker, quietBundlerLogger, type BundleO
 export { createTracing, tracingFromEnv, type Tracing, type TracingOptions } from './tracing.js';
 export { createSloMonitor, type SloMonitor, type SloMonitorOptions } from './slo-monitor.js';
 export { CONTROL_NAMES, controlChanges, readControls, setControl, type ControlChange, type ControlName } from '../activities/controls.js';
+export {
+  getPromptVersion,
+  labelChanges,
+  labelledVersion,
+  listPromptVersions,
+  moveLabel,
+  promptHash,
+  PromptRegistryError,
+  registerPrompt,
+  resolvePrompt,
+  rollbackLabel,
+  type LabelChange,
+  type PromptVersionRow,
+} from '../activities/prompt-registry.js';

@@ -5,9 +5,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Policy } from 'governor';
-import { createActivities, openStore, type ActivityDeps, type Store, type StoreOptions } from 'governor/worker';
+import { createActivities, openStore, registerPrompt, type ActivityDeps, type Store, type StoreOptions } from 'governor/worker';
 import { createSupportActivities } from './activities.js';
 import { SUPPORT_POLICY } from './policy.js';
+import { classifierRecord } from './prompts/support-ticket-classifier.js';
 import { SUPPORT_SCHEMA } from './schema.js';
 import { SUPPORT_TOOL_IMPLEMENTATIONS } from './tool-implementations.js';
 
@@ -17,9 +18,23 @@ import { SUPPORT_TOOL_IMPLEMENTATIONS } from './tool-implementations.js';
  */
 export const SUPPORT_WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
 
-/** Governor's store with the support domain's tables (tickets, decisions, outbox, refunds, escalations). */
-export function openSupportStore(options: Omit<StoreOptions, 'schemas'> = {}): Promise<Store> {
-  return openStore({ ...options, schemas: [SUPPORT_SCHEMA] });
+/** The prompt versions the code ships, registered whenever a support store is opened. */
+export const SUPPORT_PROMPTS = [classifierRecord] as const;
+
+/**
+ * Governor's store with the support domain's tables (tickets, decisions, outbox, refunds, escalations), and the code's
+ * prompt versions registered (idempotent; a changed prompt under an existing version stops the start, naming it).
+ */
+export async function openSupportStore(options: Omit<StoreOptions, 'schemas'> = {}): Promise<Store> {
+  const store = await openStore({ ...options, schemas: [SUPPORT_SCHEMA] });
+  if (options.migrate === false) return store;
+  try {
+    for (const prompt of SUPPORT_PROMPTS) await registerPrompt(store, prompt, 'code');
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
 }
 
 /** Every activity a support worker registers: Governor's, wired to the support tools and policy, and the domain's own. */

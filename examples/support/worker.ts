@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   try {
     store = await openSupportStore({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir });
   } catch (err) {
-    return fail(`cannot open the store (${process.env.DATABASE_URL ? 'DATABASE_URL' : dataDir}): ${(err as Error).message}`, 1);
+    return fail(`store (${process.env.DATABASE_URL ? 'DATABASE_URL' : dataDir}): ${(err as Error).message}`, 1);
   }
   let temporal: Client;
   let temporalConnection: Connection;

@@ -128,7 +128,8 @@ export interface TriageState {
   readonly eventId: string;
   readonly ticketId: string;
   phase: Phase;
-  prompt: { name: string; version: string; model: string; provider: string; temperature: number } | null;
+  /** The prompt the run pinned at its start; `hash` is its registry content hash (null: a run from before the registry). */
+  prompt: { name: string; version: string; model: string; provider: string; temperature: number; hash?: string | null } | null;
   classification: TicketClassification | null;
   modelCalls: ModelCallRecord[];
   steps: StepRecord[];
@@ -156,5 +157,5 @@ export interface TriageResult {
   readonly reviewReason: ReviewReason | null;
   readonly reviewerId: string | null;
   readonly evidenceIds: string[];
-  readonly prompt: { name: string; version: string; model: string };
+  readonly prompt: { name: string; version: string; model: string; hash?: string | null };
 }

@@ -1,5 +1,5 @@
 import { jsonSchemaOf, repairTurn } from 'governor/workflow';
-import type { ChatMessage } from 'governor';
+import { PromptRecord, type ChatMessage } from 'governor';
 import { TicketClassification, type TicketContext } from '../contracts/triage.js';
 
 /**
@@ -46,6 +46,26 @@ export const supportTicketClassifier = {
 
 /** The JSON Schema sent to providers, derived once from the zod schema so the two can never drift. */
 export const classifierJsonSchema: Record<string, unknown> = jsonSchemaOf(supportTicketClassifier.output.schema);
+
+/**
+ * The spec as the prompt registry keeps it: registered when a worker starts (`production` points at it on a fresh
+ * store); runs resolve whatever `production` points at when they start and pin it.
+ */
+export const classifierRecord: PromptRecord = PromptRecord.parse({
+  name: supportTicketClassifier.name,
+  version: supportTicketClassifier.version,
+  owner: supportTicketClassifier.owner,
+  system: supportTicketClassifier.system,
+  temperature: supportTicketClassifier.temperature,
+  maxOutputTokens: supportTicketClassifier.maxOutputTokens,
+  models: supportTicketClassifier.models,
+  output: { name: supportTicketClassifier.output.name, description: supportTicketClassifier.output.description, jsonSchema: classifierJsonSchema },
+  cache: supportTicketClassifier.cache,
+  inputs: supportTicketClassifier.inputs,
+  evalSuite: 'support_ticket_classifier',
+  rollbackVersion: supportTicketClassifier.rollbackVersion,
+  usedBy: ['supportTicketTriage'],
+});
 
 export function renderClassifierMessages(context: TicketContext): ChatMessage[] {
   const payload = {

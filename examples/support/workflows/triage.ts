@@ -1,6 +1,6 @@
-import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { Budgets, idempotencyKey, type ModelRef, type StepId, type WorkflowId } from 'governor';
+import { Budgets, idempotencyKey, type ModelRef, type PinnedPrompt, type StepId, type WorkflowId } from 'governor';
 import {
   DecisionGate,
   deadlineAfter,
@@ -9,9 +9,10 @@ import {
   governorSearchAttributes,
   kitMetrics,
   nextStep,
+  pinPrompt,
   readWorkflowControls,
+  stepPromptOf,
   chainUnder,
-  stepPrompt,
   type BusinessRule,
 } from 'governor/workflow';
 import type { Activities, ToolRequest } from 'governor/worker';
@@ -29,7 +30,7 @@ import {
   type TriageResult,
   type TriageState,
 } from '../contracts/triage.js';
-import { classifierJsonSchema, renderClassifierMessages, renderRepairMessages, supportTicketClassifier as spec } from '../prompts/support-ticket-classifier.js';
+import { classifierRecord, renderClassifierMessages, renderRepairMessages, supportTicketClassifier as spec } from '../prompts/support-ticket-classifier.js';
 import { reviewSignal, reviewUpdate, stateQuery, supportSearchAttributes, type ReviewAccepted } from '../definitions.js';
 
 /** The one decision a triage run waits for, by its key in the gate. */
@@ -122,12 +123,20 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   });
   const decision = (): ReviewDecision | null => gate.decided(REVIEW) ?? null;
 
+  // The prompt comes from the registry, pinned at the run's start; runs begun before the registry used the code's spec
+  // and recorded its version here.
+  const registry = patched('support-prompt-registry');
+  if (!registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
+
   // The controls in force (SLO breach actions), read once: review-only, or start at the chain's fallback.
   const controls = await readWorkflowControls();
   state.controls = controls;
   const chain = chainUnder(controls, configuredChain);
   const modelRef = chain[0]!;
-  state.prompt = { name: spec.name, version: spec.version, model: modelRef.model, provider: modelRef.provider, temperature: spec.temperature };
+  const pinned: PinnedPrompt = registry ? await pinPrompt(classifierRecord) : { record: classifierRecord, hash: null, label: null };
+  const prompt = pinned.record;
+  if (registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${prompt.name}@${prompt.version}` }]);
+  state.prompt = { name: prompt.name, version: prompt.version, model: modelRef.model, provider: modelRef.provider, temperature: prompt.temperature, hash: pinned.hash };
 
   const enter = (phase: Phase) => {
     state.phase = phase;
@@ -136,7 +145,6 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
       { key: governorSearchAttributes.awaitingReview, value: phase === Phase.AwaitingReview },
     ]);
   };
-  upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
   const step = (name: string): StepRecord => nextStep(state.steps, name);
 
@@ -160,7 +168,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   let reviewDetail = '';
   const classified = await governedModelStep({
     step: 'classify',
-    prompt: stepPrompt(spec, classifierJsonSchema),
+    prompt: stepPromptOf(pinned),
     schema: TicketClassification,
     rules,
     messages: renderClassifierMessages(ctx),
@@ -244,7 +252,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     kitMetrics.run(
       {
         outcome: final,
-        promptVersion: `${spec.name}@${spec.version}`,
+        promptVersion: `${prompt.name}@${prompt.version}`,
         model: modelRef.model,
         reviewed: reviewReason !== null,
         overridden: d?.action === 'correct' || d?.action === 'reject',
@@ -263,7 +271,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
       reviewReason,
       reviewerId: d?.reviewerId ?? null,
       evidenceIds: [...state.evidenceIds],
-      prompt: { name: spec.name, version: spec.version, model: modelRef.model },
+      prompt: { name: prompt.name, version: prompt.version, model: modelRef.model, hash: pinned.hash },
     };
   };
 
@@ -308,7 +316,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
       urgency: labels.urgency,
       outcome: urgentBilling && outcome === 'auto_applied' ? 'escalated' : outcome,
       decidedBy,
-      promptVersion: spec.version,
+      promptVersion: prompt.version,
       model: modelRef.model,
     }),
   );

@@ -1,0 +1,182 @@
+import { PromptLabel, PromptRecord, type PinnedPrompt, type PromptRecordInput } from '../contracts/prompts.js';
+import { formatIssues, issuesFrom } from '../contracts/issues.js';
+import { readControls } from './controls.js';
+import { canonicalJson, sha256, type Store } from './store.js';
+
+/** A registry request that cannot be honoured: the message names what and why; nothing was changed. */
+export class PromptRegistryError extends Error {}
+
+export interface PromptVersionRow {
+  readonly name: string;
+  readonly version: string;
+  readonly hash: string;
+  readonly record: PromptRecord;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  /** Labels pointing at this version. */
+  readonly labels: string[];
+}
+
+export interface LabelChange {
+  readonly seq: number;
+  readonly name: string;
+  readonly label: string;
+  readonly from: string | null;
+  readonly to: string;
+  readonly actor: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+export function promptHash(record: PromptRecord): string {
+  return sha256(canonicalJson(record));
+}
+
+function parseRecord(input: PromptRecordInput): PromptRecord {
+  const parsed = PromptRecord.safeParse(input);
+  if (!parsed.success) throw new PromptRegistryError(`invalid prompt ${JSON.stringify((input as { name?: unknown }).name ?? '?')}: ${formatIssues(issuesFrom(parsed.error))}`);
+  return parsed.data;
+}
+
+/**
+ * Registers a version (idempotent). The same name and version with different content is refused: versions are
+ * immutable, so a changed prompt is a new version. The first version of a prompt also becomes its `production`
+ * label, so a fresh store serves what the code ships.
+ */
+export async function registerPrompt(store: Store, input: PromptRecordInput, actor: string): Promise<{ hash: string; created: boolean }> {
+  const record = parseRecord(input);
+  const hash = promptHash(record);
+  return store.db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock(5, hashtext($1))', [record.name]); // namespace 5: prompts
+    const found = await tx.query<{ hash: string }>('select hash from prompt_versions where name = $1 and version = $2', [record.name, record.version]);
+    const existing = found.rows[0];
+    if (existing) {
+      if (existing.hash !== hash) {
+        throw new PromptRegistryError(
+          `${record.name}@${record.version} is registered with other content (hash ${existing.hash.slice(0, 12)}, this one ${hash.slice(0, 12)}): versions are immutable; give the change a new version`,
+        );
+      }
+      return { hash, created: false };
+    }
+    await tx.query('insert into prompt_versions (name, version, hash, record, created_by) values ($1, $2, $3, $4, $5)', [record.name, record.version, hash, JSON.stringify(record), actor]);
+    const labelled = await tx.query('select 1 from prompt_labels where name = $1 and label = $2', [record.name, 'production']);
+    if (labelled.rows.length === 0) {
+      await tx.query('insert into prompt_labels (name, label, version, updated_by) values ($1, $2, $3, $4)', [record.name, 'production', record.version, actor]);
+      await tx.query('insert into prompt_label_changes (name, label, from_version, to_version, actor, reason) values ($1, $2, null, $3, $4, $5)', [
+        record.name,
+        'production',
+        record.version,
+        actor,
+        'first version registered',
+      ]);
+    }
+    return { hash, created: true };
+  });
+}
+
+function toRow(r: { name: string; version: string; hash: string; record: PromptRecord; created_at: Date; created_by: string; labels: string[] | null }): PromptVersionRow {
+  return { name: r.name, version: r.version, hash: r.hash, record: r.record, createdAt: new Date(r.created_at).toISOString(), createdBy: r.created_by, labels: r.labels ?? [] };
+}
+
+const VERSION_SELECT = `select v.name, v.version, v.hash, v.record, v.created_at, v.created_by,
+  (select array_agg(l.label order by l.label) from prompt_labels l where l.name = v.name and l.version = v.version) as labels
+  from prompt_versions v`;
+
+/** Every version of every prompt (or of one), oldest first. */
+export async function listPromptVersions(store: Store, name?: string): Promise<PromptVersionRow[]> {
+  const rows = await store.db.query<Parameters<typeof toRow>[0]>(`${VERSION_SELECT} ${name ? 'where v.name = $1' : ''} order by v.name, v.created_at, v.version`, name ? [name] : []);
+  return rows.rows.map(toRow);
+}
+
+/** One version; a clear error naming the known ones when it does not exist. */
+export async function getPromptVersion(store: Store, name: string, version: string): Promise<PromptVersionRow> {
+  const rows = await store.db.query<Parameters<typeof toRow>[0]>(`${VERSION_SELECT} where v.name = $1 and v.version = $2`, [name, version]);
+  const row = rows.rows[0];
+  if (!row) {
+    const known = (await listPromptVersions(store, name)).map((v) => v.version);
+    throw new PromptRegistryError(known.length ? `${name} has no version ${JSON.stringify(version)}; known: ${known.join(', ')}` : `no prompt named ${JSON.stringify(name)} is registered`);
+  }
+  return toRow(row);
+}
+
+/** The version a label points at, or a clear error. */
+export async function labelledVersion(store: Store, name: string, label: string): Promise<string> {
+  const row = (await store.db.query<{ version: string }>('select version from prompt_labels where name = $1 and label = $2', [name, label])).rows[0];
+  if (!row) {
+    const labels = (await store.db.query<{ label: string }>('select label from prompt_labels where name = $1 order by label', [name])).rows.map((r) => r.label);
+    throw new PromptRegistryError(labels.length ? `${name} has no label ${JSON.stringify(label)}; labels: ${labels.join(', ')}` : `no prompt named ${JSON.stringify(name)} is registered`);
+  }
+  return row.version;
+}
+
+/** What a run pins at its start: the version `label` points at now, with its hash. */
+export async function resolvePrompt(store: Store, name: string, label: string): Promise<PinnedPrompt> {
+  const version = await labelledVersion(store, name, label);
+  const row = await getPromptVersion(store, name, version);
+  return { record: row.record, hash: row.hash, label };
+}
+
+/**
+ * Points a label at a version, recording who, when, from, to and why. Refused when the version does not exist, or
+ * when a workflow using the prompt has its rollout frozen (an SLO's breach action) — unless it is a rollback, which
+ * a freeze exists to allow.
+ */
+export async function moveLabel(
+  store: Store,
+  change: { name: string; label: string; version: string; actor: string; reason: string; rollback?: boolean },
+): Promise<{ from: string | null; to: string; changed: boolean }> {
+  const label = PromptLabel.safeParse(change.label);
+  if (!label.success) throw new PromptRegistryError(`label ${JSON.stringify(change.label)}: ${formatIssues(issuesFrom(label.error))}`);
+  if (!change.actor.trim()) throw new PromptRegistryError('actor: say who is making the change');
+  const target = await getPromptVersion(store, change.name, change.version);
+  if (!change.rollback) {
+    for (const workflow of target.record.usedBy) {
+      if ((await readControls(store, workflow)).rolloutFrozen) {
+        throw new PromptRegistryError(`the rollout of ${workflow} is frozen (an SLO's error budget is spent): ${change.name} cannot be promoted; roll back, or wait for the budget to recover`);
+      }
+    }
+  }
+  return store.db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock(5, hashtext($1))', [change.name]);
+    const current = (await tx.query<{ version: string }>('select version from prompt_labels where name = $1 and label = $2', [change.name, change.label])).rows[0]?.version ?? null;
+    if (current === change.version) return { from: current, to: change.version, changed: false };
+    await tx.query(
+      `insert into prompt_labels (name, label, version, updated_by) values ($1, $2, $3, $4)
+       on conflict (name, label) do update set version = excluded.version, updated_by = excluded.updated_by, updated_at = now()`,
+      [change.name, change.label, change.version, change.actor],
+    );
+    await tx.query('insert into prompt_label_changes (name, label, from_version, to_version, actor, reason) values ($1, $2, $3, $4, $5, $6)', [
+      change.name,
+      change.label,
+      current,
+      change.version,
+      change.actor,
+      change.reason,
+    ]);
+    return { from: current, to: change.version, changed: true };
+  });
+}
+
+/**
+ * Rolls a label back: to `to` when given, else to the current version's declared `rollbackVersion`, else to the
+ * version the label pointed at before its last move.
+ */
+export async function rollbackLabel(store: Store, change: { name: string; label: string; actor: string; reason: string; to?: string }) {
+  const current = await labelledVersion(store, change.name, change.label);
+  let to = change.to ?? (await getPromptVersion(store, change.name, current)).record.rollbackVersion;
+  if (!to) {
+    const last = (await labelChanges(store, change.name)).filter((c) => c.label === change.label && c.to === current).at(-1);
+    to = last?.from ?? null;
+  }
+  if (!to) throw new PromptRegistryError(`${change.name}@${current} declares no rollbackVersion and ${change.label} has no earlier version: name one with --to`);
+  return moveLabel(store, { name: change.name, label: change.label, version: to, actor: change.actor, reason: change.reason, rollback: true });
+}
+
+/** Every label move, oldest first. */
+export async function labelChanges(store: Store, name?: string): Promise<LabelChange[]> {
+  const rows = await store.db.query<{ seq: string; name: string; label: string; from_version: string | null; to_version: string; actor: string; reason: string; at: Date }>(
+    `select seq, name, label, from_version, to_version, actor, reason, at from prompt_label_changes ${name ? 'where name = $1' : ''} order by seq`,
+    name ? [name] : [],
+  );
+  return rows.rows.map((r) => ({ seq: Number(r.seq), name: r.name, label: r.label, from: r.from_version, to: r.to_version, actor: r.actor, reason: r.reason, at: new Date(r.at).toISOString() }));
+}

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import type { PromptRecord } from 'governor';
+import {
+  getPromptVersion,
+  labelChanges,
+  labelledVersion,
+  moveLabel,
+  promptHash,
+  PromptRegistryError,
+  registerPrompt,
+  rollbackLabel,
+  setControl,
+  type Store,
+} from 'governor/worker';
+import { classifierRecord } from '../examples/support/prompts/support-ticket-classifier.js';
+import { openSupportStore } from '../examples/support/setup.js';
+import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
+import { startPostgres, type PostgresServer } from './helpers/postgres.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const NAME = classifierRecord.name;
+const V1 = classifierRecord.version;
+/** A second version: new wording (its marker is visible in what the model is sent), rolling back to the first. */
+const v2: PromptRecord = { ...classifierRecord, version: `${V1}-b`, system: `${classifierRecord.system}\nWording v2: prefer the most specific category.`, rollbackVersion: V1 };
+
+describe('the prompt registry', () => {
+  let store: Store;
+  before(async () => {
+    store = await openSupportStore();
+  });
+  after(async () => {
+    await store?.close();
+  });
+
+  it('the code registers its version at start; production points at it; the move is recorded', async () => {
+    assert.equal(await labelledVersion(store, NAME, 'production'), V1);
+    const row = await getPromptVersion(store, NAME, V1);
+    assert.equal(row.hash, promptHash(classifierRecord));
+    assert.deepEqual(row.labels, ['production']);
+    const [first] = await labelChanges(store, NAME);
+    assert.deepEqual([first?.from, first?.to, first?.actor, first?.reason], [null, V1, 'code', 'first version registered']);
+    assert.deepEqual(await registerPrompt(store, classifierRecord, 'code'), { hash: row.hash, created: false }, 'registering again changes nothing');
+  });
+
+  it('versions are immutable: other content under a version is refused, and the database refuses an update', async () => {
+    await assert.rejects(registerPrompt(store, { ...classifierRecord, temperature: 0.5 }, 'usr_ops'), (err: Error) => {
+      assert.ok(err instanceof PromptRegistryError);
+      assert.match(err.message, new RegExp(`${NAME}@${V1} is registered with other content .*versions are immutable; give the change a new version`));
+      return true;
+    });
+    await assert.rejects(store.db.query("update prompt_versions set record = '{}' where name = $1", [NAME]), /prompt versions are immutable: UPDATE refused/);
+    await assert.rejects(registerPrompt(store, { ...classifierRecord, version: 'bad version!' }, 'usr_ops'), /version: 1-40 letters/);
+  });
+
+  it('promote, refuse while the rollout is frozen, roll back to the declared version; every move is recorded', async () => {
+    await registerPrompt(store, v2, 'usr_ops');
+    assert.equal(await labelledVersion(store, NAME, 'production'), V1, 'a new version is not production until promoted');
+    await assert.rejects(moveLabel(store, { name: NAME, label: 'production', version: 'nope', actor: 'usr_ops', reason: 'x' }), new RegExp(`${NAME} has no version "nope"; known: ${V1}, ${v2.version}`));
+    await assert.rejects(moveLabel(store, { name: NAME, label: 'Prod!', version: v2.version, actor: 'usr_ops', reason: 'x' }), /label "Prod!": /);
+
+    await setControl(store, { workflowType: 'supportTicketTriage', control: 'rollout_frozen', value: true, actor: 'slo:triage_schema_failures', reason: 'budget spent' });
+    await assert.rejects(moveLabel(store, { name: NAME, label: 'production', version: v2.version, actor: 'usr_ops', reason: 'better wording' }), /the rollout of supportTicketTriage is frozen/);
+    await setControl(store, { workflowType: 'supportTicketTriage', control: 'rollout_frozen', value: false, actor: 'usr_ops', reason: 'budget recovered' });
+
+    assert.deepEqual(await moveLabel(store, { name: NAME, label: 'production', version: v2.version, actor: 'usr_ops', reason: 'better wording' }), { from: V1, to: v2.version, changed: true });
+    // While frozen, a rollback is still allowed: that is what the freeze is for.
+    await setControl(store, { workflowType: 'supportTicketTriage', control: 'rollout_frozen', value: true, actor: 'usr_ops', reason: 'incident' });
+    assert.deepEqual(await rollbackLabel(store, { name: NAME, label: 'production', actor: 'usr_oncall', reason: 'worse on review' }), { from: v2.version, to: V1, changed: true });
+    const moves = (await labelChanges(store, NAME)).slice(1).map((c) => [c.from, c.to, c.actor, c.reason]);
+    assert.deepEqual(moves, [
+      [V1, v2.version, 'usr_ops', 'better wording'],
+      [v2.version, V1, 'usr_oncall', 'worse on review'],
+    ]);
+  });
+});
+
+describe('a run pins its prompt at its start', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+    await registerPrompt(h.store, v2, 'usr_ops');
+  });
+  after(async () => {
+    await h?.close();
+  });
+  const systemOf = (workflowMarker: string) => {
+    const req = h.double.requests.find((r) => r.text.includes(workflowMarker));
+    assert.ok(req, `a model request for ${workflowMarker}`);
+    return req.text;
+  };
+
+  it('a label moved mid-run changes nothing for it (replay too); the next run gets the new version; rollback needs no restart', async () => {
+    const waiting = ticketEvent({ subject: 'Why?', body: 'Why did I get blocked?' });
+    const r1 = await h.client.startTriage(waiting, { reviewers: ['usr_442'] });
+    await eventually('r1 in review', async () => ((await h.client.triageState(r1.workflowId)).phase === 'awaiting_review' ? true : undefined));
+    assert.equal((await h.client.triageState(r1.workflowId)).prompt?.version, V1);
+
+    await moveLabel(h.store, { name: NAME, label: 'production', version: v2.version, actor: 'usr_ops', reason: 'better wording' });
+    await h.client.review(r1.workflowId, { action: 'approve', reviewerId: 'usr_442' });
+    const done = await h.client.triageResult(r1.workflowId);
+    assert.equal(done.prompt.version, V1, 'pinned at the start');
+    assert.equal(done.prompt.hash, promptHash(classifierRecord));
+    assert.ok(!systemOf(waiting.ticket.body).includes('Wording v2'));
+    const history = await h.client.client.workflow.getHandle(r1.workflowId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: h.bundle }, history, r1.workflowId);
+
+    const e2 = ticketEvent();
+    const r2 = await h.client.triageResult((await h.client.startTriage(e2)).workflowId);
+    assert.equal(r2.prompt.version, v2.version);
+    assert.ok(systemOf(e2.ticket.body).includes('Wording v2'), 'the model was sent the new wording');
+    const { searchAttributes } = await h.client.client.workflow.getHandle(r2.workflowId).describe();
+    assert.deepEqual(searchAttributes.GovernorPromptVersion, [`${NAME}@${v2.version}`]);
+
+    await rollbackLabel(h.store, { name: NAME, label: 'production', actor: 'usr_oncall', reason: 'regression' });
+    const e3 = ticketEvent();
+    const r3 = await h.client.triageResult((await h.client.startTriage(e3)).workflowId);
+    assert.equal(r3.prompt.version, V1, 'the next run after a rollback, same worker');
+    assert.ok(!systemOf(e3.ticket.body).includes('Wording v2'));
+  });
+});
+
+describe('governor prompts, from the command line', () => {
+  let pg: PostgresServer;
+  before(async () => {
+    pg = await startPostgres();
+    const store = await openSupportStore({ databaseUrl: pg.url });
+    await registerPrompt(store, v2, 'usr_ops');
+    await store.close();
+  });
+  after(async () => {
+    await pg?.stop();
+  });
+  const governor = (args: string[], env: Record<string, string> = {}) => cli(args, { DATABASE_URL: pg.url, ...env });
+
+  it('list, show, diff, promote, rollback, history; errors name what is wrong', async () => {
+    const list = await governor(['prompts', 'list']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`^${NAME}\\s+${V1.replaceAll('.', '\\.')}\\s+[0-9a-f]{12}\\s+production\\s+ai-support-platform`, 'm'));
+    const show = await governor(['prompts', 'show', `${NAME}:production`]);
+    assert.match(show.stdout, new RegExp(`^prompt {7}${NAME}@${V1.replaceAll('.', '\\.')}`, 'm'));
+    const diff = await governor(['prompts', 'diff', NAME, V1, v2.version]);
+    assert.equal(diff.code, 0, diff.stderr);
+    assert.match(diff.stdout, /^\+Wording v2: prefer the most specific category\.$/m);
+    assert.match(diff.stdout, new RegExp(`^-  "rollbackVersion": null,$\\n^\\+  "rollbackVersion": "${V1.replaceAll('.', '\\.')}",$`, 'm'));
+
+    const noActor = await governor(['prompts', 'promote', NAME, v2.version, '--reason', 'x']);
+    assert.equal(noActor.code, 2);
+    assert.match(noActor.stderr, /--actor/);
+    const unknown = await governor(['prompts', 'promote', NAME, 'nope', '--actor', 'usr_ops', '--reason', 'x']);
+    assert.equal(unknown.code, 3);
+    assert.match(unknown.stderr, new RegExp(`${NAME} has no version "nope"; known:`));
+    const promoted = await governor(['prompts', 'promote', NAME, v2.version, '--actor', 'usr_ops', '--reason', 'better wording']);
+    assert.equal(promoted.code, 0, promoted.stderr);
+    assert.equal(promoted.stdout, `${NAME}:production ${V1} -> ${v2.version}\n`);
+    const back = await governor(['prompts', 'rollback', NAME, '--actor', 'usr_oncall', '--reason', 'regression']);
+    assert.equal(back.stdout, `${NAME}:production rolled back ${v2.version} -> ${V1}\n`);
+    const history = await governor(['prompts', 'history', NAME, '--json']);
+    const moves = (JSON.parse(history.stdout) as Array<{ from: string | null; to: string; actor: string; reason: string }>).map((c) => [c.from, c.to, c.actor, c.reason]);
+    assert.deepEqual(moves.slice(1), [
+      [V1, v2.version, 'usr_ops', 'better wording'],
+      [v2.version, V1, 'usr_oncall', 'regression'],
+    ]);
+
+    const nowhere = await cli(['prompts', 'list'], { DATABASE_URL: '' });
+    assert.equal(nowhere.code, 2);
+    assert.match(nowhere.stderr, /the prompt registry lives in the store: set DATABASE_URL/);
+  });
+});
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,33 @@
+import { proxyLocalActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { PinnedPrompt, PromptRecord } from '../contracts/prompts.js';
+import type { StepPrompt } from './model-step.js';
+
+/** A millisecond read on the worker's own store, recorded once as a marker: the pin. */
+const { resolvePrompt } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '5s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 10 },
+});
+
+/**
+ * Resolves the prompt `label` points at in the registry, once, and pins it: the version and its content hash are in
+ * the run's history (the local activity's marker), so a label moved mid-run — a promotion, a rollback — changes
+ * nothing for this run, in replay too, and the next run gets the new version without a redeploy.
+ *
+ * When the registry cannot answer (the store down, the prompt never registered), the workflow task fails and
+ * Temporal retries it: a run never guesses a version.
+ */
+export async function pinPrompt(code: Pick<PromptRecord, 'name'>, label = 'production'): Promise<PinnedPrompt> {
+  try {
+    return await resolvePrompt({ name: code.name, label });
+  } catch (err) {
+    // Not a Temporal failure: it fails the workflow task, which Temporal retries, instead of failing the run.
+    throw new Error(`the prompt registry could not resolve ${code.name}@${label}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
+  }
+}
+
+/** The governed step's view of a pinned prompt. */
+export function stepPromptOf(pinned: PinnedPrompt): StepPrompt {
+  const r = pinned.record;
+  return { name: r.name, version: r.version, system: r.system, temperature: r.temperature, maxOutputTokens: r.maxOutputTokens, output: r.output, cache: r.cache };
+}

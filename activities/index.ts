@@ -10,8 +10,8 @@ import { checkToolCall, factsOf, type ToolRegistry } from '../contracts/tools.js
 import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../contracts/lease.js';
 import { BreakerRegistry } from './breakers.js';
 import { readControls } from './controls.js';
-import { resolvePrompt } from './prompt-registry.js';
-import type { PinnedPrompt } from '../contracts/prompts.js';
+import { resolveRun } from './prompt-registry.js';
+import type { PinnedRun } from '../contracts/prompts.js';
 import type { WorkflowControls } from '../contracts/controls.js';
 import { evidenceForWorkflow, executeOnce, recordOutcome, type ToolCall } from './evidence.js';
 import { verifyHandoff } from './handoff.js';
@@ -264,9 +264,13 @@ export function createActivities(deps: ActivityDeps) {
       return readControls(store, workflowType);
     },
 
-    /** The version a prompt label points at now, with its hash: what a run pins at its start. */
-    async resolvePrompt(req: { name: string; label: string }): Promise<PinnedPrompt> {
-      return resolvePrompt(store, req.name, req.label);
+    /**
+     * What a run pins at its start: the version the label points at now (with its hash) and, when the calling
+     * workflow has a rollout of this prompt, the candidate and whether this event falls in its share.
+     */
+    async resolveRun(req: { name: string; label: string; eventId: string }): Promise<PinnedRun> {
+      const workflowType = Context.current().info.workflowType ?? '';
+      return resolveRun(store, { ...req, workflowType });
     },
 
     /** Evidence of a workflow, in order: what the run's summary is built from. */

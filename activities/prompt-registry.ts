@@ -1,4 +1,4 @@
-import { PromptLabel, PromptRecord, type PinnedPrompt, type PromptRecordInput } from '../contracts/prompts.js';
+import { PromptLabel, PromptRecord, Rollout, splitPoint, type PinnedPrompt, type PinnedRun, type PromptRecordInput, type RolloutStage } from '../contracts/prompts.js';
 import { formatIssues, issuesFrom } from '../contracts/issues.js';
 import { readControls } from './controls.js';
 import { canonicalJson, sha256, type Store } from './store.js';
@@ -179,4 +179,79 @@ export async function labelChanges(store: Store, name?: string): Promise<LabelCh
     name ? [name] : [],
   );
   return rows.rows.map((r) => ({ seq: Number(r.seq), name: r.name, label: r.label, from: r.from_version, to: r.to_version, actor: r.actor, reason: r.reason, at: new Date(r.at).toISOString() }));
+}
+
+/** The rollout in force for a workflow type, or null. */
+export async function readRollout(store: Store, workflowType: string): Promise<Rollout | null> {
+  const row = (
+    await store.db.query<{ workflow_type: string; prompt_name: string; candidate_version: string; stage: RolloutStage; share: string }>(
+      'select workflow_type, prompt_name, candidate_version, stage, share from workflow_rollouts where workflow_type = $1',
+      [workflowType],
+    )
+  ).rows[0];
+  return row ? { workflowType: row.workflow_type, promptName: row.prompt_name, candidateVersion: row.candidate_version, stage: row.stage, share: Number(row.share) } : null;
+}
+
+/**
+ * Starts or changes a rollout, recorded like a label move. The candidate must be registered; a frozen rollout (an
+ * SLO's breach action) refuses anything but ending it.
+ */
+export async function setRollout(store: Store, input: Rollout & { actor: string; reason: string }): Promise<Rollout> {
+  const parsed = Rollout.safeParse({ workflowType: input.workflowType, promptName: input.promptName, candidateVersion: input.candidateVersion, stage: input.stage, share: input.share });
+  if (!parsed.success) throw new PromptRegistryError(`rollout: ${formatIssues(issuesFrom(parsed.error))}`);
+  const rollout = { ...parsed.data, share: parsed.data.stage === 'full' ? 1 : parsed.data.share };
+  if (!input.actor.trim()) throw new PromptRegistryError('actor: say who is making the change');
+  await getPromptVersion(store, rollout.promptName, rollout.candidateVersion);
+  if ((await readControls(store, rollout.workflowType)).rolloutFrozen) {
+    throw new PromptRegistryError(`the rollout of ${rollout.workflowType} is frozen (an SLO's error budget is spent): end the rollout, or wait for the budget to recover`);
+  }
+  await store.db.transaction(async (tx) => {
+    const before = (await tx.query<{ stage: string; candidate_version: string; share: string }>('select stage, candidate_version, share from workflow_rollouts where workflow_type = $1', [rollout.workflowType])).rows[0];
+    await tx.query(
+      `insert into workflow_rollouts (workflow_type, prompt_name, candidate_version, stage, share, updated_by) values ($1, $2, $3, $4, $5, $6)
+       on conflict (workflow_type) do update set prompt_name = excluded.prompt_name, candidate_version = excluded.candidate_version,
+         stage = excluded.stage, share = excluded.share, updated_by = excluded.updated_by, updated_at = now()`,
+      [rollout.workflowType, rollout.promptName, rollout.candidateVersion, rollout.stage, rollout.share, input.actor],
+    );
+    await tx.query('insert into workflow_rollout_changes (workflow_type, from_state, to_state, actor, reason) values ($1, $2, $3, $4, $5)', [
+      rollout.workflowType,
+      before ? `${before.candidate_version} ${before.stage} ${Number(before.share)}` : null,
+      `${rollout.candidateVersion} ${rollout.stage} ${rollout.share}`,
+      input.actor,
+      input.reason,
+    ]);
+  });
+  return rollout;
+}
+
+/** Ends a workflow's rollout: every run goes back to the production label. Allowed while frozen. */
+export async function endRollout(store: Store, change: { workflowType: string; actor: string; reason: string }): Promise<boolean> {
+  return store.db.transaction(async (tx) => {
+    const before = (await tx.query<{ stage: string; candidate_version: string; share: string }>('delete from workflow_rollouts where workflow_type = $1 returning stage, candidate_version, share', [change.workflowType])).rows[0];
+    if (!before) return false;
+    await tx.query('insert into workflow_rollout_changes (workflow_type, from_state, to_state, actor, reason) values ($1, $2, null, $3, $4)', [
+      change.workflowType,
+      `${before.candidate_version} ${before.stage} ${Number(before.share)}`,
+      change.actor,
+      change.reason,
+    ]);
+    return true;
+  });
+}
+
+/**
+ * What a run pins at its start: the production version, and — when its workflow has a rollout of this prompt — the
+ * candidate and whether this event (by `splitPoint` of its id) falls in the candidate's share.
+ */
+export async function resolveRun(store: Store, req: { name: string; label: string; workflowType: string; eventId: string }): Promise<PinnedRun> {
+  const production = await resolvePrompt(store, req.name, req.label);
+  const rollout = await readRollout(store, req.workflowType);
+  if (!rollout || rollout.promptName !== req.name) return { prompt: production, production: null, shadow: null, rollout: null };
+  const row = await getPromptVersion(store, req.name, rollout.candidateVersion);
+  const candidate: PinnedPrompt = { record: row.record, hash: row.hash, label: null };
+  const inShare = rollout.stage === 'full' || splitPoint(req.eventId) < rollout.share;
+  const pinned = { stage: rollout.stage, share: rollout.share, candidateVersion: rollout.candidateVersion, inShare };
+  if (!inShare) return { prompt: production, production: null, shadow: null, rollout: pinned };
+  if (rollout.stage === 'shadow') return { prompt: production, production: null, shadow: candidate, rollout: pinned };
+  return { prompt: candidate, production, shadow: null, rollout: pinned };
 }

@@ -134,6 +134,25 @@ create table if not exists prompt_labels (
   primary key (name, label),
   foreign key (name, version) references prompt_versions (name, version)
 );
+create table if not exists workflow_rollouts (
+  workflow_type     text primary key,
+  prompt_name       text not null,
+  candidate_version text not null,
+  stage             text not null check (stage in ('shadow', 'suggestion', 'partial', 'full')),
+  share             numeric not null check (share >= 0 and share <= 1),
+  updated_at        timestamptz not null default now(),
+  updated_by        text not null,
+  foreign key (prompt_name, candidate_version) references prompt_versions (name, version)
+);
+create table if not exists workflow_rollout_changes (
+  seq           bigserial primary key,
+  workflow_type text not null,
+  from_state    text,
+  to_state      text,
+  actor         text not null,
+  reason        text not null,
+  at            timestamptz not null default now()
+);
 create table if not exists prompt_label_changes (
   seq          bigserial primary key,
   name         text not null,

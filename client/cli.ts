@@ -13,7 +13,7 @@ import { tracingFromEnv } from '../workers/tracing.js';
 import type { SloSpec } from '../contracts/slo.js';
 import { evidenceSource, type EvidenceSourceOptions } from './evidence-source.js';
 import { PrometheusError } from '../workers/prometheus.js';
-import { addPromptCommands } from './prompts-cli.js';
+import { addPromptCommands, addRolloutCommands } from './prompts-cli.js';
 import { buildReport, formatReport, reportHtml, sloHtml } from './report.js';
 import { evaluateSlos, formatSloTable, sloRulesYaml } from './slo.js';
 import { GovernorClient, InvalidInputError, prepareStart, TemporalUnreachableError, type UpdateResult } from './governor-client.js';
@@ -191,6 +191,8 @@ ${[
   '  governor report --hours 24 --html r.html   runs by outcome, review load, cost, latency; a page with charts',
   '  governor prompts list                      prompt versions, hashes, labels (DATABASE_URL: the store)',
   '  governor prompts promote <name> <version> --actor you --reason "…"   the next runs use it',
+  '  governor rollout set <workflow> --prompt name@version --stage shadow --share 0.1 --actor you --reason "…"',
+  '  governor kill-switch <workflow> on --actor you --reason "…"   every new run waits for a person',
 ].join('\n')}
 
 Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing started or sent), 3 refused or unknown run.`,
@@ -420,11 +422,13 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     start: (file, workflow, opts) => start(file, workflow, opts),
     reviewerOption: () => new Option('--reviewer <id>', 'your reviewer id (must be allowed for the run)').makeOptionMandatory().env('GOVERNOR_REVIEWER'),
   });
-  addPromptCommands(program, {
-    fail: (message, exitCode) => {
+  const storeCommandHelpers = {
+    fail: (message: string, exitCode: number): never => {
       throw new CliError(message, exitCode);
     },
-  });
+  };
+  addPromptCommands(program, storeCommandHelpers);
+  addRolloutCommands(program, storeCommandHelpers);
 
   const prometheusOption = () => new Option('--prometheus <url>', "Prometheus' base URL").env('GOVERNOR_PROMETHEUS_URL').default('http://127.0.0.1:9090');
   const fromPrometheus = async <T>(fn: () => Promise<T>): Promise<T> => {

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
+import type * as Controls from '../activities/controls.js';
 import type * as Registry from '../activities/prompt-registry.js';
-import { PromptRecord } from '../contracts/prompts.js';
+import { PromptRecord, RolloutStage } from '../contracts/prompts.js';
 import type { Store } from '../activities/store.js';
 
 /** Where the prompt commands find the registry: the store itself (a PostgreSQL server, or an embedded store no worker holds). */
@@ -16,17 +17,22 @@ export interface PromptCommandHelpers {
   fail(message: string, exitCode: number): never;
 }
 
-async function withRegistry<T>(opts: StoreOptions, fail: PromptCommandHelpers['fail'], fn: (store: Store, registry: typeof Registry) => Promise<T>): Promise<T> {
+async function withRegistry<T>(
+  opts: StoreOptions,
+  fail: PromptCommandHelpers['fail'],
+  fn: (store: Store, registry: typeof Registry, controls: typeof Controls) => Promise<T>,
+): Promise<T> {
   if (!opts.databaseUrl && !opts.dataDir) fail('the prompt registry lives in the store: set DATABASE_URL (or --database-url), or --data-dir for an embedded store no worker has open', 2);
   // Loaded only here: the rest of the CLI must not pay for a database driver.
   const { openStore } = await import('../activities/store.js');
   const registry = await import('../activities/prompt-registry.js');
+  const controls = await import('../activities/controls.js');
   const store = await openStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, migrate: false });
   try {
-    return await fn(store, registry);
+    return await fn(store, registry, controls);
   } catch (err) {
     if (err instanceof registry.PromptRegistryError) fail(err.message, 3);
-    if (/relation "prompt_\w+" does not exist/.test((err as Error).message)) fail(`${store.db.describe} has no prompt registry yet: start a worker on it first`, 1);
+    if (/relation "(prompt|workflow)_\w+" does not exist/.test((err as Error).message)) fail(`${store.db.describe} has no prompt registry yet: start a worker on it first`, 1);
     throw err;
   } finally {
     await store.close();
@@ -134,5 +140,66 @@ export function addPromptCommands(program: Command, helpers: PromptCommandHelper
     process.stdout.write(
       `${table([['AT', 'PROMPT', 'LABEL', 'FROM', 'TO', 'BY', 'WHY'], ...changes.map((c) => [c.at, c.name, c.label, c.from ?? '-', c.to, c.actor, c.reason])])}\n`,
     );
+  });
+}
+
+/**
+ * `governor rollout show|set|end` and `governor kill-switch`: how a candidate prompt reaches traffic, and the switch
+ * that sends every new run of a workflow to a person. Both are store state read by each run once, at its start.
+ */
+export function addRolloutCommands(program: Command, helpers: PromptCommandHelpers): void {
+  const storeOptions = (cmd: Command) =>
+    cmd
+      .addOption(new Option('--database-url <url>', 'the store (PostgreSQL)').env('DATABASE_URL'))
+      .addOption(new Option('--data-dir <dir>', 'an embedded (PGlite) store; only while no worker has it open'))
+      .option('--json', 'print machine-readable JSON');
+  const who = (cmd: Command) =>
+    cmd.addOption(new Option('--actor <who>', 'who makes the change (recorded)').env('GOVERNOR_ACTOR').makeOptionMandatory()).requiredOption('--reason <why>', 'why (recorded)');
+  const rollout = program.command('rollout').description('Staged rollout of a candidate prompt version per workflow: shadow, suggestion, partial, full.');
+
+  storeOptions(rollout.command('show').description("A workflow's rollout and its controls.").argument('<workflow>')).action(async (workflow: string, opts: StoreOptions) => {
+    const [current, controls] = await withRegistry(opts, helpers.fail, (store, r, c) => Promise.all([r.readRollout(store, workflow), c.readControls(store, workflow)]));
+    if (opts.json) return void process.stdout.write(`${JSON.stringify({ rollout: current, controls }, null, 2)}\n`);
+    process.stdout.write(
+      `${current ? `rollout      ${current.promptName}@${current.candidateVersion} in ${current.stage}, share ${(current.share * 100).toFixed(0)}%` : 'rollout      none: every run uses the production label'}\n` +
+        `controls     ${[controls.reviewOnly && 'review_only', controls.fallbackChain && 'fallback_chain', controls.rolloutFrozen && 'rollout_frozen'].filter(Boolean).join(', ') || 'none'}\n`,
+    );
+  });
+
+  who(storeOptions(rollout.command('set').description('Start or change a rollout: the next runs fall into it by a hash of their event id.').argument('<workflow>')))
+    .requiredOption('--prompt <name@version>', 'the candidate version')
+    .addOption(new Option('--stage <stage>', 'shadow, suggestion, partial or full').choices(RolloutStage.options).makeOptionMandatory())
+    .option('--share <0..1>', 'the share of runs the candidate takes (full takes all)', '0.1')
+    .action(async (workflow: string, opts: StoreOptions & { prompt: string; stage: RolloutStage; share: string; actor: string; reason: string }) => {
+      const at = opts.prompt.indexOf('@');
+      if (at <= 0) helpers.fail(`--prompt: ${JSON.stringify(opts.prompt)} is not name@version`, 2);
+      const share = Number(opts.share);
+      if (!Number.isFinite(share)) helpers.fail(`--share: ${JSON.stringify(opts.share)} is not a number from 0 to 1`, 2);
+      const set = await withRegistry(opts, helpers.fail, (store, r) =>
+        r.setRollout(store, { workflowType: workflow, promptName: opts.prompt.slice(0, at), candidateVersion: opts.prompt.slice(at + 1), stage: opts.stage, share, actor: opts.actor, reason: opts.reason }),
+      );
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(set, null, 2)}\n`);
+      process.stdout.write(`${workflow}: ${set.promptName}@${set.candidateVersion} in ${set.stage}, share ${(set.share * 100).toFixed(0)}%\n`);
+    });
+
+  who(storeOptions(rollout.command('end').description('End a rollout: every run goes back to the production label.').argument('<workflow>'))).action(
+    async (workflow: string, opts: StoreOptions & { actor: string; reason: string }) => {
+      const ended = await withRegistry(opts, helpers.fail, (store, r) => r.endRollout(store, { workflowType: workflow, actor: opts.actor, reason: opts.reason }));
+      process.stdout.write(ended ? `${workflow}: rollout ended\n` : `${workflow}: no rollout to end\n`);
+    },
+  );
+
+  who(
+    storeOptions(
+      program
+        .command('kill-switch')
+        .description('on: every new run of the workflow goes to a person before anything is applied, from the next run on; off: back to normal.')
+        .argument('<workflow>')
+        .argument('<on|off>'),
+    ),
+  ).action(async (workflow: string, state: string, opts: StoreOptions & { actor: string; reason: string }) => {
+    if (state !== 'on' && state !== 'off') helpers.fail(`${JSON.stringify(state)}: say on or off`, 2);
+    const changed = await withRegistry(opts, helpers.fail, (store, _r, c) => c.setControl(store, { workflowType: workflow, control: 'review_only', value: state === 'on', actor: opts.actor, reason: opts.reason }));
+    process.stdout.write(`${workflow}: kill switch ${state}${changed ? '' : ' (it already was)'}; runs started from now on ${state === 'on' ? 'wait for a reviewer' : 'run as their policy says'}\n`);
   });
 }

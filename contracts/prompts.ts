@@ -41,3 +41,53 @@ export interface PinnedPrompt {
   /** The label it was resolved through (`production`), or null when named by version. */
   readonly label: string | null;
 }
+
+/**
+ * How a candidate prompt version reaches traffic, per workflow type:
+ * - `shadow`: the candidate runs beside production on its share of runs and both outputs are recorded; production's
+ *   decision is applied;
+ * - `suggestion`: on its share, the candidate's output goes to a reviewer and is never applied on its own;
+ * - `partial`: on its share, the candidate decides, auto-applying only what passes validation, confidence and policy;
+ * - `full`: the candidate decides every run.
+ */
+export const RolloutStage = z.enum(['shadow', 'suggestion', 'partial', 'full']);
+export type RolloutStage = z.infer<typeof RolloutStage>;
+
+export const Rollout = z.strictObject({
+  workflowType: z.string().min(1),
+  promptName: PromptName,
+  candidateVersion: PromptVersionId,
+  stage: RolloutStage,
+  /** The share of runs (by a hash of the event id) the candidate takes, 0..1; `full` takes all. */
+  share: z.number().min(0).max(1),
+});
+export type Rollout = z.infer<typeof Rollout>;
+
+/** What a run resolved at its start: its prompt, and the rollout it fell into (pinned with it). */
+export interface PinnedRun {
+  /** The version that decides this run. */
+  readonly prompt: PinnedPrompt;
+  /** The production version, when the candidate decides or shadows (null otherwise). */
+  readonly production: PinnedPrompt | null;
+  /** The candidate running beside production, in `shadow` (null otherwise). */
+  readonly shadow: PinnedPrompt | null;
+  readonly rollout: { readonly stage: RolloutStage; readonly share: number; readonly candidateVersion: string; readonly inShare: boolean } | null;
+}
+
+/**
+ * Where an event falls in [0, 1): FNV-1a over its id. Written here, not taken from a hashing library, because it
+ * must run unchanged inside the workflow sandbox (no `node:crypto`) and give every worker the same answer forever;
+ * it splits traffic, it guards nothing.
+ */
+export function splitPoint(eventId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < eventId.length; i++) {
+    h ^= eventId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  // The low bits of FNV-1a mix poorly for short similar ids: fold the high half in before scaling.
+  h = (h ^ (h >>> 16)) >>> 0;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = (h ^ (h >>> 13)) >>> 0;
+  return h / 0x1_0000_0000;
+}

@@ -10,7 +10,20 @@ import { fileURLToPath } from 'node:url';
 import { defineSlo, sloRuleGroups } from 'governor';
 import { sloRulesYaml } from 'governor/client';
 import { freePort } from 'governor/testing';
-import { controlChanges, createSloMonitor, installRuntime, loopbackMetricsAddress, readControls, setControl, startMetricsServer, type MetricsServer } from 'governor/worker';
+import {
+  controlChanges,
+  createSloMonitor,
+  installRuntime,
+  loopbackMetricsAddress,
+  readControls,
+  readRollout,
+  registerPrompt,
+  setControl,
+  setRollout,
+  startMetricsServer,
+  type MetricsServer,
+} from 'governor/worker';
+import { classifierRecord } from '../examples/support/prompts/support-ticket-classifier.js';
 import { SUPPORT_SLOS } from '../examples/support/slos.js';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 import { launchChromium } from './helpers/browser.js';
@@ -18,6 +31,7 @@ import { promtool, startPrometheus, type Prometheus } from './helpers/prometheus
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VALID = { category: 'billing', urgency: 'high', confidence: 0.95, reason: 'charged twice' };
+const candidate = { ...classifierRecord, version: `${classifierRecord.version}-slo`, system: `${classifierRecord.system}\nCandidate.` };
 
 describe('SLO rules', () => {
   it('promtool accepts the generated recording and alerting rules, and the deployed file is the generated one', async () => {
@@ -53,7 +67,7 @@ describe('SLOs on a real Prometheus: budgets burn, breach actions run', () => {
       objective: 0.9,
       window: '2m',
       sli: { kind: 'ratio', metric: 'governor_model_calls_total', bad: { valid: 'false' } },
-      onBreach: [{ kind: 'review_only' }, { kind: 'webhook', url: hookUrl }],
+      onBreach: [{ kind: 'review_only' }, { kind: 'freeze_rollout' }, { kind: 'webhook', url: hookUrl }],
     });
 
   before(async () => {
@@ -99,11 +113,15 @@ describe('SLOs on a real Prometheus: budgets burn, breach actions run', () => {
       return alerts.find((a) => a.metric.slo === 'triage_schema_failures_test');
     });
 
+    // A candidate prompt in rollout when the budget is spent is demoted.
+    await registerPrompt(h.store, candidate, 'usr_ops');
+    await setRollout(h.store, { workflowType: 'supportTicketTriage', promptName: candidate.name, candidateVersion: candidate.version, stage: 'partial', share: 0.2, actor: 'usr_ops', reason: 'try it' });
     const monitor = createSloMonitor({ slos: [slo()], prometheusUrl: prometheus.url, store: h.store });
     const [status] = await monitor.evaluate();
     assert.equal(status?.breached, true);
     assert.ok((status?.budgetLeft ?? 1) < 0, 'the budget is spent');
-    assert.deepEqual(await readControls(h.store, 'supportTicketTriage'), { reviewOnly: true, fallbackChain: false, rolloutFrozen: false });
+    assert.deepEqual(await readControls(h.store, 'supportTicketTriage'), { reviewOnly: true, fallbackChain: false, rolloutFrozen: true });
+    assert.equal(await readRollout(h.store, 'supportTicketTriage'), null, 'the candidate was demoted');
     const [change] = await controlChanges(h.store, 'supportTicketTriage');
     assert.deepEqual([change?.control, change?.from, change?.to, change?.actor], ['review_only', false, true, 'slo:triage_schema_failures_test']);
     assert.match(change!.reason, /error budget spent/);
@@ -112,7 +130,7 @@ describe('SLOs on a real Prometheus: budgets burn, breach actions run', () => {
 
     // A second evaluation (another worker's monitor, say) acts on nothing new.
     await monitor.evaluate();
-    assert.equal((await controlChanges(h.store)).length, 1);
+    assert.equal((await controlChanges(h.store)).length, 2, 'review_only and rollout_frozen, once each');
     assert.equal(received.length, 1);
 
     // A valid, confident answer now waits for a person instead of being applied.
@@ -153,7 +171,7 @@ describe('SLOs on a real Prometheus: budgets burn, breach actions run', () => {
     await relaxed.evaluate();
     assert.equal((await readControls(h.store, 'supportTicketTriage')).reviewOnly, false);
     const changes = await controlChanges(h.store, 'supportTicketTriage');
-    assert.deepEqual([changes[1]?.to, changes[1]?.reason], [false, 'error budget recovered']);
+    assert.deepEqual([changes[2]?.control, changes[2]?.to, changes[2]?.reason], ['review_only', false, 'error budget recovered']);
     await eventually('the recovery webhook', async () => received.find((r) => r.event === 'slo_recovered'));
   });
 

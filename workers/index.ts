@@ -32,9 +32,13 @@ export {
   moveLabel,
   promptHash,
   PromptRegistryError,
+  endRollout,
+  readRollout,
   registerPrompt,
   resolvePrompt,
+  resolveRun,
   rollbackLabel,
+  setRollout,
   type LabelChange,
   type PromptVersionRow,
 } from '../activities/prompt-registry.js';

@@ -1,4 +1,5 @@
 import { breachedSlos, flipSloState, setControl, type ControlName } from '../activities/controls.js';
+import { endRollout } from '../activities/prompt-registry.js';
 import type { Store } from '../activities/store.js';
 import type { SloAction, SloSpec } from '../contracts/slo.js';
 import { evaluateSlos, type SloStatus } from './slo-status.js';
@@ -31,7 +32,8 @@ const CONTROL_OF: Partial<Record<SloAction['kind'], ControlName>> = {
 
 /**
  * Evaluates SLOs on an interval and carries out their breach actions: when an SLO's error budget is spent, its
- * controls are set for its workflow (review-only, fallback chain, rollout frozen) and its webhooks called; when the
+ * controls are set for its workflow (review-only, fallback chain, rollout frozen — which also ends a rollout in
+ * flight, demoting its candidate) and its webhooks called; when the
  * budget recovers, the controls it set are lifted — unless another SLO still breached asks for the same one — and the
  * webhooks told. Every change is recorded in the store with the SLO as the actor.
  */
@@ -62,6 +64,8 @@ export function createSloMonitor(options: SloMonitorOptions): SloMonitor {
           ? `error budget spent: error ratio ${status.errorRatio?.toFixed(4)} over ${slo.window} against a budget of ${(1 - slo.objective).toFixed(4)}`
           : 'error budget recovered';
         await setControl(store, { workflowType: slo.workflow, control, value: breached, actor: `slo:${slo.name}`, reason });
+        // A frozen rollout also demotes the candidate in flight: every new run goes back to the production label.
+        if (breached && action.kind === 'freeze_rollout') await endRollout(store, { workflowType: slo.workflow, actor: `slo:${slo.name}`, reason });
       } else if (action.kind === 'webhook') {
         await webhook(action.url, status, breached).catch((err: Error) => options.onError?.(err));
       }

@@ -23,7 +23,7 @@ export {
   type TrailEntry,
 } from './model-step.js';
 export { jsonSchemaOf, repairTurn } from './prompt.js';
-export { pinPrompt, stepPromptOf } from './prompt-pin.js';
+export { codePinned, pinRun, stepPromptOf } from './prompt-pin.js';
 export { governorSearchAttributes, searchAttributeKeys, type AnySearchAttributeKey } from './search-attributes.js';
 export { kitMetrics } from './metrics.js';
 export { nextStep, type StepRecord, type StepStatus } from './step.js';

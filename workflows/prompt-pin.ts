@@ -1,10 +1,10 @@
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { PinnedPrompt, PromptRecord } from '../contracts/prompts.js';
+import type { PinnedPrompt, PinnedRun, PromptRecord } from '../contracts/prompts.js';
 import type { StepPrompt } from './model-step.js';
 
 /** A millisecond read on the worker's own store, recorded once as a marker: the pin. */
-const { resolvePrompt } = proxyLocalActivities<Activities>({
+const { resolveRun } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '5s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 10 },
 });
@@ -12,18 +12,27 @@ const { resolvePrompt } = proxyLocalActivities<Activities>({
 /**
  * Resolves the prompt `label` points at in the registry, once, and pins it: the version and its content hash are in
  * the run's history (the local activity's marker), so a label moved mid-run — a promotion, a rollback — changes
- * nothing for this run, in replay too, and the next run gets the new version without a redeploy.
+ * nothing for this run, in replay too, and the next run gets the new version without a redeploy. When the workflow
+ * has a rollout of this prompt, the run's place in it (by a hash of `eventId`) is pinned with it: which version
+ * decides, and whether a candidate shadows it.
  *
  * When the registry cannot answer (the store down, the prompt never registered), the workflow task fails and
  * Temporal retries it: a run never guesses a version.
  */
-export async function pinPrompt(code: Pick<PromptRecord, 'name'>, label = 'production'): Promise<PinnedPrompt> {
+export async function pinRun(code: Pick<PromptRecord, 'name'>, options: { eventId: string; label?: string }): Promise<PinnedRun> {
+  const label = options.label ?? 'production';
   try {
-    return await resolvePrompt({ name: code.name, label });
+    return await resolveRun({ name: code.name, label, eventId: options.eventId });
   } catch (err) {
     // Not a Temporal failure: it fails the workflow task, which Temporal retries, instead of failing the run.
     throw new Error(`the prompt registry could not resolve ${code.name}@${label}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
   }
+}
+
+/** A run that uses `code` as it is (one begun before the registry): no hash, no rollout. */
+export function codePinned(code: PromptRecord): PinnedRun {
+  const prompt: PinnedPrompt = { record: code, hash: null, label: null };
+  return { prompt, production: null, shadow: null, rollout: null };
 }
 
 /** The governed step's view of a pinned prompt. */

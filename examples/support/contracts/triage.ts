@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SupportTicketCreated, type Customer, type Ticket } from './ticket.js';
-import { Budgets, Duration, ModelRef, type Ledger, type WorkflowControls } from 'governor';
+import { Budgets, Duration, ModelRef, type Ledger, type RolloutStage, type WorkflowControls } from 'governor';
 import type { StepRecord } from 'governor/workflow';
 
 export const Category = z.enum(['billing', 'bug', 'sales', 'account', 'how_to', 'other']);
@@ -89,8 +89,10 @@ export type ReviewReason =
   | 'budget_exceeded'
   /** Every model failed; the answer is one cached earlier for the same input, to be confirmed by a reviewer. */
   | 'cached_last_resort'
-  /** The workflow is review-only (an SLO's breach action): the answer may be fine, a person applies it. */
-  | 'review_only';
+  /** The workflow is review-only (an SLO's breach action or the kill switch): the answer may be fine, a person applies it. */
+  | 'review_only'
+  /** The run's prompt is a candidate in `suggestion`: its output goes to a reviewer, never applied on its own. */
+  | 'suggestion';
 
 export interface TicketContext {
   readonly ticket: Ticket;
@@ -146,6 +148,17 @@ export interface TriageState {
   rejectedSignals: string[];
   /** The controls the run read at its start (null before it read them, or for a run begun before controls existed). */
   controls: WorkflowControls | null;
+  /** The rollout the run fell into, pinned at its start: which version decided, and whether it was in the share. */
+  rollout: {
+    stage: RolloutStage;
+    share: number;
+    candidateVersion: string;
+    inShare: boolean;
+    decidedBy: 'candidate' | 'production';
+    productionVersion: string;
+  } | null;
+  /** What the shadowing candidate answered, beside production's decision. */
+  shadow: { version: string; status: string; classification: TicketClassification | null; agrees: boolean } | null;
 }
 
 export interface TriageResult {

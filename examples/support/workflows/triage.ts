@@ -1,6 +1,6 @@
 import { ApplicationFailure, allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { Budgets, idempotencyKey, type ModelRef, type PinnedPrompt, type StepId, type WorkflowId } from 'governor';
+import { Budgets, idempotencyKey, type ModelRef, type PinnedRun, type StepId, type WorkflowId } from 'governor';
 import {
   DecisionGate,
   deadlineAfter,
@@ -9,7 +9,8 @@ import {
   governorSearchAttributes,
   kitMetrics,
   nextStep,
-  pinPrompt,
+  codePinned,
+  pinRun,
   readWorkflowControls,
   stepPromptOf,
   chainUnder,
@@ -90,6 +91,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     phase: Phase.Received,
     prompt: null,
     controls: null,
+    rollout: null,
+    shadow: null,
     classification: null,
     modelCalls: [],
     steps: [],
@@ -133,8 +136,13 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   state.controls = controls;
   const chain = chainUnder(controls, configuredChain);
   const modelRef = chain[0]!;
-  const pinned: PinnedPrompt = registry ? await pinPrompt(classifierRecord) : { record: classifierRecord, hash: null, label: null };
+  // The prompt and the run's place in a rollout, pinned together.
+  const pinnedRun: PinnedRun = registry ? await pinRun(classifierRecord, { eventId: event.event_id }) : codePinned(classifierRecord);
+  const pinned = pinnedRun.prompt;
   const prompt = pinned.record;
+  state.rollout = pinnedRun.rollout
+    ? { ...pinnedRun.rollout, decidedBy: pinnedRun.production ? 'candidate' : 'production', productionVersion: pinnedRun.production?.record.version ?? prompt.version }
+    : null;
   if (registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${prompt.name}@${prompt.version}` }]);
   state.prompt = { name: prompt.name, version: prompt.version, model: modelRef.model, provider: modelRef.provider, temperature: prompt.temperature, hash: pinned.hash };
 
@@ -208,6 +216,34 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   } else {
     reviewReason = classified.status === 'refused' ? 'model_refused' : classified.status === 'budget_exceeded' ? 'budget_exceeded' : 'model_unavailable';
     reviewDetail = classified.detail;
+  }
+  // Shadow: the candidate classifies the same input beside production; both are recorded, production decides.
+  if (pinnedRun.shadow) {
+    const shadowed = await governedModelStep({
+      step: 'classify_shadow',
+      prompt: stepPromptOf(pinnedRun.shadow),
+      schema: TicketClassification,
+      rules,
+      messages: renderClassifierMessages(ctx),
+      repair: renderRepairMessages,
+      chain,
+      budgets,
+      ledger: state.ledger,
+      confidence: { of: (c) => c.confidence, threshold: config.confidenceThreshold },
+      callTimeout: (config.modelCallTimeout ?? '60s') as Duration,
+    });
+    const value = 'value' in shadowed ? shadowed.value : null;
+    const primary = state.classification;
+    state.shadow = {
+      version: pinnedRun.shadow.record.version,
+      status: shadowed.status,
+      classification: value,
+      agrees: value !== null && primary !== null && value.category === primary.category && value.urgency === primary.urgency,
+    };
+  }
+  if (reviewReason === null && pinnedRun.rollout?.stage === 'suggestion' && pinnedRun.production) {
+    reviewReason = 'suggestion';
+    reviewDetail = `prompt ${prompt.name}@${prompt.version} is in suggestion: its output goes to a reviewer and is never applied on its own`;
   }
   if (reviewReason === null && controls.reviewOnly) {
     reviewReason = 'review_only';

@@ -1,4 +1,15 @@
-import { PromptLabel, PromptRecord, Rollout, splitPoint, type PinnedPrompt, type PinnedRun, type PromptRecordInput, type RolloutStage } from '../contracts/prompts.js';
+import {
+  evalPassed,
+  PromptLabel,
+  PromptRecord,
+  Rollout,
+  splitPoint,
+  type EvalMetric,
+  type PinnedPrompt,
+  type PinnedRun,
+  type PromptRecordInput,
+  type RolloutStage,
+} from '../contracts/prompts.js';
 import { formatIssues, issuesFrom } from '../contracts/issues.js';
 import { readControls } from './controls.js';
 import { canonicalJson, sha256, type Store } from './store.js';
@@ -129,6 +140,7 @@ export async function moveLabel(
   if (!label.success) throw new PromptRegistryError(`label ${JSON.stringify(change.label)}: ${formatIssues(issuesFrom(label.error))}`);
   if (!change.actor.trim()) throw new PromptRegistryError('actor: say who is making the change');
   const target = await getPromptVersion(store, change.name, change.version);
+  if (!change.rollback && change.label === 'production') await requirePassingEval(store, change.name, change.version);
   if (!change.rollback) {
     for (const workflow of target.record.usedBy) {
       if ((await readControls(store, workflow)).rolloutFrozen) {
@@ -202,6 +214,8 @@ export async function setRollout(store: Store, input: Rollout & { actor: string;
   const rollout = { ...parsed.data, share: parsed.data.stage === 'full' ? 1 : parsed.data.share };
   if (!input.actor.trim()) throw new PromptRegistryError('actor: say who is making the change');
   await getPromptVersion(store, rollout.promptName, rollout.candidateVersion);
+  // Shadow and suggestion never apply the candidate's output; partial and full do, so they need a passing eval.
+  if (rollout.stage === 'partial' || rollout.stage === 'full') await requirePassingEval(store, rollout.promptName, rollout.candidateVersion);
   if ((await readControls(store, rollout.workflowType)).rolloutFrozen) {
     throw new PromptRegistryError(`the rollout of ${rollout.workflowType} is frozen (an SLO's error budget is spent): end the rollout, or wait for the budget to recover`);
   }
@@ -254,4 +268,74 @@ export async function resolveRun(store: Store, req: { name: string; label: strin
   if (!inShare) return { prompt: production, production: null, shadow: null, rollout: pinned };
   if (rollout.stage === 'shadow') return { prompt: production, production: null, shadow: candidate, rollout: pinned };
   return { prompt: candidate, production, shadow: null, rollout: pinned };
+}
+
+export interface EvalResult {
+  readonly seq: number;
+  readonly name: string;
+  readonly version: string;
+  readonly hash: string;
+  readonly suite: string;
+  readonly cases: number;
+  readonly metrics: EvalMetric[];
+  readonly passed: boolean;
+  readonly actor: string;
+  readonly at: string;
+}
+
+/** Stores an eval's figures with the version (and content hash) they were measured on. */
+export async function recordEvalResult(store: Store, result: { name: string; version: string; suite: string; cases: number; metrics: EvalMetric[]; actor: string }): Promise<EvalResult> {
+  const row = await getPromptVersion(store, result.name, result.version);
+  const passed = evalPassed(result.metrics);
+  const inserted = await store.db.query<{ seq: string; at: Date }>(
+    'insert into eval_results (prompt_name, version, hash, suite, cases, metrics, passed, actor) values ($1, $2, $3, $4, $5, $6, $7, $8) returning seq, at',
+    [result.name, result.version, row.hash, result.suite, result.cases, JSON.stringify(result.metrics), passed, result.actor],
+  );
+  return { seq: Number(inserted.rows[0]!.seq), name: result.name, version: result.version, hash: row.hash, suite: result.suite, cases: result.cases, metrics: result.metrics, passed, actor: result.actor, at: new Date(inserted.rows[0]!.at).toISOString() };
+}
+
+/** The latest result of each suite run on a version, oldest suite name first. */
+export async function latestEvals(store: Store, name: string, version: string): Promise<EvalResult[]> {
+  const rows = await store.db.query<{ seq: string; prompt_name: string; version: string; hash: string; suite: string; cases: number; metrics: EvalMetric[]; passed: boolean; actor: string; at: Date }>(
+    `select distinct on (suite) seq, prompt_name, version, hash, suite, cases, metrics, passed, actor, at from eval_results
+     where prompt_name = $1 and version = $2 order by suite, seq desc`,
+    [name, version],
+  );
+  return rows.rows.map((r) => ({ seq: Number(r.seq), name: r.prompt_name, version: r.version, hash: r.hash, suite: r.suite, cases: r.cases, metrics: r.metrics, passed: r.passed, actor: r.actor, at: new Date(r.at).toISOString() }));
+}
+
+/**
+ * A version may decide runs (the production label, a partial or full rollout) only with a passing eval: the latest
+ * result of every suite run on this very content (the hash) must have passed, and there must be one. A version whose
+ * spec names no eval suite is not gated.
+ */
+export async function requirePassingEval(store: Store, name: string, version: string): Promise<void> {
+  const row = await getPromptVersion(store, name, version);
+  if (!row.record.evalSuite) return;
+  const latest = (await latestEvals(store, name, version)).filter((r) => r.hash === row.hash);
+  if (latest.length === 0) throw new PromptRegistryError(`${name}@${version} has no eval (${row.record.evalSuite}): run governor eval run --prompt ${name}@${version} first`);
+  const failed = latest.filter((r) => !r.passed);
+  if (failed.length > 0) {
+    const missed = failed.map((r) => `${r.suite}: ${r.metrics.filter((m) => m.gated && m.value !== null && (m.direction === 'min' ? m.value < m.target : m.value > m.target)).map((m) => m.name).join(', ')}`);
+    throw new PromptRegistryError(`${name}@${version} failed its last eval (${missed.join('; ')}): it cannot decide runs`);
+  }
+}
+
+/**
+ * What a failed eval takes away: a version in a rollout is demoted (the rollout ends), and production rolls back to
+ * the version's declared `rollbackVersion` when it is the one in production. Each change is recorded with the actor.
+ */
+export async function demoteFailedVersion(store: Store, change: { name: string; version: string; actor: string; reason: string }): Promise<string[]> {
+  const done: string[] = [];
+  const rollouts = await store.db.query<{ workflow_type: string }>('select workflow_type from workflow_rollouts where prompt_name = $1 and candidate_version = $2', [change.name, change.version]);
+  for (const r of rollouts.rows) {
+    if (await endRollout(store, { workflowType: r.workflow_type, actor: change.actor, reason: change.reason })) done.push(`rollout of ${r.workflow_type} ended`);
+  }
+  const production = (await store.db.query<{ version: string }>("select version from prompt_labels where name = $1 and label = 'production'", [change.name])).rows[0]?.version;
+  const rollbackTo = (await getPromptVersion(store, change.name, change.version)).record.rollbackVersion;
+  if (production === change.version && rollbackTo) {
+    await moveLabel(store, { name: change.name, label: 'production', version: rollbackTo, actor: change.actor, reason: change.reason, rollback: true });
+    done.push(`production rolled back to ${rollbackTo}`);
+  }
+  return done;
 }

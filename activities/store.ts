@@ -153,6 +153,19 @@ create table if not exists workflow_rollout_changes (
   reason        text not null,
   at            timestamptz not null default now()
 );
+create table if not exists eval_results (
+  seq          bigserial primary key,
+  prompt_name  text not null,
+  version      text not null,
+  hash         text not null,
+  suite        text not null,
+  cases        integer not null,
+  metrics      jsonb not null,
+  passed       boolean not null,
+  actor        text not null,
+  at           timestamptz not null default now()
+);
+create index if not exists eval_results_version on eval_results (prompt_name, version, suite, seq);
 create table if not exists prompt_label_changes (
   seq          bigserial primary key,
   name         text not null,

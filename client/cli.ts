@@ -64,6 +64,8 @@ export interface CliHelpers {
   start(file: string | undefined, workflow: string, opts: StartCommandOptions): Promise<void>;
   /** The `--reviewer` option: mandatory, or from `GOVERNOR_REVIEWER`. */
   reviewerOption(): Option;
+  /** Ends the command with a message and an exit code (`EXIT`). */
+  fail(message: string, exitCode: number): never;
 }
 
 interface StartCommandOptions {
@@ -421,6 +423,9 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     decide,
     start: (file, workflow, opts) => start(file, workflow, opts),
     reviewerOption: () => new Option('--reviewer <id>', 'your reviewer id (must be allowed for the run)').makeOptionMandatory().env('GOVERNOR_REVIEWER'),
+    fail: (message, exitCode) => {
+      throw new CliError(message, exitCode);
+    },
   });
   const storeCommandHelpers = {
     fail: (message: string, exitCode: number): never => {

@@ -91,3 +91,26 @@ export function splitPoint(eventId: string): number {
   h = (h ^ (h >>> 13)) >>> 0;
   return h / 0x1_0000_0000;
 }
+
+/** One metric of an eval, in the seed's form: a value against its target, never folded into one score. */
+export interface EvalMetric {
+  readonly name: string;
+  /** null when the suite had no case the metric applies to. */
+  readonly value: number | null;
+  readonly target: number;
+  /** `min`: the value must reach the target; `max`: it must not pass it. */
+  readonly direction: 'min' | 'max';
+  /** A gated metric that misses fails the eval (and blocks a promotion). */
+  readonly gated: boolean;
+  readonly unit: 'ratio' | 'ms' | 'usd';
+}
+
+export function metricMet(m: EvalMetric): boolean {
+  if (m.value === null) return true;
+  return m.direction === 'min' ? m.value >= m.target : m.value <= m.target;
+}
+
+/** An eval passes when every gated metric meets its target. */
+export function evalPassed(metrics: readonly EvalMetric[]): boolean {
+  return metrics.every((m) => !m.gated || metricMet(m));
+}

@@ -11,6 +11,7 @@ import {
   moveLabel,
   promptHash,
   PromptRegistryError,
+  recordEvalResult,
   registerPrompt,
   rollbackLabel,
   setControl,
@@ -58,6 +59,8 @@ describe('the prompt registry', () => {
 
   it('promote, refuse while the rollout is frozen, roll back to the declared version; every move is recorded', async () => {
     await registerPrompt(store, v2, 'usr_ops');
+    await assert.rejects(moveLabel(store, { name: NAME, label: 'production', version: v2.version, actor: 'usr_ops', reason: 'x' }), /has no eval/);
+    await recordEvalResult(store, { name: NAME, version: v2.version, suite: 'golden', cases: 1, metrics: [{ name: 'category accuracy', value: 1, target: 0.4, direction: 'min' as const, gated: true, unit: 'ratio' as const }], actor: 'test' });
     assert.equal(await labelledVersion(store, NAME, 'production'), V1, 'a new version is not production until promoted');
     await assert.rejects(moveLabel(store, { name: NAME, label: 'production', version: 'nope', actor: 'usr_ops', reason: 'x' }), new RegExp(`${NAME} has no version "nope"; known: ${V1}, ${v2.version}`));
     await assert.rejects(moveLabel(store, { name: NAME, label: 'Prod!', version: v2.version, actor: 'usr_ops', reason: 'x' }), /label "Prod!": /);
@@ -83,6 +86,7 @@ describe('a run pins its prompt at its start', () => {
   before(async () => {
     h = await startHarness();
     await registerPrompt(h.store, v2, 'usr_ops');
+    await recordEvalResult(h.store, { name: NAME, version: v2.version, suite: 'golden', cases: 1, metrics: [{ name: 'category accuracy', value: 1, target: 0.4, direction: 'min' as const, gated: true, unit: 'ratio' as const }], actor: 'test' });
   });
   after(async () => {
     await h?.close();
@@ -129,6 +133,7 @@ describe('governor prompts, from the command line', () => {
     pg = await startPostgres();
     const store = await openSupportStore({ databaseUrl: pg.url });
     await registerPrompt(store, v2, 'usr_ops');
+    await recordEvalResult(store, { name: NAME, version: v2.version, suite: 'golden', cases: 1, metrics: [{ name: 'category accuracy', value: 1, target: 0.4, direction: 'min' as const, gated: true, unit: 'ratio' as const }], actor: 'test' });
     await store.close();
   });
   after(async () => {

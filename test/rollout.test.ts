@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { splitPoint, type PromptRecord } from 'governor';
-import { endRollout, registerPrompt, setControl, setRollout } from 'governor/worker';
+import { endRollout, recordEvalResult, registerPrompt, setControl, setRollout } from 'governor/worker';
 import { classifierRecord } from '../examples/support/prompts/support-ticket-classifier.js';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 import { startPostgres, type PostgresServer } from './helpers/postgres.js';
@@ -31,6 +31,8 @@ describe('staged rollout of a candidate prompt', () => {
   before(async () => {
     h = await startHarness();
     await registerPrompt(h.store, v2, 'usr_ops');
+    // Partial and full rollouts need a passing eval of the candidate (test/evals.test.ts runs real ones).
+    await recordEvalResult(h.store, { name: classifierRecord.name, version: v2.version, suite: 'golden', cases: 1, metrics: [{ name: 'category accuracy', value: 1, target: 0.4, direction: 'min' as const, gated: true, unit: 'ratio' as const }], actor: 'test' });
   });
   after(async () => {
     await endRollout(h.store, { workflowType: TRIAGE, actor: 'test', reason: 'done' }).catch(() => undefined);

@@ -17,6 +17,7 @@ import {
   loopbackMetricsAddress,
   readControls,
   readRollout,
+  recordEvalResult,
   registerPrompt,
   setControl,
   setRollout,
@@ -115,6 +116,7 @@ describe('SLOs on a real Prometheus: budgets burn, breach actions run', () => {
 
     // A candidate prompt in rollout when the budget is spent is demoted.
     await registerPrompt(h.store, candidate, 'usr_ops');
+    await recordEvalResult(h.store, { name: candidate.name, version: candidate.version, suite: 'golden', cases: 1, metrics: [{ name: 'category accuracy', value: 1, target: 0.4, direction: 'min' as const, gated: true, unit: 'ratio' as const }], actor: 'test' });
     await setRollout(h.store, { workflowType: 'supportTicketTriage', promptName: candidate.name, candidateVersion: candidate.version, stage: 'partial', share: 0.2, actor: 'usr_ops', reason: 'try it' });
     const monitor = createSloMonitor({ slos: [slo()], prometheusUrl: prometheus.url, store: h.store });
     const [status] = await monitor.evaluate();

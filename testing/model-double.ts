@@ -299,7 +299,15 @@ export class ModelDouble {
       content = [{ type: 'text', text, citations: null }];
       stopReason = 'end_turn';
     }
-    const outputText = JSON.stringify(content);
+    let outputText = JSON.stringify(content);
+    // As a provider does: an answer longer than the request's max_tokens is cut there, mid-JSON, and says so.
+    const maxTokens = typeof req.body.max_tokens === 'number' ? req.body.max_tokens : Infinity;
+    if (estimateTokens(outputText) > maxTokens && reply.kind !== 'refusal') {
+      const full = reply.kind === 'json' ? JSON.stringify(reply.value) : reply.text;
+      content = [{ type: 'text', text: full.slice(0, maxTokens * 4), citations: null }];
+      stopReason = 'max_tokens';
+      outputText = JSON.stringify(content);
+    }
     return {
       id: `msg_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
       type: 'message',
@@ -318,13 +326,20 @@ export class ModelDouble {
       reply.kind === 'refusal'
         ? { role: 'assistant', content: null, refusal: reply.text ?? "I'm sorry, I can't help with that.", annotations: [] }
         : { role: 'assistant', content: reply.kind === 'json' ? JSON.stringify(reply.value) : reply.text, refusal: null, annotations: [] };
-    const completionTokens = estimateTokens(JSON.stringify(message));
+    let completionTokens = estimateTokens(JSON.stringify(message));
+    let finishReason = 'stop';
+    const limit = req.body.max_completion_tokens ?? req.body.max_tokens;
+    if (typeof limit === 'number' && completionTokens > limit && typeof message.content === 'string') {
+      message.content = message.content.slice(0, limit * 4);
+      completionTokens = limit;
+      finishReason = 'length';
+    }
     return {
       id: `chatcmpl-${randomUUID().replace(/-/g, '').slice(0, 24)}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: req.model,
-      choices: [{ index: 0, message, finish_reason: 'stop', logprobs: null }],
+      choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
       system_fingerprint: 'fp_model_double',
     };

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, Option } from 'commander';
 import { runAsMain, runCli, type CliOptions } from 'governor/client';
+import { addEvalCommands } from './evals/commands.js';
 import { SUPPORT_SLOS } from './slos.js';
 import { Category, Urgency } from './contracts/triage.js';
 import { SUPPORT_WORKFLOWS } from './definitions.js';
@@ -36,6 +37,7 @@ export const SUPPORT_CLI: CliOptions = {
     '  governor resolve complaint/evt_1 --reviewer usr_442 --note "refund declined"',
   ],
   extend(program, h) {
+    addEvalCommands(program, h);
     const review = (action: 'approve' | 'reject', description: string) =>
       program
         .command(action)

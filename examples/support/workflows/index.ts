@@ -3,3 +3,4 @@ export { supportTicketTriage } from './triage.js';
 export { complaintEscalation } from './complaint.js';
 export { resourceLease } from 'governor/workflow';
 export { agentHandoff, researchAgent, analystAgent } from './handoff.js';
+export { evalTicketClassification } from './eval.js';

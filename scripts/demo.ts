@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { evalPassed } from 'governor';
 import { modelChoiceFromEnv, type ModelChoice } from 'governor/client';
 import { ModelDouble, startDevServer } from 'governor/testing';
 import {
@@ -23,9 +24,14 @@ import {
   installRuntime,
   providersConfigFromEnv,
   loopbackMetricsAddress,
+  moveLabel,
+  recordEvalResult,
+  registerPrompt,
+  rollbackLabel,
   startCodecServer,
   startMetricsServer,
   tracingFromEnv,
+  type Store,
   type CodecKeys,
   type ProvidersConfig,
 } from 'governor/worker';
@@ -33,7 +39,9 @@ import { SupportClient } from '../examples/support/client.js';
 import type { TriageState } from '../examples/support/contracts/triage.js';
 import { supportSearchAttributes } from '../examples/support/definitions.js';
 import { governorResponder } from '../examples/support/double/agent-responders.js';
-import { supportTicketClassifier } from '../examples/support/prompts/support-ticket-classifier.js';
+import { runEvalSuites } from '../examples/support/evals/run.js';
+import { SUITES } from '../examples/support/evals/suites.js';
+import { classifierRecord, supportTicketClassifier } from '../examples/support/prompts/support-ticket-classifier.js';
 import { openSupportStore, SUPPORT_WORKFLOWS_PATH, supportActivities } from '../examples/support/setup.js';
 import { SUPPORT_TOOLS } from '../examples/support/tools.js';
 import { preferredPort } from '../workers/server.js';
@@ -166,6 +174,8 @@ async function main(): Promise<void> {
     }
 
     const complaints = await runComplaints(client, resolve(values.complaints ?? 'examples/support/complaints'), stamp, model);
+    // Offline only: an eval calls the model a few hundred times, which with a real key costs money.
+    if (double) await promptPromotionAndRollback(client, store, stamp);
 
     const waiting = runs.filter((r) => states.get(r.workflowId)?.phase === 'awaiting_review');
     // The CLI reads encrypted payloads with the demo's keys (GOVERNOR_CODEC_KEYS_FILE), from another terminal too.
@@ -277,4 +287,43 @@ async function demoSecret(file: string, make: () => string): Promise<string> {
 async function demoCodecKeys(home: string): Promise<CodecKeys> {
   const listed = process.env.GOVERNOR_CODEC_KEYS || (await demoSecret(join(home, 'codec-keys'), () => `demo:${randomBytes(32).toString('base64')}`));
   return codecKeysFromEnv({ GOVERNOR_CODEC_KEYS: listed, GOVERNOR_CODEC_KEY_ID: process.env.GOVERNOR_CODEC_KEY_ID })!;
+}
+
+/**
+ * The prompt registry at work: a candidate version is evaluated on every suite through the real governed step,
+ * promoted to production (the next run uses it, no restart), then rolled back (the next run uses the old one).
+ */
+async function promptPromotionAndRollback(client: SupportClient, store: Store, stamp: string): Promise<void> {
+  const current = classifierRecord.version;
+  const candidate = { ...classifierRecord, version: `${current}-demo`, system: `${classifierRecord.system}\nKeep the reason to one sentence.`, rollbackVersion: current };
+  await registerPrompt(store, candidate, 'demo');
+  process.stdout.write(`\nprompt registry: ${classifierRecord.name}@${current} is in production; evaluating ${candidate.version} on every suite …\n`);
+  const scores = await runEvalSuites({ client: client.client, taskQueue: client.taskQueue, prompt: candidate, suites: SUITES, chain: [{ provider: 'anthropic', model: candidate.models.anthropic ?? supportTicketClassifier.models.anthropic }] });
+  for (const score of scores) await recordEvalResult(store, { name: candidate.name, version: candidate.version, suite: score.suite, cases: score.cases, metrics: score.metrics, actor: 'demo' });
+  const golden = scores.find((s) => s.suite === 'golden')!;
+  const figure = (name: string) => {
+    const m = golden.metrics.find((x) => x.name === name);
+    return m?.value === null || m === undefined ? '-' : `${(m.value * 100).toFixed(0)}%`;
+  };
+  process.stdout.write(
+    `  eval: ${scores.every((s) => evalPassed(s.metrics)) ? 'passed' : 'FAILED'} (golden, ${golden.cases} Banking77 queries: category ${figure('category accuracy')}, urgency ${figure('urgency accuracy')}, valid JSON ${figure('valid-JSON rate')})\n`,
+  );
+  const ticket = (n: number) => ({ ...ticketEvent(n), event_id: `evt_prompt${n}_${stamp}` });
+  await moveLabel(store, { name: candidate.name, label: 'production', version: candidate.version, actor: REVIEWER, reason: 'demo: shorter reasons' });
+  const promoted = await client.triageResult((await client.startTriage(ticket(1), { reviewers: [REVIEWER] })).workflowId);
+  process.stdout.write(`  promoted ${candidate.version} to production: the next run used ${promoted.prompt.version} (no restart)\n`);
+  await rollbackLabel(store, { name: candidate.name, label: 'production', actor: REVIEWER, reason: 'demo: back to the shipped version' });
+  const rolledBack = await client.triageResult((await client.startTriage(ticket(2), { reviewers: [REVIEWER] })).workflowId);
+  process.stdout.write(`  rolled back to ${current}: the next run used ${rolledBack.prompt.version}; history: npm run governor -- prompts history (with DATABASE_URL)\n`);
+}
+
+/** A confident how-to ticket, which the classifier applies on its own. */
+function ticketEvent(n: number) {
+  return {
+    event: 'support_ticket.created',
+    event_id: `evt_prompt${n}`,
+    created_at: new Date().toISOString(),
+    ticket: { id: `tkt_prompt${n}`, subject: 'Auto top up', body: `How do I use auto top up? (${n})`, channel: 'email', language: 'en' },
+    customer: { id: 'cus_1188', plan: 'pro', arr: 2400, region: 'us' },
+  };
 }

@@ -188,6 +188,7 @@ ${[
   '  governor evidence <workflowId>             the run\'s evidence records, as a table',
   '  governor verify                            check the evidence hash chains; names any altered record',
   '  governor breakers                          circuit breakers of the worker at GOVERNOR_METRICS_URL',
+  '  governor dead-letter                       runs that failed for good; governor rerun <workflowId> starts one again',
   '  governor slo                               each SLO: objective, current, budget left, burn rate (from Prometheus)',
   '  governor slo --rules > slo-rules.yml       the SLOs as Prometheus recording and alerting rules',
   '  governor report --hours 24 --html r.html   runs by outcome, review load, cost, latency; a page with charts',
@@ -333,6 +334,39 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
           const extra = Object.values(i.attributes).map((v) => (v === null ? '-' : String(v)));
           process.stdout.write(`${[i.workflowId, i.workflowType, i.phase ?? '-', ...extra, `started ${i.startedAt}`].join('\t')}\n`);
         }
+      });
+    });
+
+  program
+    .command('dead-letter')
+    .description('Runs that ended in a terminal failure (failed, timed out), newest first, with why: each re-runnable with `governor rerun`.')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withClient(async (client) => {
+        const items = await client.listDeadLetter();
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+        if (items.length === 0) return void process.stdout.write('no run ended in a terminal failure\n');
+        for (const i of items) process.stdout.write(`${[i.workflowId, i.workflowType, i.status, i.closedAt ?? '-', i.reason, i.rerunOf ? `re-run of ${i.rerunOf}` : ''].filter(Boolean).join('\t')}\n`);
+      });
+    });
+
+  program
+    .command('rerun')
+    .description('Start a run again with its original argument, as a new run linked to it (after a fix).')
+    .argument('<workflowId>')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (workflowId: string, opts: { json?: boolean }) => {
+      await withClient(async (client) => {
+        let started;
+        try {
+          started = await client.rerun(workflowId);
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) throw new CliError(`not found: no run ${workflowId}`, EXIT.refused);
+          throw err;
+        }
+        log.info({ workflowId: started.workflowId, runId: started.runId, rerunOf: workflowId }, 'run re-started');
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(started, null, 2)}\n`);
+        process.stdout.write(`re-run of ${workflowId}: ${started.workflowId}\n`);
       });
     });
 

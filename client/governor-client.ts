@@ -1,5 +1,5 @@
 import { Client, Connection, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type ClientPlugin } from '@temporalio/client';
-import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
+import { ApplicationFailure, type Payload, type PayloadCodec } from '@temporalio/common';
 import { encryptedDataConverter } from '../activities/payload-codec.js';
 import { temporalConnectionConfig } from '../activities/temporal-connection.js';
 import { ReviewRejection } from '../contracts/failures.js';
@@ -248,9 +248,68 @@ export class GovernorClient {
     return items;
   }
 
+  /**
+   * The argument a run was started with, read from its history and decoded as the client decodes any payload (the
+   * payload keys too, when they are set): what a re-run starts from.
+   */
+  async inputOf<T = unknown>(workflowId: string, runId?: string): Promise<T> {
+    const history = await this.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    let payloads = (history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? []) as Payload[];
+    const converter = this.client.options.loadedDataConverter;
+    for (const codec of [...converter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+    if (!payloads[0]) throw new Error(`${workflowId} was started without an argument`);
+    return converter.payloadConverter.fromPayload<T>(payloads[0]);
+  }
+
+  /**
+   * Runs that ended in a terminal failure (failed or timed out), newest first: the dead-letter list. Each carries the
+   * failure's message, so the list says why without opening the run. Bounded by `limit`.
+   */
+  async listDeadLetter(limit = 100): Promise<DeadLetterItem[]> {
+    const types = this.workflows.map((w) => `'${w.name.replace(/'/g, "''")}'`).join(', ');
+    const query = `${types ? `WorkflowType IN (${types}) AND ` : ''}(ExecutionStatus = 'Failed' OR ExecutionStatus = 'TimedOut')`;
+    const items: DeadLetterItem[] = [];
+    for await (const wf of this.client.workflow.list({ query })) {
+      const why = await this.client.workflow
+        .getHandle(wf.workflowId, wf.runId)
+        .result()
+        .then(
+          () => '',
+          (err: Error & { cause?: Error }) => err.cause?.message ?? err.message,
+        );
+      items.push({ workflowId: wf.workflowId, runId: wf.runId, workflowType: wf.type, status: wf.status.name, closedAt: wf.closeTime?.toISOString() ?? null, reason: why, rerunOf: (wf.memo?.rerunOf as string | undefined) ?? null });
+      if (items.length >= limit) break;
+    }
+    return items;
+  }
+
+  /**
+   * Starts a run again with the argument the original was started with, as a new run linked to it (its id is the
+   * original's with `/rerun-<time>`, and its memo names the original): after a fix, a dead-lettered run in one
+   * command. The original is left as it is.
+   */
+  async rerun(workflowId: string): Promise<StartResult & { rerunOf: string }> {
+    const original = await this.client.workflow.getHandle(workflowId).describe();
+    const input = await this.inputOf(workflowId, original.runId);
+    const id = `${workflowId}/rerun-${Date.now().toString(36)}`;
+    const handle = await this.client.workflow.start(original.type, { workflowId: id, taskQueue: original.taskQueue, args: [input], memo: { rerunOf: workflowId } });
+    return { workflowId: id, runId: handle.firstExecutionRunId, started: true, rerunOf: workflowId };
+  }
+
   async close(): Promise<void> {
     await this.connection.close();
   }
+}
+
+export interface DeadLetterItem {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly workflowType: string;
+  readonly status: string;
+  readonly closedAt: string | null;
+  readonly reason: string;
+  /** The run this one re-ran, when it is a re-run. */
+  readonly rerunOf: string | null;
 }
 
 /** A run ready to start: validated trigger and config, the id derived from the event, the workflow's argument. */

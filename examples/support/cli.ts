@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, Option } from 'commander';
 import { runAsMain, runCli, type CliOptions } from 'governor/client';
-import { addEvalCommands } from './evals/commands.js';
+import { addEvalCommands, addRerunCommand } from './evals/commands.js';
 import { SUPPORT_SLOS } from './slos.js';
 import { Category, Urgency } from './contracts/triage.js';
 import { SUPPORT_WORKFLOWS } from './definitions.js';
@@ -38,6 +38,7 @@ export const SUPPORT_CLI: CliOptions = {
   ],
   extend(program, h) {
     addEvalCommands(program, h);
+    addRerunCommand(program, h);
     const review = (action: 'approve' | 'reject', description: string) =>
       program
         .command(action)

@@ -2,8 +2,11 @@ import { Option, type Command } from 'commander';
 import { evalPassed, type ModelRef } from 'governor';
 import { EXIT, type CliHelpers } from 'governor/client';
 import type * as Worker from 'governor/worker';
-import { SUITES } from './suites.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { REGRESSION_FILE, SUITES, type EvalCase } from './suites.js';
 import { formatSuite, runEvalSuites } from './run.js';
+import { correctionsAsCases, rerunWithVersion, selectAffectedRuns } from './reruns.js';
 
 /** The store (PostgreSQL, or an embedded directory no worker holds), opened only by these commands. */
 async function withStore<T>(opts: { databaseUrl?: string; dataDir?: string }, h: CliHelpers, fn: (store: Worker.Store, w: typeof Worker) => Promise<T>): Promise<T> {
@@ -71,6 +74,24 @@ export function addEvalCommands(program: Command, h: CliHelpers): void {
       if (failed) h.fail(`${opts.prompt} failed its eval: a gated metric missed its target`, EXIT.failure);
     });
 
+  evalCmd
+    .command('export-corrections')
+    .description('Add every triage run a reviewer corrected to the regression suite, as an eval case (run, original, corrected, reason, reviewer).')
+    .option('--since <time>', 'runs started at or after (ISO-8601)')
+    .option('--out <file>', 'the suite file to merge into', fileURLToPath(REGRESSION_FILE))
+    .option('--json', 'print the cases as JSON instead of writing them')
+    .action(async (opts: { since?: string; out: string; json?: boolean }) => {
+      const since = opts.since ? new Date(opts.since) : undefined;
+      if (since && Number.isNaN(since.getTime())) h.fail(`--since: ${JSON.stringify(opts.since)} is not a date (ISO-8601)`, EXIT.badInput);
+      const cases = await h.withClient((client) => correctionsAsCases(client, { since }));
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(cases, null, 2)}\n`);
+      const file = JSON.parse(await readFile(opts.out, 'utf8').catch(() => '{"cases":[]}')) as { cases: EvalCase[] };
+      const known = new Set(file.cases.map((c) => c.id));
+      const fresh = cases.filter((c) => !known.has(c.id));
+      await writeFile(opts.out, `${JSON.stringify({ ...file, cases: [...file.cases, ...fresh] }, null, 2)}\n`);
+      process.stdout.write(`${cases.length} correction(s) found, ${fresh.length} new, written to ${opts.out}\n`);
+    });
+
   storeOptions(evalCmd.command('compare').description("Two versions' latest eval results, side by side per suite and metric.").argument('<name>').argument('<a>').argument('<b>'))
     .option('--json', 'print machine-readable JSON')
     .action(async (name: string, a: string, b: string, opts: { databaseUrl?: string; dataDir?: string; json?: boolean }) => {
@@ -90,5 +111,53 @@ export function addEvalCommands(program: Command, h: CliHelpers): void {
       if (rows.length === 1) h.fail(`no eval results for ${name}@${a} or ${name}@${b}`, EXIT.refused);
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
       process.stdout.write(`${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`);
+    });
+}
+
+/**
+ * `governor rerun-affected`: the triage runs a bad prompt version decided (by version, time window, outcome),
+ * re-run with the fixed version as new runs linked to the originals, and the differences printed. Nothing is applied.
+ */
+export function addRerunCommand(program: Command, h: CliHelpers): void {
+  const date = (flag: string) => (v: string) => {
+    const d = new Date(v);
+    if (Number.isNaN(d.getTime())) h.fail(`${flag}: ${JSON.stringify(v)} is not a date (ISO-8601, e.g. 2026-11-22T09:00:00Z)`, EXIT.badInput);
+    return d;
+  };
+  program
+    .command('rerun-affected')
+    .description('Re-run the triage runs a prompt version decided with a fixed version, linked to the originals, and print what changes.')
+    .requiredOption('--prompt <name@version>', 'the version that decided them')
+    .requiredOption('--with <version>', 'the fixed version to re-run them with')
+    .option('--since <time>', 'runs started at or after', date('--since'))
+    .option('--until <time>', 'runs started at or before', date('--until'))
+    .option('--outcome <outcomes>', 'only runs that ended so (comma-separated: auto_applied, escalated, approved, corrected, …)')
+    .option('--max <n>', 'at most this many runs', (v) => Number(v), 200)
+    .addOption(new Option('--database-url <url>', 'the store (PostgreSQL), for the fixed version').env('DATABASE_URL'))
+    .addOption(new Option('--data-dir <dir>', 'an embedded (PGlite) store no worker has open'))
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: { prompt: string; with: string; since?: Date; until?: Date; outcome?: string; max: number; databaseUrl?: string; dataDir?: string; json?: boolean }) => {
+      const at = opts.prompt.indexOf('@');
+      if (at <= 0) h.fail(`--prompt: ${JSON.stringify(opts.prompt)} is not name@version`, EXIT.badInput);
+      const name = opts.prompt.slice(0, at);
+      const fixed = await withStore(opts, h, async (store, w) => (await w.getPromptVersion(store, name, opts.with)).record);
+      await h.withClient(async (client) => {
+        const runs = await selectAffectedRuns(client.client, { promptVersion: opts.prompt, since: opts.since, until: opts.until, outcomes: opts.outcome?.split(',').map((o) => o.trim()), max: opts.max });
+        const diffs = await rerunWithVersion(client, runs, fixed);
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(diffs, null, 2)}\n`);
+        const rows = [
+          ['RUN', 'WAS', 'NOW', 'CHANGED', 'RE-RUN'],
+          ...diffs.map((d) => [
+            d.original.workflowId,
+            `${d.original.category ?? '-'}/${d.original.urgency ?? '-'} (${d.original.outcome})`,
+            `${d.now.category ?? '-'}/${d.now.urgency ?? '-'}${d.now.review ? ' (to review)' : ''}`,
+            d.changed ? 'yes' : 'no',
+            d.rerunId,
+          ]),
+        ];
+        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+        process.stdout.write(`${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`);
+        process.stdout.write(`${diffs.length} run(s) decided by ${opts.prompt}; ${diffs.filter((d) => d.changed).length} would change with ${name}@${opts.with}\n`);
+      });
     });
 }

@@ -20,6 +20,16 @@ export interface EvalCase {
     /** Must go to a person. */
     readonly review?: boolean;
   };
+  /** Where a regression case came from: the reviewer's correction, in the seed's structured form. */
+  readonly source?: {
+    readonly workflowId: string;
+    readonly runId: string;
+    readonly original: { readonly category: string | null; readonly urgency: string | null };
+    readonly corrected: { readonly category: string; readonly urgency: string };
+    readonly reason: string | null;
+    readonly reviewer: string;
+    readonly correctedAt: string;
+  };
 }
 
 type Target = { readonly target: number; readonly gated: boolean };
@@ -42,6 +52,9 @@ export type MetricName =
   | 'cost per case';
 
 const golden = JSON.parse(readFileSync(new URL('./golden.json', import.meta.url), 'utf8')) as { cases: EvalCase[] };
+/** Where `governor eval export-corrections` writes: the regression suite. */
+export const REGRESSION_FILE = new URL('./regression.json', import.meta.url);
+const regression = JSON.parse(readFileSync(REGRESSION_FILE, 'utf8')) as { cases: EvalCase[] };
 
 const COMMON = {
   'valid-JSON rate': { target: 0.98, gated: true },
@@ -90,11 +103,7 @@ export const SUITES: readonly EvalSuite[] = [
   {
     name: 'regression',
     description: 'Tickets reviewers corrected, with the label they gave (exported from corrections)',
-    cases: [
-      { id: 'reg-1', input: { subject: 'Card declined', body: 'My card was declined at the shop but the money left my account.' }, expected: { category: 'billing' } },
-      { id: 'reg-2', input: { subject: 'Login', body: 'I cannot log in since I changed my phone.' }, expected: { category: 'account', urgency: 'medium' } },
-      { id: 'reg-3', input: { subject: 'Top up', body: 'How do I use auto top up?' }, expected: { category: 'billing', urgency: 'low' } },
-    ],
+    cases: regression.cases,
     targets: { ...COMMON, 'category accuracy': { target: 0.66, gated: true } },
   },
   {

@@ -1,6 +1,6 @@
 import { ApplicationFailure, allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { Budgets, idempotencyKey, type ModelRef, type PinnedRun, type StepId, type WorkflowId } from 'governor';
+import { Budgets, FailureType, idempotencyKey, type ModelRef, type PinnedRun, type StepId, type WorkflowId } from 'governor';
 import {
   DecisionGate,
   deadlineAfter,
@@ -81,6 +81,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   const { event, config } = input;
   const workflowId = workflowInfo().workflowId as WorkflowId;
   const configuredChain: ModelRef[] = config.modelChain ?? [config.model ?? { provider: 'anthropic', model: spec.models.anthropic }];
+  // An input that names no model (a start that bypassed the config's validation) fails the run for good, at once.
+  if (configuredChain.length === 0) throw ApplicationFailure.nonRetryable('the model chain is empty: name at least one model', FailureType.InvalidConfig);
   // Inputs recorded before budgets existed carry none: parse resolves every default (pure code, safe in a workflow).
   const budgets: Budgets = Budgets.parse(config.budgets ?? {});
 

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { PromptRecord } from 'governor';
 import { latestEvals, moveLabel, readRollout, registerPrompt, setRollout } from 'governor/worker';
 import { classifierRecord } from '../examples/support/prompts/support-ticket-classifier.js';
 import { startHarness, type Harness } from './helpers/harness.js';
+import { governorCli as cli } from './helpers/cli.js';
 import { startPostgres, type PostgresServer } from './helpers/postgres.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NAME = classifierRecord.name;
 const V1 = classifierRecord.version;
 /** Deliberately worse: an output budget too small for the answer, so every reply is cut off mid-JSON. */
@@ -74,15 +72,3 @@ describe('governor eval: the real governed step over the suites, gated per metri
     assert.equal(promoted.stdout, `${NAME}:production ${V1} -> ${reworded.version}\n`);
   });
 });
-
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

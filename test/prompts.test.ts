@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import type { PromptRecord } from 'governor';
 import {
@@ -19,10 +17,10 @@ import {
 } from 'governor/worker';
 import { classifierRecord } from '../examples/support/prompts/support-ticket-classifier.js';
 import { openSupportStore } from '../examples/support/setup.js';
+import { governorCli as cli } from './helpers/cli.js';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 import { startPostgres, type PostgresServer } from './helpers/postgres.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NAME = classifierRecord.name;
 const V1 = classifierRecord.version;
 /** A second version: new wording (its marker is visible in what the model is sent), rolling back to the first. */
@@ -175,15 +173,3 @@ describe('governor prompts, from the command line', () => {
     assert.match(nowhere.stderr, /the prompt registry lives in the store: set DATABASE_URL/);
   });
 });
-
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { PromptRecord } from 'governor';
 import { registerPrompt } from 'governor/worker';
 import { classifierRecord } from '../examples/support/prompts/support-ticket-classifier.js';
+import { governorCli as cli } from './helpers/cli.js';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 import { startPostgres, type PostgresServer } from './helpers/postgres.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NAME = classifierRecord.name;
 const V1 = classifierRecord.version;
 const fixed: PromptRecord = { ...classifierRecord, version: `${V1}-fix`, system: `${classifierRecord.system}\nWording fix: top-up questions are billing.` };
@@ -133,15 +131,3 @@ describe('re-running what a bad version decided, and the dead-letter list', () =
     assert.equal(unknown.code, 3);
   });
 });
-
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { splitPoint, type PromptRecord } from 'governor';
 import { endRollout, recordEvalResult, registerPrompt, setControl, setRollout } from 'governor/worker';
 import { classifierRecord } from '../examples/support/prompts/support-ticket-classifier.js';
+import { governorCli as cli } from './helpers/cli.js';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 import { startPostgres, type PostgresServer } from './helpers/postgres.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TRIAGE = 'supportTicketTriage';
 const V1 = classifierRecord.version;
 const v2: PromptRecord = { ...classifierRecord, version: `${V1}-c`, system: `${classifierRecord.system}\nCandidate wording: name the product area in the reason.` };
@@ -133,15 +131,3 @@ describe('the kill switch, from the command line', () => {
     await h.client.review(held.workflowId, { action: 'approve', reviewerId: 'usr_442' });
   });
 });
-
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +25,7 @@ import {
 } from 'governor/worker';
 import { classifierRecord } from '../examples/support/prompts/support-ticket-classifier.js';
 import { SUPPORT_SLOS } from '../examples/support/slos.js';
+import { governorCli as cli } from './helpers/cli.js';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 import { launchChromium } from './helpers/browser.js';
 import { promtool, startPrometheus, type Prometheus } from './helpers/prometheus.js';
@@ -241,15 +241,3 @@ describe('SLOs on a real Prometheus: budgets burn, breach actions run', () => {
     assert.deepEqual((await h.client.triageState(normal.workflowId)).modelCalls.map((c) => c.provider), ['anthropic']);
   });
 });
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/support/cli.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

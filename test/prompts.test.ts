@@ -15,10 +15,11 @@ import {
   setControl,
   type Store,
 } from 'governor/worker';
+import { complaintRecord } from '../examples/support/prompts/complaint-escalation.js';
 import { classifierRecord } from '../examples/support/prompts/support-ticket-classifier.js';
 import { openSupportStore } from '../examples/support/setup.js';
 import { governorCli as cli } from './helpers/cli.js';
-import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
+import { complaintEvent, eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 import { startPostgres, type PostgresServer } from './helpers/postgres.js';
 
 const NAME = classifierRecord.name;
@@ -122,6 +123,33 @@ describe('a run pins its prompt at its start', () => {
     const r3 = await h.client.triageResult((await h.client.startTriage(e3)).workflowId);
     assert.equal(r3.prompt.version, V1, 'the next run after a rollback, same worker');
     assert.ok(!systemOf(e3.ticket.body).includes('Wording v2'));
+  });
+});
+
+describe('complaint runs pin their prompt too', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('a complaint run uses the version production points at when it starts', async () => {
+    const c2: PromptRecord = { ...complaintRecord, version: `${complaintRecord.version}-b`, system: `${complaintRecord.system}\nBe brief in ticket notes.` };
+    await registerPrompt(h.store, c2, 'usr_ops');
+    const first = await h.client.startComplaint(complaintEvent());
+    const stateOf = (id: string) => eventually('the complaint to pin its prompt', async () => {
+      const s = await h.client.complaintState(id);
+      return s.controls ? s : undefined;
+    });
+    assert.equal((await stateOf(first.workflowId)).prompt?.version, complaintRecord.version);
+    // No eval suite gates the complaint prompt (its spec names none), so it is promoted as it is.
+    await moveLabel(h.store, { name: complaintRecord.name, label: 'production', version: c2.version, actor: 'usr_ops', reason: 'brief notes' });
+    const second = await h.client.startComplaint(complaintEvent());
+    assert.equal((await stateOf(second.workflowId)).prompt?.version, c2.version);
+    const { searchAttributes } = await h.client.client.workflow.getHandle(second.workflowId).describe();
+    assert.deepEqual(searchAttributes.GovernorPromptVersion, [`${complaintRecord.name}@${c2.version}`]);
   });
 });
 

@@ -8,6 +8,7 @@ import type { Policy } from 'governor';
 import { createActivities, openStore, registerPrompt, type ActivityDeps, type Store, type StoreOptions } from 'governor/worker';
 import { createSupportActivities } from './activities.js';
 import { SUPPORT_POLICY } from './policy.js';
+import { complaintRecord } from './prompts/complaint-escalation.js';
 import { classifierRecord } from './prompts/support-ticket-classifier.js';
 import { SUPPORT_SCHEMA } from './schema.js';
 import { SUPPORT_TOOL_IMPLEMENTATIONS } from './tool-implementations.js';
@@ -19,7 +20,7 @@ import { SUPPORT_TOOL_IMPLEMENTATIONS } from './tool-implementations.js';
 export const SUPPORT_WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
 
 /** The prompt versions the code ships, registered whenever a support store is opened. */
-export const SUPPORT_PROMPTS = [classifierRecord] as const;
+export const SUPPORT_PROMPTS = [classifierRecord, complaintRecord] as const;
 
 /**
  * Governor's store with the support domain's tables (tickets, decisions, outbox, refunds, escalations), and the code's

@@ -1,5 +1,5 @@
 import { jsonSchemaOf, repairTurn } from 'governor/workflow';
-import type { ChatMessage } from 'governor';
+import { PromptRecord, type ChatMessage } from 'governor';
 import { ComplaintDecision, type Complaint } from '../contracts/complaint.js';
 import { SUPPORT_TOOLS } from '../tools.js';
 
@@ -40,6 +40,21 @@ export const complaintDecider = {
 } as const;
 
 export const complaintDecisionJsonSchema: Record<string, unknown> = jsonSchemaOf(complaintDecider.output.schema);
+
+/** The spec as the prompt registry keeps it; complaint runs resolve `production` at their start and pin it. No eval suite gates it yet. */
+export const complaintRecord: PromptRecord = PromptRecord.parse({
+  name: complaintDecider.name,
+  version: complaintDecider.version,
+  owner: complaintDecider.owner,
+  system: complaintDecider.system,
+  temperature: complaintDecider.temperature,
+  maxOutputTokens: complaintDecider.maxOutputTokens,
+  models: complaintDecider.models,
+  output: { name: complaintDecider.output.name, description: complaintDecider.output.description, jsonSchema: complaintDecisionJsonSchema },
+  cache: complaintDecider.cache,
+  rollbackVersion: complaintDecider.rollbackVersion,
+  usedBy: ['complaintEscalation'],
+});
 
 function toolCatalog(): string {
   return COMPLAINT_TOOLS.map((name) => {

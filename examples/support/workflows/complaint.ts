@@ -1,6 +1,6 @@
-import { allHandlersFinished, condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { Budgets, checkToolCall, formatIssues, type ModelRef, type ValidationIssue } from 'governor';
+import { Budgets, checkToolCall, formatIssues, type ModelRef, type PinnedRun, type ValidationIssue } from 'governor';
 import {
   DecisionGate,
   deadlineAfter,
@@ -13,7 +13,9 @@ import {
   kitMetrics,
   Leases,
   nextStep,
-  stepPrompt,
+  codePinned,
+  pinRun,
+  stepPromptOf,
   succeeded,
   summarizeFromEvidence,
   type ApprovalAnswer,
@@ -36,7 +38,7 @@ import {
   type PendingApproval,
 } from '../contracts/complaint.js';
 import { approvalUpdate, complaintStateQuery, resolveUpdate, type ApprovalAccepted } from '../definitions.js';
-import { COMPLAINT_TOOLS, complaintDecider as spec, complaintDecisionJsonSchema, renderComplaintMessages, renderComplaintRepair } from '../prompts/complaint-escalation.js';
+import { COMPLAINT_TOOLS, complaintDecider as spec, complaintRecord, renderComplaintMessages, renderComplaintRepair } from '../prompts/complaint-escalation.js';
 import { ESCALATION_TEAMS, SUPPORT_TOOLS } from '../tools.js';
 
 /** Reading the run's evidence back for the summary: a fast query, retried a little. */
@@ -128,7 +130,10 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   const checkpoint = (name: string, data: Record<string, string | number | boolean | null> = {}) => {
     state.checkpoints.push({ name, at: now(), data });
   };
-  upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
+  // The prompt comes from the registry, pinned at the run's start; runs begun before the registry used the code's spec
+  // and recorded its version here.
+  const registry = patched('support-complaint-prompt-registry');
+  if (!registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
   // One gate per kind of decision: the held actions (keyed by step) and the resolution of what went to a person.
   const approvals = new DecisionGate<ApprovalDecision, ApprovalAccepted, PendingApproval>({
@@ -207,6 +212,12 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   const controls = await readWorkflowControls();
   state.controls = controls;
   const chain = chainUnder(controls, configuredChain);
+  // The run's prompt: production's version, or a rollout candidate's on its share when the candidate decides
+  // (partial, full); shadow and suggestion are the classifier's stages and leave complaint runs on production.
+  const pinnedRun: PinnedRun = registry ? await pinRun(complaintRecord, { eventId: event.event_id }) : codePinned(complaintRecord);
+  const prompt = pinnedRun.rollout && (pinnedRun.rollout.stage === 'shadow' || pinnedRun.rollout.stage === 'suggestion') ? (pinnedRun.production ?? pinnedRun.prompt) : pinnedRun.prompt;
+  state.prompt = { name: prompt.record.name, version: prompt.record.version };
+  if (registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${prompt.record.name}@${prompt.record.version}` }]);
 
   // 1. Context: independent reads, in parallel; reads take no leases.
   enter(ComplaintPhase.Reading);
@@ -222,7 +233,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   enter(ComplaintPhase.Deciding);
   const decided = await governedModelStep({
     step: 'decide',
-    prompt: stepPrompt(spec, complaintDecisionJsonSchema),
+    prompt: stepPromptOf(prompt),
     schema: ComplaintDecision,
     rules: actionRules(new Set([`ticket:${complaint.ticket_id}`, `customer:${event.customer.id}`])),
     messages: renderComplaintMessages({
@@ -299,7 +310,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   kitMetrics.run(
     {
       outcome: state.outcome,
-      promptVersion: `${spec.name}@${spec.version}`,
+      promptVersion: `${prompt.record.name}@${prompt.record.version}`,
       model: chain[0]?.model,
       reviewed: state.humanTasks.length > 0,
       escalated: escalationEmailSent,

@@ -53,6 +53,19 @@ function parseRef(ref: string): { name: string; version?: string; label?: string
   return { name: ref, label: 'production' };
 }
 
+/** Where the registry commands find the store. */
+function storeOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--database-url <url>', 'the store (PostgreSQL)').env('DATABASE_URL'))
+    .addOption(new Option('--data-dir <dir>', 'an embedded (PGlite) store; only while no worker has it open'))
+    .option('--json', 'print machine-readable JSON');
+}
+
+/** Who makes a change and why: both recorded with it. */
+function who(cmd: Command): Command {
+  return cmd.addOption(new Option('--actor <who>', 'who makes the change (recorded)').env('GOVERNOR_ACTOR').makeOptionMandatory()).requiredOption('--reason <why>', 'why (recorded)');
+}
+
 /**
  * `governor prompts list|show|diff|promote|rollback|history`: the prompt registry from the command line. Every
  * change names who made it and why, and is recorded; a promotion is refused while a workflow using the prompt has its
@@ -60,15 +73,6 @@ function parseRef(ref: string): { name: string; version?: string; label?: string
  */
 export function addPromptCommands(program: Command, helpers: PromptCommandHelpers): void {
   const prompts = program.command('prompts').description('The prompt registry: versions (immutable, content-hashed) and the labels that point at them.');
-  const storeOptions = (cmd: Command) =>
-    cmd
-      .addOption(new Option('--database-url <url>', 'the store (PostgreSQL)').env('DATABASE_URL'))
-      .addOption(new Option('--data-dir <dir>', 'an embedded (PGlite) store; only while no worker has it open'))
-      .option('--json', 'print machine-readable JSON');
-  const who = (cmd: Command) =>
-    cmd
-      .addOption(new Option('--actor <who>', 'who makes the change (recorded)').env('GOVERNOR_ACTOR').makeOptionMandatory())
-      .requiredOption('--reason <why>', 'why (recorded)');
 
   storeOptions(prompts.command('list').description('Every version, its hash and the labels pointing at it.').argument('[name]')).action(
     async (name: string | undefined, opts: StoreOptions) => {
@@ -148,13 +152,6 @@ export function addPromptCommands(program: Command, helpers: PromptCommandHelper
  * that sends every new run of a workflow to a person. Both are store state read by each run once, at its start.
  */
 export function addRolloutCommands(program: Command, helpers: PromptCommandHelpers): void {
-  const storeOptions = (cmd: Command) =>
-    cmd
-      .addOption(new Option('--database-url <url>', 'the store (PostgreSQL)').env('DATABASE_URL'))
-      .addOption(new Option('--data-dir <dir>', 'an embedded (PGlite) store; only while no worker has it open'))
-      .option('--json', 'print machine-readable JSON');
-  const who = (cmd: Command) =>
-    cmd.addOption(new Option('--actor <who>', 'who makes the change (recorded)').env('GOVERNOR_ACTOR').makeOptionMandatory()).requiredOption('--reason <why>', 'why (recorded)');
   const rollout = program.command('rollout').description('Staged rollout of a candidate prompt version per workflow: shadow, suggestion, partial, full.');
 
   storeOptions(rollout.command('show').description("A workflow's rollout and its controls.").argument('<workflow>')).action(async (workflow: string, opts: StoreOptions) => {

@@ -6,7 +6,7 @@ import { ReviewRejection } from '../contracts/failures.js';
 import { formatIssues, issuesFrom, type ValidationIssue } from '../contracts/issues.js';
 import { parseContract } from '../contracts/trigger.js';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { AnyWorkflowDescriptor, ModelChoice, WorkflowDescriptor } from '../workflows/descriptor.js';
+import type { AnyWorkflowDescriptor, ModelChoice, RunDetail, WaitingDecision, WorkflowDescriptor } from '../workflows/descriptor.js';
 import { ProviderName } from '../contracts/model.js';
 import { governorSearchAttributes } from '../workflows/search-attributes.js';
 import { DEFAULT_TASK_QUEUE } from '../contracts/ids.js';
@@ -68,6 +68,13 @@ export interface PendingItem {
   /** The descriptor's extra search attributes (a category, an urgency), by name. */
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly startedAt: string;
+}
+
+/** One decision waiting for a person, with its run: what the review queue lists. */
+export interface WaitingEntry extends PendingItem {
+  /** Null for a workflow without a review view: the run waits, the console can only link to it. */
+  readonly decision: WaitingDecision | null;
+  readonly detail: RunDetail | null;
 }
 
 /** The gate's refusal types, mapped to the answer a person sees; by failure type, never by message text. */
@@ -246,6 +253,27 @@ export class GovernorClient {
       if (items.length >= limit) break;
     }
     return items;
+  }
+
+  /**
+   * Everything waiting for a person, one entry per decision (a run holding two actions gives two), with the run's
+   * labels, deadline and choices from its descriptor's review view; soonest deadline first. Runs whose workflow has
+   * no review view are listed with their phase only. A run that closed between the listing and its query is skipped.
+   */
+  async listWaiting(limit = 200): Promise<WaitingEntry[]> {
+    const pending = await this.listPending(limit);
+    const entries = await Promise.all(
+      pending.map(async (item): Promise<WaitingEntry[]> => {
+        const view = this.byName.get(item.workflowType)?.review;
+        if (!view) return [{ ...item, decision: null, detail: null }];
+        const state = await this.state(item.workflowId).catch(() => undefined);
+        if (state === undefined) return [];
+        const detail = view.detail(state as never);
+        return view.waiting(state as never).map((decision) => ({ ...item, decision, detail }));
+      }),
+    );
+    const due = (e: WaitingEntry) => (e.decision ? Date.parse(e.decision.deadline) : Number.POSITIVE_INFINITY);
+    return entries.flat().sort((a, b) => due(a) - due(b) || a.startedAt.localeCompare(b.startedAt));
   }
 
   /**

@@ -35,6 +35,8 @@ export interface WorkflowDescriptor<Trigger = unknown, Config = unknown, State =
   readonly searchAttributes?: readonly AnySearchAttributeKey[];
   /** Lines for `governor status`, from the state snapshot; the CLI prints JSON when absent. */
   describe?(state: State): string[];
+  /** What a reviewer console shows of a run and the one-click decisions it offers; without it the console lists the run only. */
+  readonly review?: ReviewView<State>;
   /** The type of `result()`, for typed clients; never read at run time. */
   readonly _result?: Result;
 }
@@ -56,6 +58,79 @@ export interface DecisionDescriptor<Payload = unknown, Answer = unknown> {
    * (approve) by usr_7`), or null when nobody did. Without it the answer is "the run has completed".
    */
   readonly decidedIn?: (state: never) => string | null;
+}
+
+/**
+ * A run as a reviewer sees it, read from its `state` query: what waits for a person, and the run's detail. Pure
+ * functions of the state, run by the console (never in the workflow), so a workflow describes its own review once.
+ */
+export interface ReviewView<State = unknown> {
+  /** Every decision waiting for a person now (a review, a held action, a task), with the choices the console offers. */
+  waiting(state: State): WaitingDecision[];
+  /** The run's detail for the console: the model's output, its issues, confidence, prompt, trail, cost, evidence. */
+  detail(state: State): RunDetail;
+  /** The trigger event, from the run's argument (the console shows it redacted by its redaction policy). */
+  trigger?(input: never): unknown;
+}
+
+/** What a decision is about: a model's answer to review, a held tool action to approve, a task a run escalated. */
+export type WaitingKind = 'review' | 'approval' | 'task';
+
+export interface WaitingDecision {
+  /** The descriptor's decision verb the choices send (`review`, `approve-action`, `resolve`). */
+  readonly verb: string;
+  /** Which decision of the run this is (a held action's step id; `review` for a run's single review). */
+  readonly key: string;
+  readonly kind: WaitingKind;
+  /** One line: what the person decides on. */
+  readonly title: string;
+  /** Why it waits (a review reason, the policy rule that held an action). */
+  readonly reason: string;
+  /** Who may decide it; the run refuses anyone else. */
+  readonly approvers: readonly string[];
+  /** ISO time the wait ends. */
+  readonly deadline: string;
+  /** What happens at the deadline without a decision (the run's escalation), shown in the queue. */
+  readonly atDeadline: string;
+  /** Reminders the run sent before the deadline (ISO times). */
+  readonly reminded?: readonly string[];
+  readonly choices: readonly DecisionChoice[];
+}
+
+/** A field a person edits when correcting (a category, an urgency): one of `options`. */
+export interface ChoiceField {
+  readonly name: string;
+  readonly label: string;
+  readonly options: readonly string[];
+  readonly value: string | null;
+}
+
+/** One button of a waiting decision; its payload goes through the decision's update, validated by its schema. */
+export interface DecisionChoice {
+  /** `approve`, `reject`, `correct`, `resolve`: the console's keyboard shortcuts use the first letter. */
+  readonly id: string;
+  readonly label: string;
+  /** Fields the person edits (a correction); the payload receives their values. */
+  readonly fields?: readonly ChoiceField[];
+  /** Builds the decision's payload for the signed-in person (never a reviewer id from the page). */
+  payload(input: { readonly reviewerId: string; readonly note?: string; readonly fields: Readonly<Record<string, string>> }): unknown;
+}
+
+export interface RunDetail {
+  /** The model's (validated or last) answer, as the person judges it; null when it gave none. */
+  readonly output: unknown;
+  /** The validation issues of the model's answers, in order. */
+  readonly issues: readonly string[];
+  readonly confidence: number | null;
+  /** `name@version` of the prompt the run pinned. */
+  readonly promptVersion: string | null;
+  readonly modelTrail: ReadonlyArray<{ readonly model: string; readonly provider: string; readonly event: string; readonly detail: string }>;
+  readonly costUsd: number;
+  readonly evidenceIds: readonly string[];
+  /** Labels the queue shows and filters on (a category, an urgency), by name. */
+  readonly labels: Readonly<Record<string, string | null>>;
+  /** What a person already decided, when one did. */
+  readonly decided: { readonly by: string; readonly action: string; readonly note?: string } | null;
 }
 
 /** Identity with type inference: `export const triage = defineWorkflow({ ... })`. */

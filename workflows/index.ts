@@ -6,9 +6,22 @@
  * A worker's workflow bundle must also export `resourceLease` (one owner per written resource):
  * `export { resourceLease } from 'governor/workflow';`
  */
-export { DecisionGate, type DecisionGateOptions, type GateOutcome, type PendingDecision } from './approval.js';
+export { DecisionGate, type DecisionGateOptions, type DecisionReminders, type GateOutcome, type PendingDecision } from './approval.js';
 export { chainUnder, readWorkflowControls } from './controls.js';
-export { defineDecision, defineWorkflow, type DecisionDescriptor, type AnyWorkflowDescriptor, type ModelChoice, type WorkflowDescriptor } from './descriptor.js';
+export {
+  defineDecision,
+  defineWorkflow,
+  type AnyWorkflowDescriptor,
+  type ChoiceField,
+  type DecisionChoice,
+  type DecisionDescriptor,
+  type ModelChoice,
+  type ReviewView,
+  type RunDetail,
+  type WaitingDecision,
+  type WaitingKind,
+  type WorkflowDescriptor,
+} from './descriptor.js';
 export { deadlineAfter, durationMs } from './duration.js';
 export { Leases, type LeaseOptions } from './lease.js';
 export { resourceLease, type ResourceLeaseInput } from './lease-workflow.js';

@@ -7,7 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { eventId } from 'governor';
-import { defineDecision, defineWorkflow, type ModelChoice } from 'governor/workflow';
+import { defineDecision, defineWorkflow, type ModelChoice, type ReviewView, type WaitingDecision } from 'governor/workflow';
 import {
   ApprovalDecision,
   COMPLAINT_RECEIVED,
@@ -15,12 +15,13 @@ import {
   ComplaintPhase,
   ComplaintReceived,
   HumanResolution,
+  type ComplaintInput,
   type ComplaintResult,
   type ComplaintState,
 } from './contracts/complaint.js';
 import { HandoffInput, type AnalystResult, type HandoffState } from './contracts/handoff.js';
 import { SUPPORT_TICKET_CREATED, SupportTicketCreated } from './contracts/ticket.js';
-import { Phase, ReviewDecision, TriageConfig, type TriageResult, type TriageState } from './contracts/triage.js';
+import { Category, Phase, ReviewDecision, TriageConfig, Urgency, type TriageInput, type TriageResult, type TriageState } from './contracts/triage.js';
 import { complaintDecider } from './prompts/complaint-escalation.js';
 import { supportTicketClassifier } from './prompts/support-ticket-classifier.js';
 import { complaintWorkflowId, handoffWorkflowId, triageWorkflowId } from './ids.js';
@@ -115,6 +116,106 @@ function describeComplaint(state: ComplaintState): string[] {
   return lines;
 }
 
+/** A triage run in the reviewer console: its review, with approve, correct (category, urgency) and reject. */
+const triageReview: ReviewView<TriageState> = {
+  waiting(state) {
+    const p = state.pendingReview;
+    if (!p || state.phase !== Phase.AwaitingReview) return [];
+    const c = state.classification;
+    const note = (n?: string) => (n ? { note: n } : {});
+    const choices: WaitingDecision['choices'][number][] = [];
+    if (c) choices.push({ id: 'approve', label: 'Approve', payload: ({ reviewerId, note: n }) => ({ action: 'approve', reviewerId, ...note(n) }) });
+    choices.push({
+      id: 'correct',
+      label: 'Correct',
+      fields: [
+        { name: 'category', label: 'Category', options: Category.options, value: c?.category ?? null },
+        { name: 'urgency', label: 'Urgency', options: Urgency.options, value: c?.urgency ?? null },
+      ],
+      payload: ({ reviewerId, note: n, fields }) => ({ action: 'correct', reviewerId, corrected: { category: fields.category, urgency: fields.urgency }, ...note(n) }),
+    });
+    choices.push({ id: 'reject', label: 'Reject', payload: ({ reviewerId, note: n }) => ({ action: 'reject', reviewerId, ...note(n) }) });
+    return [
+      {
+        verb: 'review',
+        key: 'review',
+        kind: 'review',
+        title: c ? `${c.category} / ${c.urgency} (confidence ${c.confidence})` : 'no valid classification',
+        reason: `${p.reason}: ${p.detail}`,
+        approvers: p.reviewers,
+        deadline: p.deadline,
+        atDeadline: 'the ticket is escalated (review deadline passed)',
+        reminded: p.reminded ?? [],
+        choices,
+      },
+    ];
+  },
+  detail(state) {
+    const c = state.classification;
+    return {
+      output: c,
+      issues: state.modelCalls.flatMap((m) => m.issues),
+      confidence: c?.confidence ?? null,
+      promptVersion: state.prompt ? `${state.prompt.name}@${state.prompt.version}` : null,
+      modelTrail: state.modelTrail,
+      costUsd: state.ledger.usd,
+      evidenceIds: state.evidenceIds,
+      labels: { category: c?.category ?? null, urgency: c?.urgency ?? null },
+      decided: state.review ? { by: state.review.reviewerId, action: state.review.action, ...(state.review.note ? { note: state.review.note } : {}) } : null,
+    };
+  },
+  trigger: (input: TriageInput) => input.event,
+};
+
+/** A complaint run in the reviewer console: each held action (approve or reject), and the resolution of its human tasks. */
+const complaintReview: ReviewView<ComplaintState> = {
+  waiting(state) {
+    const waiting: WaitingDecision[] = state.pendingApprovals.map((p) => ({
+      verb: 'approve-action',
+      key: p.stepId,
+      kind: 'approval',
+      title: `${p.tool} ${JSON.stringify(p.args)}`,
+      reason: `${p.rule}: ${p.reason}`,
+      approvers: p.approvers,
+      deadline: p.deadline,
+      atDeadline: 'the action is not taken and goes to a person',
+      choices: [
+        { id: 'approve', label: 'Approve', payload: ({ reviewerId, note }) => ({ stepId: p.stepId, approved: true, reviewerId, ...(note ? { note } : {}) }) },
+        { id: 'reject', label: 'Reject', payload: ({ reviewerId, note }) => ({ stepId: p.stepId, approved: false, reviewerId, ...(note ? { note } : {}) }) },
+      ],
+    }));
+    if (state.phase === ComplaintPhase.AwaitingHuman && state.humanWait) {
+      waiting.push({
+        verb: 'resolve',
+        key: 'resolve',
+        kind: 'task',
+        title: state.humanTasks.map((t) => t.detail).join('; '),
+        reason: [...new Set(state.humanTasks.map((t) => t.reason))].join(', '),
+        approvers: state.humanWait.approvers,
+        deadline: state.humanWait.deadline,
+        atDeadline: 'the run closes unresolved',
+        choices: [{ id: 'resolve', label: 'Resolve', payload: ({ reviewerId, note }) => ({ reviewerId, ...(note ? { note } : {}) }) }],
+      });
+    }
+    return waiting;
+  },
+  detail(state) {
+    const d = state.decision;
+    return {
+      output: d,
+      issues: [],
+      confidence: d?.confidence ?? null,
+      promptVersion: state.prompt ? `${state.prompt.name}@${state.prompt.version}` : null,
+      modelTrail: state.modelTrail,
+      costUsd: state.ledger.usd,
+      evidenceIds: state.evidence.map((e) => e.evidenceId),
+      labels: { severity: d?.severity ?? null },
+      decided: state.resolution ? { by: state.resolution.reviewerId, action: 'resolve', ...(state.resolution.note ? { note: state.resolution.note } : {}) } : null,
+    };
+  },
+  trigger: (input: ComplaintInput) => input.event,
+};
+
 /** The model a run uses when the caller names none: the chosen provider with the prompt's default model for it. */
 function modelFor(models: Readonly<Partial<Record<string, string>>>, choice: ModelChoice): { provider: string; model: string } {
   const model = choice.model ?? models[choice.provider];
@@ -142,6 +243,7 @@ export const triageWorkflow = defineWorkflow({
   },
   searchAttributes: Object.values(supportSearchAttributes),
   describe: describeTriage,
+  review: triageReview,
   _result: undefined as TriageResult | undefined,
 });
 
@@ -165,6 +267,7 @@ export const complaintWorkflow = defineWorkflow({
     }),
   },
   describe: describeComplaint,
+  review: complaintReview,
   _result: undefined as ComplaintResult | undefined,
 });
 

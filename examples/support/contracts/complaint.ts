@@ -127,6 +127,8 @@ export interface ComplaintState {
   evidence: EvidenceRecord[];
   pendingApprovals: PendingApproval[];
   humanTasks: HumanTask[];
+  /** While the run waits for a person to resolve its human tasks: who may, and until when (null otherwise). */
+  humanWait?: { approvers: readonly string[]; deadline: string } | null;
   resolution: { reviewerId: string; note?: string } | null;
   checkpoints: Checkpoint[];
   budgets: Budgets;

@@ -288,7 +288,9 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   if (state.humanTasks.length > 0) {
     enter(ComplaintPhase.AwaitingHuman);
     checkpoint('human_asked', { tasks: state.humanTasks.length });
+    state.humanWait = { approvers: config.approvers, deadline: deadlineAfter(config.humanDeadline as Duration) };
     const answer = await resolutions.wait(RESOLUTION, { approvers: config.approvers, deadline: config.humanDeadline as Duration, info: null });
+    state.humanWait = null;
     if (answer.decided) state.resolution = { reviewerId: answer.decision.reviewerId, note: answer.decision.note };
   }
 

@@ -11,6 +11,7 @@ import { AesGcmPayloadCodec, codecKeysFromEnv } from '../activities/payload-code
 import { createLogger } from '../workers/logger.js';
 import { tracingFromEnv } from '../workers/tracing.js';
 import type { SloSpec } from '../contracts/slo.js';
+import { ConsoleAuthError, ConsoleRole, issueConsoleToken } from './console-tokens.js';
 import { evidenceSource, type EvidenceSourceOptions } from './evidence-source.js';
 import { PrometheusError } from '../workers/prometheus.js';
 import { addPromptCommands, addRolloutCommands } from './prompts-cli.js';
@@ -520,6 +521,28 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`${formatReport(report)}\n`);
       if (opts.html) await writePage(opts.html, reportHtml(report));
+    });
+
+  const consoleCmd = program.command('console').description('The reviewer console: sign-in tokens for the people who decide.');
+  consoleCmd
+    .command('token')
+    .description('Issue a sign-in token for one person (signed with GOVERNOR_CONSOLE_SECRET): paste it at the console\'s sign-in page, or send it as a bearer token.')
+    .requiredOption('--reviewer <id>', 'who the token speaks for (the id runs list as their reviewers or approvers)')
+    .addOption(new Option('--role <role...>', 'reviewer (reviews, tasks), approver (held actions), admin (both, and the audit log)').choices(ConsoleRole.options).default(['reviewer']))
+    .option('--ttl <duration>', 'how long it is valid (at most 30d)', '8h')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: { reviewer: string; role: ConsoleRole[]; ttl: string; json?: boolean }) => {
+      let issued;
+      try {
+        issued = await issueConsoleToken(process.env.GOVERNOR_CONSOLE_SECRET, { reviewerId: opts.reviewer, roles: opts.role, ttl: opts.ttl });
+      } catch (err) {
+        if (err instanceof ConsoleAuthError) throw new CliError(err.message, EXIT.badInput);
+        throw err;
+      }
+      const expires = new Date(issued.identity.expiresAt * 1000).toISOString();
+      if (opts.json) return void process.stdout.write(`${JSON.stringify({ token: issued.token, reviewerId: opts.reviewer, roles: issued.identity.roles, expiresAt: expires }, null, 2)}\n`);
+      process.stdout.write(`${issued.token}\n`);
+      process.stderr.write(`token for ${opts.reviewer} (${issued.identity.roles.join(', ')}), valid until ${expires}\n`);
     });
 
   return program;

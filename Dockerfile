@@ -14,6 +14,8 @@ COPY workers ./workers
 COPY client ./client
 COPY testing ./testing
 COPY examples ./examples
+COPY console ./console
+COPY scripts/build-console.ts ./scripts/build-console.ts
 RUN npm run build:image
 
 FROM node:22-bookworm-slim

@@ -75,7 +75,7 @@ const determinism = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.governor/**', 'test/histories/**', 'dist/**', 'build/**'] },
+  { ignores: ['node_modules/**', '.governor/**', 'test/histories/**', 'dist/**', 'build/**', 'console/bundle/**', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

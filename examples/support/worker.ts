@@ -25,10 +25,14 @@
  *                         metrics, breakers, process) and /breakers (default 127.0.0.1:9464; 0.0.0.0 in a container;
  *                         port 0 picks a free one)
  *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
+ *   GOVERNOR_CONSOLE_SECRET   at least 32 characters: serve the reviewer console on GOVERNOR_CONSOLE_HOST:GOVERNOR_CONSOLE_PORT
+ *                         (127.0.0.1:8080); sign-in tokens from `governor console token` (signed with the same secret);
+ *                         GOVERNOR_TEMPORAL_UI_URL links each run to the Web UI; GOVERNOR_CONSOLE_REDACT adds trigger
+ *                         field paths hidden from reviewers (default: contact details)
  */
 import { resolve } from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
-import { connectTemporal } from 'governor/client';
+import { connectTemporal, GovernorClient } from 'governor/client';
 import type { LogLevel } from '@temporalio/worker';
 import {
   AesGcmPayloadCodec,
@@ -50,7 +54,11 @@ import {
   tracingFromEnv,
   type CodecServer,
   type OutboxRelay,
+  type ReviewConsole,
+  DEFAULT_CONSOLE_REDACT,
+  startReviewConsole,
 } from 'governor/worker';
+import { SUPPORT_WORKFLOWS } from './definitions.js';
 import { SUPPORT_POLICY } from './policy.js';
 import { SUPPORT_SLOS } from './slos.js';
 import { openSupportStore, SUPPORT_WORKFLOWS_PATH, supportActivities } from './setup.js';
@@ -119,6 +127,29 @@ async function main(): Promise<void> {
     window: num('GOVERNOR_BREAKER_WINDOW'),
     cooldownMs: num('GOVERNOR_BREAKER_COOLDOWN_MS'),
   });
+  // The reviewer console, in this process: it shares the store (the audit log, the evidence a run's detail shows).
+  let reviewConsole: ReviewConsole | undefined;
+  let consoleClient: GovernorClient | undefined;
+  if (process.env.GOVERNOR_CONSOLE_SECRET) {
+    try {
+      consoleClient = await GovernorClient.connect({ workflows: SUPPORT_WORKFLOWS, codec, taskQueue: process.env.GOVERNOR_TASK_QUEUE || undefined });
+      reviewConsole = await startReviewConsole({
+        governor: consoleClient,
+        secret: process.env.GOVERNOR_CONSOLE_SECRET,
+        store,
+        host: process.env.GOVERNOR_CONSOLE_HOST || '127.0.0.1',
+        port: num('GOVERNOR_CONSOLE_PORT') ?? 8080,
+        temporalUiUrl: process.env.GOVERNOR_TEMPORAL_UI_URL || undefined,
+        namespace: temporalConnectionConfig().namespace,
+        redact: [...DEFAULT_CONSOLE_REDACT, ...(process.env.GOVERNOR_CONSOLE_REDACT ?? '').split(',').map((p) => p.trim()).filter(Boolean)],
+      });
+    } catch (err) {
+      await consoleClient?.close();
+      await temporalConnection.close();
+      await store.close();
+      return fail(`reviewer console: ${(err as Error).message}`, 2);
+    }
+  }
   // Test hook for exactly-once tests: die (as a crash would) right after the named tool's effect committed, before
   // the activity reports completion.
   const crashAfter = process.env.GOVERNOR_TEST_CRASH_AFTER_EFFECT;
@@ -133,6 +164,8 @@ async function main(): Promise<void> {
       tracing,
     });
   } catch (err) {
+    await reviewConsole?.close();
+    await consoleClient?.close();
     await temporalConnection.close();
     await store.close();
     return fail((err as Error).message, 1);
@@ -187,7 +220,8 @@ async function main(): Promise<void> {
     `governor worker: polling on ${address}, providers ${providers.configured.join(', ')}, store ${store.db.describe}, policy ${policy.version}` +
       `${metrics ? `, metrics ${metrics.url}/metrics` : ''}${relay ? `, relaying email to ${process.env.GOVERNOR_SMTP_URL}` : ''}` +
       `${tracing ? `, traces to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : ''}` +
-      `${codec ? `, payloads encrypted (key ${process.env.GOVERNOR_CODEC_KEY_ID || 'first listed'})` : ''}${codecServer ? `, codec server ${codecServer.url}` : ''}\n`,
+      `${codec ? `, payloads encrypted (key ${process.env.GOVERNOR_CODEC_KEY_ID || 'first listed'})` : ''}${codecServer ? `, codec server ${codecServer.url}` : ''}` +
+      `${reviewConsole ? `, reviewer console ${reviewConsole.url}` : ''}\n`,
   );
   const stop = () => void worker.shutdown();
   process.once('SIGINT', stop);
@@ -196,6 +230,8 @@ async function main(): Promise<void> {
   await sloMonitor?.stop();
   await relay?.stop();
   await codecServer?.close();
+  await reviewConsole?.close();
+  await consoleClient?.close();
   await metrics?.close();
   await temporalConnection.close();
   await tracing?.shutdown();

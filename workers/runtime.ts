@@ -14,6 +14,8 @@ export const HISTOGRAM_BUCKETS: Readonly<Record<string, number[]>> = {
   governor_tool_call_latency: [5, 10, 25, 50, 100, 250, 500, 1_000, 5_000, 30_000],
   governor_run_cost_microusd: [10, 50, 100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 1_000_000],
   governor_run_tokens: [100, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000],
+  // Time to a person's decision: seconds to days.
+  governor_decision_wait: [1_000, 10_000, 60_000, 300_000, 900_000, 3_600_000, 14_400_000, 28_800_000, 86_400_000, 259_200_000],
 };
 
 /**

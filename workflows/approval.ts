@@ -1,10 +1,10 @@
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, metricMeter, setHandler } from '@temporalio/workflow';
 import type { Duration, SignalDefinition, UpdateDefinition } from '@temporalio/common';
 
 import type { z } from 'zod';
 import { ReviewRejection } from '../contracts/failures.js';
 import { formatIssues, issuesFrom } from '../contracts/issues.js';
-import { deadlineAfter } from './duration.js';
+import { durationMs } from './duration.js';
 
 /** A decision a gate is waiting for: who may give it and until when. */
 export interface PendingDecision<Info = unknown> {
@@ -14,6 +14,16 @@ export interface PendingDecision<Info = unknown> {
   readonly deadline: string;
   /** What the person decides on (the held action, the model's answer), for the state query. */
   readonly info: Info;
+  /** When reminders went out (ISO times), soonest first. */
+  readonly reminded: string[];
+}
+
+/** Reminders before a decision's deadline: how long before it each goes out, and how it is sent (a tool, usually). */
+export interface DecisionReminders {
+  /** Each reminder's lead time before the deadline (`'1h'`, `'10m'`); one already past when the wait starts is skipped. At most 5. */
+  readonly before: readonly Duration[];
+  /** Sends one reminder; runs in the workflow (call an activity). Its failure fails the wait, as an activity failure would. */
+  readonly send: (reminder: { readonly key: string; readonly deadline: string; readonly remainingMs: number; readonly approvers: readonly string[] }) => Promise<void>;
 }
 
 export interface DecisionGateOptions<D, A> {
@@ -73,15 +83,46 @@ export class DecisionGate<D, A, Info = unknown> {
     }
   }
 
-  /** Waits for the decision under `key`; `{ decided: false }` when the deadline passed first. */
-  async wait(key: string, request: { readonly approvers: readonly string[]; readonly deadline: Duration; readonly info: Info }): Promise<GateOutcome<D>> {
-    this.open.set(key, { key, approvers: request.approvers, deadline: deadlineAfter(request.deadline), info: request.info });
+  /**
+   * Waits for the decision under `key`; `{ decided: false }` when the deadline passed first. With `reminders`, each
+   * goes out at its lead time before the deadline while nothing is decided (a workflow adds them behind a patch: they
+   * are timers and activities an older history does not have). The wait's length is recorded as
+   * `governor_decision_wait` (ms, by decision and whether one came): time-to-decision for the SLA.
+   */
+  async wait(
+    key: string,
+    request: { readonly approvers: readonly string[]; readonly deadline: Duration; readonly info: Info; readonly reminders?: DecisionReminders },
+  ): Promise<GateOutcome<D>> {
+    const startedAt = new Date().getTime();
+    const deadlineAt = startedAt + durationMs(request.deadline);
+    const pending: PendingDecision<Info> = { key, approvers: request.approvers, deadline: new Date(deadlineAt).toISOString(), info: request.info, reminded: [] };
+    this.open.set(key, pending);
+    const decided = () => this.decisions.has(key);
     try {
-      await condition(() => this.decisions.has(key), request.deadline);
+      const reminders = request.reminders;
+      if (!reminders || reminders.before.length === 0) {
+        await condition(decided, request.deadline);
+      } else {
+        const times = reminders.before
+          .slice(0, 5)
+          .map((lead) => deadlineAt - durationMs(lead))
+          .filter((at) => at > startedAt)
+          .sort((a, b) => a - b);
+        for (const at of times) {
+          if (await condition(decided, Math.max(1, at - new Date().getTime()))) break;
+          await reminders.send({ key, deadline: pending.deadline, remainingMs: deadlineAt - new Date().getTime(), approvers: request.approvers });
+          pending.reminded.push(new Date().toISOString());
+        }
+        if (!decided()) await condition(decided, Math.max(1, deadlineAt - new Date().getTime()));
+      }
     } finally {
       this.open.delete(key);
     }
     const decision = this.decisions.get(key);
+    metricMeter
+      .createHistogram('governor_decision_wait', 'int', 'ms', 'How long a decision waited for a person (to the decision, or to the deadline)')
+      .withTags({ decision: this.options.update.name, decided: String(decision !== undefined) })
+      .record(new Date().getTime() - startedAt);
     return decision === undefined ? { decided: false } : { decided: true, decision };
   }
 

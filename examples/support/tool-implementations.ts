@@ -6,6 +6,8 @@ import {
   applyTriageDecision,
   collectDataset,
   createEscalation,
+  remindReviewers,
+  REVIEW_TEAM,
   getCustomer,
   getRecentComplaints,
   getTicket,
@@ -138,6 +140,16 @@ export const SUPPORT_TOOL_IMPLEMENTATIONS = [
     );
     const decision = `decision:${args.workflowId}`;
     return { receiptId: decision, result: { decision } };
+  }),
+
+  implementTool(remindReviewers, async (args, { tx, ...ctx }) => {
+    // Through the outbox like every email: the relay delivers it, once, with the message id from the key.
+    const messageId = messageIdFor(ctx.idempotencyKey);
+    await tx.query(
+      `insert into outbox (message_id, idempotency_key, kind, customer_id, recipient, subject, body) values ($1, $2, 'reminder', null, $3, $4, $5)`,
+      [messageId, ctx.idempotencyKey, REVIEW_TEAM, `[review due ${args.deadline}] ticket ${args.ticketId}`, `Run ${args.workflowId} waits for a review by ${args.reviewers.join(', ')} before ${args.deadline}; after that the ticket is escalated.`],
+    );
+    return { receiptId: messageId, result: { messageId, recipient: REVIEW_TEAM } };
   }),
 
   implementTool(createEscalation, async (args, { tx }) => {

@@ -175,6 +175,25 @@ export const createEscalation = defineTool({
   profile: WRITE_PROFILE,
 });
 
+export const REVIEW_TEAM = 'support-reviewers@governor.internal';
+
+export const remindReviewers = defineTool({
+  name: 'remind_reviewers',
+  description: "Emails the review team that a run's review is still waiting, before its deadline.",
+  kind: 'write',
+  args: z.strictObject({
+    ...ToolStepFields,
+    ticketId: z.string(),
+    reviewers: z.array(z.string()).min(1),
+    deadline: z.string(),
+  }),
+  result: z.object({ messageId: z.string(), recipient: z.string() }),
+  resources: (a) => [`review:${a.workflowId}`],
+  risk: 'low',
+  scope: 'reviews:remind',
+  profile: WRITE_PROFILE,
+});
+
 /** Every tool of the support domain, by name: what its workflows offer and validate against. */
 export const SUPPORT_TOOLS = toolRegistry([
   getTicket,
@@ -188,4 +207,5 @@ export const SUPPORT_TOOLS = toolRegistry([
   readArtifact,
   applyTriageDecision,
   createEscalation,
+  remindReviewers,
 ]);

@@ -44,6 +44,8 @@ export const TriageConfig = z.strictObject({
   /** Reviewer ids allowed to decide this run; a decision from anyone else is refused. */
   reviewers: z.array(z.string().trim().min(1)).min(1, 'at least one reviewer is required').default(['usr_442']),
   reviewDeadline: Duration.default('24h'),
+  /** Reminders to the reviewers before the review deadline, by lead time (`'1h'`: an hour before); none already past at the start. */
+  reviewReminders: z.array(Duration).max(5, 'at most five reminders').default(['1h']),
   /** The model for a single-model run; `modelChain` takes precedence. */
   model: ModelRef.optional(),
   /** Models in order of preference, across providers: the next one answers when one fails (fallback chain). */
@@ -122,6 +124,8 @@ export interface PendingReview {
   readonly detail: string;
   readonly reviewers: readonly string[];
   readonly deadline: string;
+  /** When reminders went to the reviewers (absent on runs begun before reminders). */
+  reminded?: string[];
 }
 
 /** The snapshot returned by the `state` query. */

@@ -15,6 +15,7 @@ import {
   stepPromptOf,
   chainUnder,
   type BusinessRule,
+  type DecisionReminders,
 } from 'governor/workflow';
 import type { Activities, ToolRequest } from 'governor/worker';
 import type { SupportActivities } from '../activities.js';
@@ -319,9 +320,28 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   let decidedBy = `model:${modelRef.model}`;
   if (reviewReason !== null) {
     const deadline = config.reviewDeadline as Duration;
-    state.pendingReview = { reason: reviewReason, detail: reviewDetail, reviewers: config.reviewers, deadline: deadlineAfter(deadline) };
+    const pendingReview: PendingReview = { reason: reviewReason, detail: reviewDetail, reviewers: config.reviewers, deadline: deadlineAfter(deadline) };
+    state.pendingReview = pendingReview;
     enter(Phase.AwaitingReview);
-    const answer = await gate.wait(REVIEW, { approvers: config.reviewers, deadline, info: state.pendingReview });
+    // Reminders before the deadline (timers and a tool call an older history does not have): each emails the review
+    // team through the outbox, with evidence, while nothing is decided.
+    const reminders: DecisionReminders | undefined = patched('support-review-reminders')
+      ? {
+          before: config.reviewReminders ?? [],
+          send: async (r) => {
+            const s = step('remind_reviewers');
+            s.attempts = 1;
+            const { evidence } = await tools.executeTool(
+              toolRequest('remind_reviewers', 'remind_reviewers', s.id, { ticketId: event.ticket.id, reviewers: [...r.approvers], deadline: r.deadline }),
+            );
+            s.status = evidence.status === 'success' ? 'succeeded' : 'failed';
+            s.evidenceId = evidence.evidenceId;
+            state.evidenceIds.push(evidence.evidenceId);
+            (pendingReview.reminded ??= []).push(deadlineAfter(0));
+          },
+        }
+      : undefined;
+    const answer = await gate.wait(REVIEW, { approvers: config.reviewers, deadline, info: pendingReview, ...(reminders ? { reminders } : {}) });
     state.pendingReview = null;
     if (!answer.decided) {
       await escalate('review_deadline_passed');

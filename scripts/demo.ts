@@ -13,7 +13,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evalPassed } from 'governor';
-import { modelChoiceFromEnv, type ModelChoice } from 'governor/client';
+import { issueConsoleToken, modelChoiceFromEnv, type ModelChoice } from 'governor/client';
 import { ModelDouble, startDevServer } from 'governor/testing';
 import {
   AesGcmPayloadCodec,
@@ -30,6 +30,7 @@ import {
   rollbackLabel,
   startCodecServer,
   startMetricsServer,
+  startReviewConsole,
   tracingFromEnv,
   type Store,
   type CodecKeys,
@@ -123,13 +124,17 @@ async function main(): Promise<void> {
     codec,
     tracing,
   });
-  const metrics = await startMetricsServer(breakers, { port: await preferredPort(9464), store, runtimeMetrics: `http://${runtimeMetrics}/metrics` });
+  // The reviewer console, signed with a secret kept in the demo's home; the demo prints a sign-in token for the reviewer.
+  const consoleSecret = process.env.GOVERNOR_CONSOLE_SECRET || (await demoSecret(join(home, 'console-secret'), () => randomBytes(32).toString('hex')));
+  const reviewConsole = await startReviewConsole({ governor: client, secret: consoleSecret, store, port: await preferredPort(8080), temporalUiUrl: server.uiUrl ?? undefined });
+  const metrics = await startMetricsServer(breakers, { port: await preferredPort(9464), store, runtimeMetrics: `http://${runtimeMetrics}/metrics`, registries: [reviewConsole.registry] });
   const running = worker.run();
   const shutdown = async () => {
     await client.close();
     await worker.shutdown();
     await running.catch(() => undefined);
     await metrics.close();
+    await reviewConsole.close();
     await codecServer.close();
     await tracing?.shutdown();
     await store.close();
@@ -183,6 +188,17 @@ async function main(): Promise<void> {
     const keysEnv = process.env.GOVERNOR_CODEC_KEYS ? '' : `GOVERNOR_CODEC_KEYS_FILE=${keyFile.startsWith('..') ? join(home, 'codec-keys') : keyFile} `;
     const env = `${server.address === '127.0.0.1:7233' ? '' : `TEMPORAL_ADDRESS=${server.address} `}${keysEnv}`;
     process.stdout.write(`\n${waiting.length} triage run(s) wait for a reviewer. Web UI: ${server.uiUrl}\n`);
+    // The console's sign-in token for the demo's reviewer, who may review and approve held actions.
+    const { token } = await issueConsoleToken(consoleSecret, { reviewerId: REVIEWER, roles: ['reviewer', 'approver'], ttl: '7d' });
+    process.stdout.write(
+      [
+        `Reviewer console: ${reviewConsole.url}  (decide the waiting runs there; j/k move, Enter opens, a approve, c correct, r reject)`,
+        `  sign in as ${REVIEWER} with this token:`,
+        `  ${token}`,
+        `  another person's token: GOVERNOR_CONSOLE_SECRET=$(cat ${relative(process.cwd(), join(home, 'console-secret')) || join(home, 'console-secret')}) npm run governor -- console token --reviewer usr_7 --role reviewer`,
+        '',
+      ].join('\n'),
+    );
     if (waiting[0]) {
       process.stdout.write(
         values.exit

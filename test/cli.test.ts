@@ -201,12 +201,19 @@ describe('the governor CLI, driven as a user would', () => {
 });
 
 describe('npm run demo', () => {
-  it('provisions a server, triages the example tickets, and leaves at least one in review', async () => {
+  it('provisions a server, triages the example tickets, leaves runs in review, and they can be decided in the console', async () => {
     const home = await mkdtemp(join(tmpdir(), 'governor-demo-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, GOVERNOR_HOME: home, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', GOVERNOR_CONSOLE_SECRET: '' };
+    // Without --exit: the demo keeps serving so reviewers can decide; it stops on SIGINT.
+    const child = spawn('npm', ['run', '-s', 'demo'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     try {
-      const env: NodeJS.ProcessEnv = { GOVERNOR_HOME: home, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' };
-      const r = await run('npm', ['run', '-s', 'demo', '--', '--exit'], { env, timeoutMs: 240_000 });
-      assert.equal(r.code, 0, r.stderr);
+      await eventually('the demo serving reviews', async () => (stdout.includes('Serving the worker for reviews') ? true : undefined), 240_000);
+      const r = { stdout };
       assert.match(r.stdout, /OFFLINE: no ANTHROPIC_API_KEY or OPENAI_API_KEY is set/);
       assert.match(r.stdout, /TICKET\s+SUBJECT\s+CATEGORY\s+URGENCY\s+CONF\s+DECISION\s+EVIDENCE/);
       assert.match(r.stdout, /tkt_9041 .* billing\s+high\s+0\.93\s+escalated\s+ev_[0-9a-f]{16}, ev_[0-9a-f]{16}/);
@@ -222,9 +229,25 @@ describe('npm run demo', () => {
       assert.match(r.stdout, /^ {2}eval: passed \(golden, 154 Banking77 queries: category \d+%, urgency \d+%, valid JSON 100%\)$/m);
       assert.match(r.stdout, /^ {2}promoted (\S+)-demo to production: the next run used \1-demo \(no restart\)$/m);
       assert.match(r.stdout, /^ {2}rolled back to (\S+): the next run used \1;/m);
+      // The reviewer console: its address and a sign-in token; the waiting runs are decided there.
+      const url = /^Reviewer console: (http:\/\/127\.0\.0\.1:\d+) /m.exec(r.stdout)?.[1];
+      const token = /sign in as usr_442 with this token:\n {2}(\S+)$/m.exec(r.stdout)?.[1];
+      assert.ok(url && token, 'the console address and token are printed');
+      const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const queue = (await (await fetch(`${url}/api/queue`, { headers: auth })).json()) as { items: Array<{ workflowId: string; decision: { verb: string; key: string; kind: string } | null }> };
+      const review = queue.items.find((i) => i.decision?.kind === 'review');
+      assert.ok(review, `a waiting triage run in the console's queue (${queue.items.length} items)`);
+      const answer = await fetch(`${url}/api/runs/${encodeURIComponent(review.workflowId)}/decisions`, { method: 'POST', headers: auth, body: JSON.stringify({ verb: 'review', key: 'review', choice: 'approve' }) });
+      assert.equal(answer.status, 200, await answer.clone().text());
+      await eventually('the demo reports the decision', async () => (stdout.includes(`${review.workflowId}: approved by usr_442`) ? true : undefined), 30_000);
       // The demo's secrets stay with their owner.
-      for (const f of ['codec-keys', 'codec-token']) assert.equal((await stat(join(home, f))).mode & 0o777, 0o600, f);
+      for (const f of ['codec-keys', 'codec-token', 'console-secret']) assert.equal((await stat(join(home, f))).mode & 0o777, 0o600, f);
+      // Ctrl+C reaches the whole process group (npm and the demo): the demo stops its servers; npm exits by the signal.
+      process.kill(-child.pid!, 'SIGINT');
+      const end = await exited;
+      assert.ok(end.code === 0 || end.signal === 'SIGINT', `${JSON.stringify(end)}: ${stderr.slice(-2000)}`);
     } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
       await rm(home, { recursive: true, force: true });
     }
   });

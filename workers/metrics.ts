@@ -36,6 +36,8 @@ export interface MetricsServerOptions {
   readonly runtimeMetrics?: string;
   /** Answers `/healthz` (200 when true, 503 when false): the container's healthcheck. Without it `/healthz` is 200. */
   readonly health?: () => boolean;
+  /** Other registries served at `/metrics` with this one (the reviewer console's queue and decision metrics). */
+  readonly registries?: readonly Registry[];
 }
 
 /**
@@ -107,7 +109,8 @@ export async function startMetricsServer(breakers: BreakerRegistry, options: Met
         return json(healthy ? 200 : 503, { status: healthy ? 'ok' : 'unhealthy' });
       }
       if (req.url === '/metrics') {
-        const [own, runtime] = await Promise.all([registry.metrics(), runtimeMetrics()]);
+        const merged = options.registries?.length ? Registry.merge([registry, ...options.registries]) : registry;
+        const [own, runtime] = await Promise.all([merged.metrics(), runtimeMetrics()]);
         res.writeHead(200, { 'content-type': registry.contentType });
         res.end(`${own}\n${runtime}`);
       } else if (req.url === '/breakers') {

@@ -175,6 +175,7 @@ async function main(): Promise<void> {
     port: num('GOVERNOR_METRICS_PORT') ?? 9464,
     store,
     runtimeMetrics: `http://${runtimeMetrics}/metrics`,
+    registries: reviewConsole ? [reviewConsole.registry] : [],
     // The container's healthcheck: healthy while the worker polls.
     health: () => worker.worker.getState() === 'RUNNING',
   }).catch((err: Error) => {

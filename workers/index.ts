@@ -47,3 +47,17 @@ export {
   type LabelChange,
   type PromptVersionRow,
 } from '../activities/prompt-registry.js';
+export {
+  gradeRun,
+  gradesTotal,
+  listReviewRecords,
+  listToGrade,
+  queueForGrading,
+  recordGradeMetric,
+  recordReview,
+  ReviewInputInvalid,
+  type GradeInput,
+  type GradeOutcome,
+  type GradingRow,
+  type ReviewRecordInput,
+} from '../activities/reviews.js';

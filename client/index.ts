@@ -10,3 +10,4 @@ export type { AnyWorkflowDescriptor, DecisionDescriptor, ModelChoice, WorkflowDe
 export { evaluateSlos, formatSloTable, sloRulesYaml, type SloStatus } from './slo.js';
 export { PrometheusError, queryRange, queryScalar, queryVector, type Sample, type Series } from '../workers/prometheus.js';
 export { buildReport, formatReport, reportHtml, sloHtml, type RunReport, type WorkflowReport } from './report.js';
+export { reviewSource, type ReviewQuery, type ReviewSource, type ReviewSourceOptions } from './review-source.js';

@@ -1,6 +1,6 @@
 import { ApplicationFailure, allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { Budgets, FailureType, idempotencyKey, type ModelRef, type PinnedRun, type StepId, type WorkflowId } from 'governor';
+import { Budgets, FailureType, idempotencyKey, ReviewSampling, type ModelRef, type PinnedRun, type StepId, type WorkflowId } from 'governor';
 import {
   DecisionGate,
   deadlineAfter,
@@ -11,7 +11,10 @@ import {
   nextStep,
   codePinned,
   pinRun,
+  queueForGrading,
   readWorkflowControls,
+  recordReviewDecision,
+  routeThisRun,
   stepPromptOf,
   chainUnder,
   type BusinessRule,
@@ -21,6 +24,7 @@ import type { SupportActivities } from '../activities.js';
 import {
   Phase,
   ReviewDecision,
+  SUPPORT_REVIEW_SAMPLING,
   TicketClassification,
   type Outcome,
   type PendingReview,
@@ -95,6 +99,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     controls: null,
     rollout: null,
     shadow: null,
+    sampling: null,
     classification: null,
     modelCalls: [],
     steps: [],
@@ -251,6 +256,21 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     reviewReason = 'review_only';
     reviewDetail = 'the workflow is review-only: an SLO breach action (or an operator) holds every run for a person';
   }
+  // Review sampling (versioned: runs recorded before it replay without routing). Reasons found above stand; sampling
+  // adds high stakes (a person first) and regulated outputs a scan flagged, and draws the graded share of the rest.
+  const sampled = patched('support-review-sampling');
+  if (sampled && state.classification) {
+    // Inputs recorded before sampling carry no policy: parse resolves the support default (pure code).
+    const policy = ReviewSampling.parse(config.sampling ?? SUPPORT_REVIEW_SAMPLING);
+    state.sampling = routeThisRun(policy, state.classification);
+    if (reviewReason === null && state.sampling.route === 'human') {
+      reviewReason = 'high_stakes';
+      reviewDetail = state.sampling.reason;
+    } else if (reviewReason === null && state.sampling.route === 'scan_flagged') {
+      reviewReason = 'scan_flagged';
+      reviewDetail = state.sampling.reason;
+    }
+  }
   classify.status = state.classification ? 'succeeded' : 'failed';
   if (!state.classification) classify.detail = reviewDetail;
 
@@ -330,6 +350,20 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     }
     const d = answer.decision;
     state.review = { reviewerId: d.reviewerId, action: d.action, note: d.note };
+    // Every decision lands in the review records the same way, whether it came from the CLI, the console or a
+    // signal: the feedback loop's corrections are read from there (versioned: older runs replay without it).
+    if (patched('support-review-records')) {
+      await recordReviewDecision({
+        kind: 'correction',
+        verdict: d.action === 'correct' ? 'corrected' : d.action === 'reject' ? 'rejected' : 'approved',
+        original: state.classification,
+        corrected: d.action === 'correct' ? d.corrected : null,
+        input: { subject: event.ticket.subject, body: event.ticket.body },
+        reason: d.note ?? null,
+        reviewer: d.reviewerId,
+        promptVersion: `${prompt.name}@${prompt.version}`,
+      });
+    }
     if (d.action === 'reject') {
       state.outcome = 'rejected';
       return finish();
@@ -363,5 +397,14 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   state.evidenceIds.push(applied.evidenceId);
   if (urgentBilling) await escalate('urgent_billing');
   state.outcome = urgentBilling && outcome === 'auto_applied' ? 'escalated' : outcome;
+  // A drawn run no person saw is graded after it was applied; queueing never holds up or fails the run.
+  if (reviewReason === null && state.sampling?.graded && state.classification) {
+    await queueForGrading({
+      output: state.classification,
+      input: { subject: event.ticket.subject, body: event.ticket.body },
+      promptVersion: `${prompt.name}@${prompt.version}`,
+      sampling: state.sampling,
+    });
+  }
   return finish();
 }

@@ -136,6 +136,10 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   // The prompt comes from the registry, pinned at the run's start; runs begun before the registry used the code's spec
   // and recorded its version here.
   const registry = patched('support-prompt-registry');
+  // Review sampling and review records (runs recorded before them replay without). Asked here, before any local
+  // activity: a patch marker recorded after a local-activity marker breaks replay of the finished run.
+  const sampled = patched('support-review-sampling');
+  const recordsReviews = patched('support-review-records');
   if (!registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
   // The controls in force (SLO breach actions), read once: review-only, or start at the chain's fallback.
@@ -256,9 +260,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     reviewReason = 'review_only';
     reviewDetail = 'the workflow is review-only: an SLO breach action (or an operator) holds every run for a person';
   }
-  // Review sampling (versioned: runs recorded before it replay without routing). Reasons found above stand; sampling
-  // adds high stakes (a person first) and regulated outputs a scan flagged, and draws the graded share of the rest.
-  const sampled = patched('support-review-sampling');
+  // Review sampling: reasons found above stand; sampling adds high stakes (a person first) and regulated outputs a
+  // scan flagged, and draws the graded share of the rest.
   if (sampled && state.classification) {
     // Inputs recorded before sampling carry no policy: parse resolves the support default (pure code).
     const policy = ReviewSampling.parse(config.sampling ?? SUPPORT_REVIEW_SAMPLING);
@@ -351,8 +354,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     const d = answer.decision;
     state.review = { reviewerId: d.reviewerId, action: d.action, note: d.note };
     // Every decision lands in the review records the same way, whether it came from the CLI, the console or a
-    // signal: the feedback loop's corrections are read from there (versioned: older runs replay without it).
-    if (patched('support-review-records')) {
+    // signal: the feedback loop's corrections are read from there.
+    if (recordsReviews) {
       await recordReviewDecision({
         kind: 'correction',
         verdict: d.action === 'correct' ? 'corrected' : d.action === 'reject' ? 'rejected' : 'approved',

@@ -11,8 +11,10 @@ import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type Le
 import { BreakerRegistry } from './breakers.js';
 import { readControls } from './controls.js';
 import { resolveRun } from './prompt-registry.js';
+import { queueForGrading, recordReview, ReviewInputInvalid } from './reviews.js';
 import type { PinnedRun } from '../contracts/prompts.js';
 import type { WorkflowControls } from '../contracts/controls.js';
+import type { CorrectionVerdict, GradeVerdict, ReviewRecord } from '../contracts/review.js';
 import { evidenceForWorkflow, executeOnce, recordOutcome, type ToolCall } from './evidence.js';
 import { verifyHandoff } from './handoff.js';
 import { callModel, type Providers } from './providers/registry.js';
@@ -92,6 +94,24 @@ function toolCall(req: ToolRequest, resources: string[]): ToolCall {
 /** The response cache key: the prompt version, the model and the exact input, hashed. */
 function cacheKey(req: ModelCallRequest): string {
   return sha256(canonicalJson({ prompt: req.prompt, model: req.model, system: req.system, messages: req.messages, output: req.output }));
+}
+
+/** The calling workflow run, from Temporal: review rows are always about the run that writes them. */
+function callingRun(): { workflowId: string; runId: string; workflowType: string } {
+  const info = Context.current().info;
+  const workflowId = info.workflowExecution?.workflowId;
+  if (!workflowId) throw ApplicationFailure.create({ type: FailureType.PermissionDenied, nonRetryable: true, message: 'review rows are written by workflows; this activity has no workflow' });
+  return { workflowId, runId: info.workflowExecution?.runId ?? 'standalone', workflowType: info.workflowType ?? '' };
+}
+
+/** A review row that breaks the store's rules is the workflow's mistake: no retry makes it valid. */
+async function terminalOnBadInput<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ReviewInputInvalid) throw ApplicationFailure.create({ type: FailureType.InvalidConfig, nonRetryable: true, message: err.message });
+    throw err;
+  }
 }
 
 function runId(): string {
@@ -262,6 +282,31 @@ export function createActivities(deps: ActivityDeps) {
     /** The controls in force for a workflow type (SLO breach actions): read once by a run, at its start. */
     async workflowControls(workflowType: string): Promise<WorkflowControls> {
       return readControls(store, workflowType);
+    },
+
+    /**
+     * Queues the calling run for grading (it was auto-applied and drawn): idempotent per workflow id. The run is named
+     * by Temporal, not by the request, so no run can queue another.
+     */
+    async queueForGrading(req: { output: unknown; input?: unknown; promptVersion: string; draw: number; rate: number }): Promise<boolean> {
+      const run = callingRun();
+      return terminalOnBadInput(() => queueForGrading(store, { ...run, output: req.output, input: req.input, promptVersion: req.promptVersion, draw: req.draw, rate: req.rate }));
+    },
+
+    /** Records a person's verdict on the calling run (the structured correction form): idempotent per run and kind. */
+    async recordReview(req: {
+      kind: 'correction' | 'grade';
+      verdict: CorrectionVerdict | GradeVerdict;
+      original: unknown;
+      corrected?: unknown;
+      input?: unknown;
+      reason?: string | null;
+      reviewer: string;
+      promptVersion: string;
+    }): Promise<ReviewRecord> {
+      const run = callingRun();
+      // The union is checked where it is parsed (kind against verdict); the cast only joins the two shapes here.
+      return (await terminalOnBadInput(() => recordReview(store, { ...req, ...run } as Parameters<typeof recordReview>[1]))).record;
     },
 
     /**

@@ -176,6 +176,41 @@ create table if not exists prompt_label_changes (
   reason       text not null,
   at           timestamptz not null default now()
 );
+
+-- Review sampling (activities/reviews.ts): auto-applied runs drawn for grading, and every person's verdict on a run in
+-- the structured correction form (what the model said, what the person set instead, why, who).
+create table if not exists grading_queue (
+  workflow_id    text primary key,
+  run_id         text not null,
+  workflow_type  text not null,
+  input          jsonb,
+  output         jsonb not null,
+  prompt_version text not null,
+  draw           double precision not null,
+  rate           double precision not null,
+  sampled_at     timestamptz not null default now(),
+  graded_at      timestamptz,
+  graded_by      text
+);
+create index if not exists grading_queue_open on grading_queue (workflow_type, sampled_at) where graded_at is null;
+create table if not exists review_records (
+  id             bigserial primary key,
+  kind           text not null check (kind in ('correction', 'grade')),
+  workflow_id    text not null,
+  run_id         text not null,
+  workflow_type  text not null,
+  input          jsonb,
+  original       jsonb,
+  corrected      jsonb,
+  verdict        text not null,
+  reason         text,
+  reviewer       text not null,
+  prompt_version text not null,
+  created_at     timestamptz not null default now(),
+  unique (workflow_id, kind),
+  check ((kind = 'correction' and verdict in ('approved', 'corrected', 'rejected')) or (kind = 'grade' and verdict in ('correct', 'incorrect')))
+);
+create index if not exists review_records_created on review_records (created_at, id);
 `;
 
 export interface StoreOptions {
@@ -194,7 +229,7 @@ export interface StoreOptions {
 }
 
 /** Bumped with every change to `SCHEMA`; a store at this version is not touched at start. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * Brings a database's schema up to date. Runs the schema only when the store is behind, inside one transaction

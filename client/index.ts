@@ -11,3 +11,4 @@ export { evaluateSlos, formatSloTable, sloRulesYaml, type SloStatus } from './sl
 export { PrometheusError, queryRange, queryScalar, queryVector, type Sample, type Series } from '../workers/prometheus.js';
 export { buildReport, formatReport, reportHtml, sloHtml, type RunReport, type WorkflowReport } from './report.js';
 export { ConsoleAuthError, ConsoleRole, issueConsoleToken, signConsoleToken, verifyConsoleToken, type ConsoleIdentity, type ConsoleTokenRequest } from './console-tokens.js';
+export { reviewSource, type ReviewQuery, type ReviewSource, type ReviewSourceOptions } from './review-source.js';

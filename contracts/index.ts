@@ -16,3 +16,4 @@ export * from './trigger.js';
 export * from './slo.js';
 export * from './controls.js';
 export * from './prompts.js';
+export * from './review.js';

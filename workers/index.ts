@@ -48,3 +48,17 @@ export {
   type PromptVersionRow,
 } from '../activities/prompt-registry.js';
 export { DEFAULT_CONSOLE_REDACT, ensureConsoleSchema, startReviewConsole, type ConsoleAnswer, type ReviewConsole, type ReviewConsoleOptions } from './review-console.js';
+export {
+  gradeRun,
+  gradesTotal,
+  listReviewRecords,
+  listToGrade,
+  queueForGrading,
+  recordGradeMetric,
+  recordReview,
+  ReviewInputInvalid,
+  type GradeInput,
+  type GradeOutcome,
+  type GradingRow,
+  type ReviewRecordInput,
+} from '../activities/reviews.js';

@@ -3,6 +3,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { BreakerRegistry } from '../activities/breakers.js';
 import { evidenceForWorkflow, verifyEvidence } from '../activities/evidence.js';
+import { gradesTotal, listReviewRecords, ReviewInputInvalid } from '../activities/reviews.js';
 import type { Store } from '../activities/store.js';
 
 /** Circuit states as a gauge value: 0 closed, 1 half-open, 2 open, 3 isolated. */
@@ -44,8 +45,9 @@ export interface MetricsServerOptions {
  * Serves the worker's metrics for Prometheus at `/metrics` — process metrics (CPU, memory, event-loop lag, heap),
  * the circuit breakers and, through `runtimeMetrics`, the SDK's and Governor's workflow metrics —, the breakers as
  * JSON at `/breakers` (what `governor breakers` reads) and, given the store, a run's evidence at
- * `/evidence?workflow=<id>` and the chain check at `/verify[?workflow=<id>]` (what `governor evidence` and
- * `governor verify` read when the embedded store is owned by this process). Read-only; listens on loopback unless
+ * `/evidence?workflow=<id>`, the chain check at `/verify[?workflow=<id>]` and the review records at
+ * `/reviews[?since=&kind=&workflowType=&limit=]` (what `governor evidence`, `governor verify` and
+ * `governor eval export-corrections` read when the embedded store is owned by this process). Read-only; listens on loopback unless
  * told otherwise.
  */
 export async function startMetricsServer(breakers: BreakerRegistry, options: MetricsServerOptions = {}): Promise<MetricsServer> {
@@ -57,6 +59,8 @@ export async function startMetricsServer(breakers: BreakerRegistry, options: Met
     const res = await fetch(options.runtimeMetrics, { signal: AbortSignal.timeout(5_000) }).catch(() => null);
     return res?.ok ? await res.text() : '';
   };
+  // Grades are counted where they are accepted (`gradeRun`, called by the console in this process).
+  registry.registerMetric(gradesTotal);
   const snapshot = () => breakers.snapshot();
   new Gauge({
     name: 'governor_circuit_state',
@@ -104,6 +108,24 @@ export async function startMetricsServer(breakers: BreakerRegistry, options: Met
       if (options.store && url.pathname === '/verify') {
         return json(200, await verifyEvidence(options.store, url.searchParams.get('workflow') ?? undefined));
       }
+      if (options.store && url.pathname === '/reviews') {
+        const q = url.searchParams;
+        const limit = q.get('limit');
+        try {
+          return json(
+            200,
+            await listReviewRecords(options.store, {
+              since: q.get('since') ?? undefined,
+              kind: (q.get('kind') ?? undefined) as 'correction' | 'grade' | undefined,
+              workflowType: q.get('workflowType') ?? undefined,
+              limit: limit === null ? undefined : Number(limit),
+            }),
+          );
+        } catch (err) {
+          if (err instanceof ReviewInputInvalid) return json(400, { error: err.message });
+          throw err;
+        }
+      }
       if (url.pathname === '/healthz') {
         const healthy = options.health?.() ?? true;
         return json(healthy ? 200 : 503, { status: healthy ? 'ok' : 'unhealthy' });
@@ -118,7 +140,7 @@ export async function startMetricsServer(breakers: BreakerRegistry, options: Met
         res.end(JSON.stringify(snapshot()));
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end(`not found: try /metrics, /healthz, /breakers${options.store ? ', /evidence?workflow=<id> or /verify' : ''}\n`);
+        res.end(`not found: try /metrics, /healthz, /breakers${options.store ? ', /evidence?workflow=<id>, /verify or /reviews' : ''}\n`);
       }
     })().catch((err: Error) => {
       res.writeHead(500);

@@ -37,6 +37,7 @@ export {
 } from './model-step.js';
 export { jsonSchemaOf, repairTurn } from './prompt.js';
 export { codePinned, pinRun, stepPromptOf } from './prompt-pin.js';
+export { queueForGrading, recordReviewDecision, routeThisRun, type ReviewRecordRequest } from './sampling.js';
 export { governorSearchAttributes, searchAttributeKeys, type AnySearchAttributeKey } from './search-attributes.js';
 export { kitMetrics } from './metrics.js';
 export { nextStep, type StepRecord, type StepStatus } from './step.js';

@@ -45,6 +45,16 @@ export const SUPPORT_SLOS: readonly SloSpec[] = [
     onBreach: [{ kind: 'review_only' }, ...webhook],
   }),
   defineSlo({
+    // Grades are a 2 % sample of auto-applied runs: a 28-day window gathers enough of them to mean something.
+    name: 'triage_grading_accuracy',
+    workflow: 'supportTicketTriage',
+    description: 'Graders find under 5 % of the sampled auto-applied classifications incorrect',
+    objective: 0.95,
+    window: '28d',
+    sli: { kind: 'ratio', metric: 'governor_grades_total', bad: { verdict: 'incorrect' } },
+    onBreach: [{ kind: 'freeze_rollout' }, ...webhook],
+  }),
+  defineSlo({
     name: 'complaint_schema_failures',
     workflow: 'complaintEscalation',
     description: 'Complaint decisions that fail the output schema or a business rule stay under 1 %',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SupportTicketCreated, type Customer, type Ticket } from './ticket.js';
-import { Budgets, Duration, ModelRef, type Ledger, type RolloutStage, type WorkflowControls } from 'governor';
+import { Budgets, Duration, ModelRef, ReviewSampling, type Ledger, type ReviewSamplingInput, type RolloutStage, type SamplingRecord, type WorkflowControls } from 'governor';
 import type { StepRecord } from 'governor/workflow';
 
 export const Category = z.enum(['billing', 'bug', 'sales', 'account', 'how_to', 'other']);
@@ -38,6 +38,30 @@ export const ReviewDecision = z.discriminatedUnion('action', [
 ]);
 export type ReviewDecision = z.infer<typeof ReviewDecision>;
 
+/**
+ * Support's review sampling: account access and security changes are high stakes (a wrong label can lock a customer
+ * out or let someone else in), so a person sees every one before it is applied. Billing is regulated: its reason is
+ * scanned for a card number (a run of 13 to 19 digits, spaces or dashes allowed) and for a refund promised to the
+ * customer, and a person sees it only when a scan flags. 2 % of the rest is graded after it was applied.
+ */
+export const SUPPORT_REVIEW_SAMPLING: ReviewSamplingInput = {
+  highStakes: [{ field: 'category', in: ['account'] }],
+  regulated: [
+    {
+      when: [{ field: 'category', in: ['billing'] }],
+      scans: [
+        { name: 'card_number', pattern: String.raw`(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)`, fields: ['reason'] },
+        {
+          name: 'refund_promise',
+          pattern: String.raw`\b(?:will|shall|guarantee[sd]?|promise[sd]?)\b[^.]{0,60}\brefund\w*|\brefund\w*\b[^.]{0,40}\b(?:guaranteed|promised|will be (?:issued|made|sent|processed))`,
+          fields: ['reason'],
+        },
+      ],
+    },
+  ],
+  gradeRate: 0.02,
+};
+
 /** Per-run settings, resolved by the client at start and recorded in the run's input. */
 export const TriageConfig = z.strictObject({
   confidenceThreshold: z.number().min(0).max(1).default(0.75),
@@ -54,6 +78,8 @@ export const TriageConfig = z.strictObject({
   modelCallTimeout: Duration.default('60s'),
   /** Every bound of the run: attempts, repairs, calls, dollars, tokens, wall time. */
   budgets: Budgets.prefault({}),
+  /** Which outputs a person sees first, which are scanned, and what share of the rest is graded. */
+  sampling: ReviewSampling.prefault(SUPPORT_REVIEW_SAMPLING),
 });
 export type TriageConfig = z.infer<typeof TriageConfig>;
 export type TriageConfigInput = z.input<typeof TriageConfig>;
@@ -94,7 +120,11 @@ export type ReviewReason =
   /** The workflow is review-only (an SLO's breach action or the kill switch): the answer may be fine, a person applies it. */
   | 'review_only'
   /** The run's prompt is a candidate in `suggestion`: its output goes to a reviewer, never applied on its own. */
-  | 'suggestion';
+  | 'suggestion'
+  /** The output is high stakes under the review sampling policy (account access): a person applies it. */
+  | 'high_stakes'
+  /** A regulated output a scan flagged (a card number, a refund promise): a person looks before it is applied. */
+  | 'scan_flagged';
 
 export interface TicketContext {
   readonly ticket: Ticket;
@@ -163,6 +193,11 @@ export interface TriageState {
   } | null;
   /** What the shadowing candidate answered, beside production's decision. */
   shadow: { version: string; status: string; classification: TicketClassification | null; agrees: boolean } | null;
+  /**
+   * How review sampling routed the output (high stakes, scanned, drawn for grading); null when the model gave no
+   * output, or for a run begun before sampling existed.
+   */
+  sampling: SamplingRecord | null;
 }
 
 export interface TriageResult {

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { evalPassed, type ModelRef } from 'governor';
-import { EXIT, type CliHelpers } from 'governor/client';
+import { EXIT, reviewSource, type CliHelpers } from 'governor/client';
 import type * as Worker from 'governor/worker';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -74,16 +74,27 @@ export function addEvalCommands(program: Command, h: CliHelpers): void {
       if (failed) h.fail(`${opts.prompt} failed its eval: a gated metric missed its target`, EXIT.failure);
     });
 
-  evalCmd
-    .command('export-corrections')
-    .description('Add every triage run a reviewer corrected to the regression suite, as an eval case (run, original, corrected, reason, reviewer).')
-    .option('--since <time>', 'runs started at or after (ISO-8601)')
+  storeOptions(
+    evalCmd
+      .command('export-corrections')
+      .description('Add every triage run a person corrected (a reviewer\'s correction, an incorrect grade) to the regression suite, as an eval case (run, original, corrected, reason, reviewer).'),
+  )
+    .addOption(new Option('--metrics-url <url>', 'otherwise ask the worker that owns the store').env('GOVERNOR_METRICS_URL').default('http://127.0.0.1:9464'))
+    .option('--since <time>', 'corrections recorded at or after (ISO-8601)')
     .option('--out <file>', 'the suite file to merge into', fileURLToPath(REGRESSION_FILE))
     .option('--json', 'print the cases as JSON instead of writing them')
-    .action(async (opts: { since?: string; out: string; json?: boolean }) => {
+    .action(async (opts: { databaseUrl?: string; dataDir?: string; metricsUrl: string; since?: string; out: string; json?: boolean }) => {
       const since = opts.since ? new Date(opts.since) : undefined;
       if (since && Number.isNaN(since.getTime())) h.fail(`--since: ${JSON.stringify(opts.since)} is not a date (ISO-8601)`, EXIT.badInput);
-      const cases = await h.withClient((client) => correctionsAsCases(client, { since }));
+      const source = await reviewSource(opts).catch((err: Error) => h.fail(err.message, EXIT.failure));
+      let cases: EvalCase[];
+      try {
+        cases = await correctionsAsCases(source, { since });
+      } catch (err) {
+        h.fail((err as Error).message, EXIT.failure);
+      } finally {
+        await source.close();
+      }
       if (opts.json) return void process.stdout.write(`${JSON.stringify(cases, null, 2)}\n`);
       const file = JSON.parse(await readFile(opts.out, 'utf8').catch(() => '{"cases":[]}')) as { cases: EvalCase[] };
       const known = new Set(file.cases.map((c) => c.id));

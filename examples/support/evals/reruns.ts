@@ -1,8 +1,9 @@
 import type { Client } from '@temporalio/client';
 import pLimit from 'p-limit';
 import type { ModelRef, PromptRecord } from 'governor';
-import type { GovernorClient } from 'governor/client';
-import type { TriageInput, TriageResult, TriageState } from '../contracts/triage.js';
+import type { GovernorClient, ReviewSource } from 'governor/client';
+import { z } from 'zod';
+import type { TriageInput, TriageResult } from '../contracts/triage.js';
 import type { EvalCase } from './suites.js';
 import type { EvalCaseInput, EvalCaseResult } from '../workflows/eval.js';
 
@@ -80,34 +81,42 @@ export async function rerunWithVersion(
 }
 
 /**
- * Every triage run a reviewer corrected, as a regression eval case in the seed's structured form: the run, what the
- * model said, what the reviewer set instead, why and who — through the visibility API, the run's result, its state
- * and its input. Bounded by `max`.
+ * Every triage run a person corrected, as a regression eval case in the seed's structured form (the run, what the
+ * model said, what the person set instead, why and who), from the store's review records: a reviewer's correction
+ * (verdict `corrected`) and a grader's `incorrect` grade that carries the right labels. Records without the ticket or
+ * without labels cannot be a case and are left out. Bounded by `max`.
  */
-export async function correctionsAsCases(governor: GovernorClient, o: { readonly since?: Date; readonly max?: number } = {}): Promise<EvalCase[]> {
-  const clauses = [`WorkflowType = 'supportTicketTriage'`, `ExecutionStatus = 'Completed'`];
-  if (o.since) clauses.push(`StartTime >= ${quote(o.since.toISOString())}`);
+export async function correctionsAsCases(source: ReviewSource, o: { readonly since?: Date; readonly max?: number } = {}): Promise<EvalCase[]> {
+  const max = o.max ?? 500;
+  const [corrections, grades] = await Promise.all([
+    source.list({ kind: 'correction', workflowType: 'supportTicketTriage', since: o.since, limit: 5000 }),
+    source.list({ kind: 'grade', workflowType: 'supportTicketTriage', since: o.since, limit: 5000 }),
+  ]);
   const cases: EvalCase[] = [];
-  for await (const wf of governor.client.workflow.list({ query: clauses.join(' AND ') })) {
-    const result = (await governor.client.workflow.getHandle(wf.workflowId, wf.runId).result()) as TriageResult;
-    if (result.outcome !== 'corrected' || !result.category || !result.urgency) continue;
-    const state = await governor.state<TriageState>(wf.workflowId);
-    const input = await governor.inputOf<TriageInput>(wf.workflowId, wf.runId);
+  for (const r of [...corrections.filter((c) => c.verdict === 'corrected'), ...grades.filter((g) => g.verdict === 'incorrect')]) {
+    const input = Ticket.safeParse(r.input);
+    const corrected = Labels.safeParse(r.corrected);
+    if (!input.success || !corrected.success) continue;
+    const original = Labels.partial().safeParse(r.original ?? {});
     cases.push({
-      id: `corr-${wf.workflowId.replace(/[^\w-]/g, '_')}`,
-      input: { subject: input.event.ticket.subject, body: input.event.ticket.body },
-      expected: { category: result.category, urgency: result.urgency },
+      id: `${r.kind === 'grade' ? 'grade' : 'corr'}-${r.workflowId.replace(/[^\w-]/g, '_')}`,
+      input: input.data,
+      expected: corrected.data,
       source: {
-        workflowId: wf.workflowId,
-        runId: wf.runId,
-        original: { category: state.classification?.category ?? null, urgency: state.classification?.urgency ?? null },
-        corrected: { category: result.category, urgency: result.urgency },
-        reason: state.review?.note ?? null,
-        reviewer: result.reviewerId ?? state.review?.reviewerId ?? '',
-        correctedAt: (wf.closeTime ?? wf.startTime).toISOString(),
+        kind: r.kind,
+        workflowId: r.workflowId,
+        runId: r.runId,
+        original: { category: original.data?.category ?? null, urgency: original.data?.urgency ?? null },
+        corrected: corrected.data,
+        reason: r.reason,
+        reviewer: r.reviewer,
+        correctedAt: r.createdAt,
       },
     });
-    if (cases.length >= (o.max ?? 500)) break;
+    if (cases.length >= max) break;
   }
   return cases;
 }
+
+const Ticket = z.object({ subject: z.string(), body: z.string() });
+const Labels = z.object({ category: z.string(), urgency: z.string() });

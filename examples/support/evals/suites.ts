@@ -22,6 +22,8 @@ export interface EvalCase {
   };
   /** Where a regression case came from: the reviewer's correction, in the seed's structured form. */
   readonly source?: {
+    /** A reviewer's correction before the run applied, or a grader's verdict on a run applied on its own. */
+    readonly kind?: 'correction' | 'grade';
     readonly workflowId: string;
     readonly runId: string;
     readonly original: { readonly category: string | null; readonly urgency: string | null };

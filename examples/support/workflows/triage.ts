@@ -1,6 +1,6 @@
 import { ApplicationFailure, allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { Budgets, FailureType, idempotencyKey, type ModelRef, type PinnedRun, type StepId, type WorkflowId } from 'governor';
+import { Budgets, FailureType, idempotencyKey, ReviewSampling, type ModelRef, type PinnedRun, type StepId, type WorkflowId } from 'governor';
 import {
   DecisionGate,
   deadlineAfter,
@@ -11,7 +11,10 @@ import {
   nextStep,
   codePinned,
   pinRun,
+  queueForGrading,
   readWorkflowControls,
+  recordReviewDecision,
+  routeThisRun,
   stepPromptOf,
   chainUnder,
   type BusinessRule,
@@ -22,6 +25,7 @@ import type { SupportActivities } from '../activities.js';
 import {
   Phase,
   ReviewDecision,
+  SUPPORT_REVIEW_SAMPLING,
   TicketClassification,
   type Outcome,
   type PendingReview,
@@ -96,6 +100,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     controls: null,
     rollout: null,
     shadow: null,
+    sampling: null,
     classification: null,
     modelCalls: [],
     steps: [],
@@ -132,6 +137,10 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   // The prompt comes from the registry, pinned at the run's start; runs begun before the registry used the code's spec
   // and recorded its version here.
   const registry = patched('support-prompt-registry');
+  // Review sampling and review records (runs recorded before them replay without). Asked here, before any local
+  // activity: a patch marker recorded after a local-activity marker breaks replay of the finished run.
+  const sampled = patched('support-review-sampling');
+  const recordsReviews = patched('support-review-records');
   if (!registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
   // The controls in force (SLO breach actions), read once: review-only, or start at the chain's fallback.
@@ -252,6 +261,20 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     reviewReason = 'review_only';
     reviewDetail = 'the workflow is review-only: an SLO breach action (or an operator) holds every run for a person';
   }
+  // Review sampling: reasons found above stand; sampling adds high stakes (a person first) and regulated outputs a
+  // scan flagged, and draws the graded share of the rest.
+  if (sampled && state.classification) {
+    // Inputs recorded before sampling carry no policy: parse resolves the support default (pure code).
+    const policy = ReviewSampling.parse(config.sampling ?? SUPPORT_REVIEW_SAMPLING);
+    state.sampling = routeThisRun(policy, state.classification);
+    if (reviewReason === null && state.sampling.route === 'human') {
+      reviewReason = 'high_stakes';
+      reviewDetail = state.sampling.reason;
+    } else if (reviewReason === null && state.sampling.route === 'scan_flagged') {
+      reviewReason = 'scan_flagged';
+      reviewDetail = state.sampling.reason;
+    }
+  }
   classify.status = state.classification ? 'succeeded' : 'failed';
   if (!state.classification) classify.detail = reviewDetail;
 
@@ -350,6 +373,20 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     }
     const d = answer.decision;
     state.review = { reviewerId: d.reviewerId, action: d.action, note: d.note };
+    // Every decision lands in the review records the same way, whether it came from the CLI, the console or a
+    // signal: the feedback loop's corrections are read from there.
+    if (recordsReviews) {
+      await recordReviewDecision({
+        kind: 'correction',
+        verdict: d.action === 'correct' ? 'corrected' : d.action === 'reject' ? 'rejected' : 'approved',
+        original: state.classification,
+        corrected: d.action === 'correct' ? d.corrected : null,
+        input: { subject: event.ticket.subject, body: event.ticket.body },
+        reason: d.note ?? null,
+        reviewer: d.reviewerId,
+        promptVersion: `${prompt.name}@${prompt.version}`,
+      });
+    }
     if (d.action === 'reject') {
       state.outcome = 'rejected';
       return finish();
@@ -383,5 +420,14 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   state.evidenceIds.push(applied.evidenceId);
   if (urgentBilling) await escalate('urgent_billing');
   state.outcome = urgentBilling && outcome === 'auto_applied' ? 'escalated' : outcome;
+  // A drawn run no person saw is graded after it was applied; queueing never holds up or fails the run.
+  if (reviewReason === null && state.sampling?.graded && state.classification) {
+    await queueForGrading({
+      output: state.classification,
+      input: { subject: event.ticket.subject, body: event.ticket.body },
+      promptVersion: `${prompt.name}@${prompt.version}`,
+      sampling: state.sampling,
+    });
+  }
   return finish();
 }

@@ -58,6 +58,17 @@ interface RunView {
   readonly evidence: ReadonlyArray<{ id: string; step: string; tool: string; status: string; at: string; approver: string | null; detail: string | null }>;
 }
 
+interface GradeItem {
+  readonly workflowId: string;
+  readonly workflowType: string;
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly promptVersion: string;
+  readonly sampledAt: string;
+  readonly link: string | null;
+  readonly fields: Choice['fields'];
+}
+
 interface Answer {
   readonly status: string;
   readonly message?: string;
@@ -78,6 +89,10 @@ const ui = {
   help: false,
   live: false,
   note: '',
+  view: 'queue' as 'queue' | 'grading',
+  grading: [] as GradeItem[],
+  grade: null as GradeItem | null,
+  gradeIncorrect: false,
 };
 
 type Child = Node | string | null | undefined | false;
@@ -263,10 +278,126 @@ function detailPanel(): HTMLElement | null {
   );
 }
 
+/** The SLA at a glance, per workflow: how many wait, the oldest, how many are overdue, the next deadline. */
+function slaStrip(): HTMLElement {
+  const by = new Map<string, QueueItem[]>();
+  for (const i of ui.items) by.set(i.workflowType, [...(by.get(i.workflowType) ?? []), i]);
+  const cells = [...by].map(([type, items]) => {
+    const oldest = Math.max(...items.map((i) => (ui.now - Date.parse(i.startedAt)) / 1000));
+    const lefts = items.filter((i) => i.decision).map((i) => (Date.parse(i.decision!.deadline) - ui.now) / 1000);
+    const overdue = lefts.filter((l) => l < 0).length;
+    const next = lefts.length > 0 ? Math.min(...lefts) : null;
+    return h('div', { class: 'sla-cell', 'data-workflow': type }, h('strong', {}, type), ` ${items.length} waiting · oldest ${duration(oldest)}${next === null ? '' : ` · next deadline ${duration(next)}`}${overdue ? ` · ${overdue} overdue` : ''}`);
+  });
+  return h('div', { class: 'sla' }, ...(cells.length > 0 ? cells : [h('span', { class: 'muted' }, 'No one is waiting.')]));
+}
+
+function tabs(): HTMLElement {
+  const tab = (view: 'queue' | 'grading', label: string) =>
+    h('button', { type: 'button', role: 'tab', class: `tab ${ui.view === view ? 'active' : ''}`, 'aria-selected': ui.view === view ? 'true' : 'false', onclick: () => void switchView(view) }, label);
+  return h('nav', { role: 'tablist' }, tab('queue', `Queue (${ui.items.length})`), tab('grading', `To grade (${ui.grading.length})`));
+}
+
+function gradingTable(): HTMLElement {
+  const body = h('tbody');
+  ui.grading.forEach((g, n) => {
+    const input = g.input as { subject?: string; body?: string } | null;
+    body.append(
+      h(
+        'tr',
+        { 'data-grade': g.workflowId, class: n === ui.selected ? 'selected' : '', tabindex: '0', onclick: () => ((ui.selected = n), (ui.grade = g), (ui.gradeIncorrect = false), render()) },
+        h('td', {}, g.workflowType),
+        h('td', { class: 'mono' }, g.workflowId),
+        h('td', {}, input?.subject ?? '', h('div', { class: 'muted' }, (input?.body ?? '').slice(0, 120))),
+        h('td', { class: 'mono' }, JSON.stringify(g.output).slice(0, 120)),
+        h('td', { class: 'mono' }, g.promptVersion),
+        h('td', {}, duration((ui.now - Date.parse(g.sampledAt)) / 1000)),
+      ),
+    );
+  });
+  const head = h('tr', {}, ...['Workflow', 'Run', 'Input', 'Output (applied)', 'Prompt', 'Sampled'].map((t) => h('th', { scope: 'col' }, t)));
+  return h(
+    'section',
+    { class: 'queue' },
+    h('p', { class: 'muted' }, 'A sample of runs applied without a person, graded after the fact: grading never holds a run. Corrections become eval cases.'),
+    h('table', { 'aria-label': 'Grading queue' }, h('thead', {}, head), body),
+    ui.grading.length === 0 ? h('p', { class: 'empty' }, 'Nothing to grade.') : null,
+  );
+}
+
+function gradePanel(): HTMLElement | null {
+  const g = ui.grade;
+  if (!g) return null;
+  const note = h('input', { type: 'text', name: 'note', placeholder: 'note (optional): why', maxlength: '1000', 'aria-label': 'Note', oninput: (e) => (ui.note = (e.target as HTMLInputElement).value) }) as HTMLInputElement;
+  note.value = ui.note;
+  const form = ui.gradeIncorrect
+    ? h(
+        'form',
+        {
+          class: 'correct-form',
+          onsubmit: (e) => {
+            e.preventDefault();
+            const fields: Record<string, string> = {};
+            for (const s of (e.target as HTMLFormElement).querySelectorAll('select')) fields[s.name] = s.value;
+            void sendGrade(g, 'incorrect', fields);
+          },
+        },
+        ...g.fields.map((f) => {
+          const sel = h('select', { name: f.name, 'aria-label': f.label }) as HTMLSelectElement;
+          for (const o of f.options) sel.append(h('option', { value: o, selected: o === f.value }, o));
+          return h('label', {}, `${f.label} `, sel);
+        }),
+        h('button', { type: 'submit', class: 'primary' }, 'Save grade'),
+      )
+    : null;
+  return h(
+    'aside',
+    { class: 'detail', 'aria-label': 'Grade a run' },
+    h('h2', {}, g.workflowId),
+    h('p', { class: 'muted' }, `${g.workflowType} · ${g.promptVersion}`, g.link ? h('span', {}, ' · ', h('a', { href: g.link, target: '_blank', rel: 'noopener' }, 'open in Temporal UI')) : null),
+    ui.answer && ui.answer.run === g.workflowId ? h('div', { class: `answer ${ui.answer.status}`, role: 'status', 'data-status': ui.answer.status }, h('strong', {}, ui.answer.status), ui.answer.message ? `: ${ui.answer.message}` : '') : null,
+    h('h3', {}, 'Input'),
+    json(g.input),
+    h('h3', {}, 'Output (applied)'),
+    json(g.output),
+    note,
+    h(
+      'div',
+      { class: 'buttons' },
+      h('button', { type: 'button', class: 'choice approve', 'data-verdict': 'correct', onclick: () => void sendGrade(g, 'correct', {}) }, 'Correct'),
+      h('button', { type: 'button', class: 'choice reject', 'data-verdict': 'incorrect', onclick: () => ((ui.gradeIncorrect = true), render()) }, 'Incorrect…'),
+    ),
+    form,
+  );
+}
+
+async function loadGrading(): Promise<void> {
+  ui.grading = (await api<{ items: GradeItem[] }>('/api/grading')).body.items;
+  if (ui.grade && !ui.grading.some((g) => g.workflowId === ui.grade!.workflowId) && ui.answer?.run !== ui.grade.workflowId) ui.grade = null;
+  render();
+}
+
+async function switchView(view: 'queue' | 'grading'): Promise<void> {
+  ui.view = view;
+  ui.selected = 0;
+  await (view === 'grading' ? loadGrading() : loadQueue());
+}
+
+async function sendGrade(g: GradeItem, verdict: 'correct' | 'incorrect', fields: Record<string, string>): Promise<void> {
+  const { body } = await api<Answer>(`/api/grading/${encodeURIComponent(g.workflowId)}`, {
+    method: 'POST',
+    body: JSON.stringify({ verdict, fields, ...(ui.note.trim() ? { note: ui.note.trim() } : {}) }),
+  });
+  ui.answer = { ...body, run: g.workflowId };
+  ui.note = '';
+  ui.gradeIncorrect = false;
+  await loadGrading();
+}
+
 function render(): void {
   const root = document.getElementById('app')!;
   const rows = visible();
-  ui.selected = Math.max(0, Math.min(ui.selected, rows.length - 1));
+  ui.selected = Math.max(0, Math.min(ui.selected, (ui.view === 'queue' ? rows.length : ui.grading.length) - 1));
   root.replaceChildren(
     h(
       'header',
@@ -276,7 +407,9 @@ function render(): void {
       h('span', { class: 'who' }, ui.me ? `${ui.me.reviewerId} (${ui.me.roles.join(', ')})` : ''),
       h('form', { method: 'post', action: '/logout', class: 'logout' }, h('button', { type: 'submit' }, 'Sign out')),
     ),
-    h('main', {}, queueTable(rows), detailPanel()),
+    tabs(),
+    ui.view === 'queue' ? slaStrip() : '',
+    ui.view === 'queue' ? h('main', {}, queueTable(rows), detailPanel()) : h('main', {}, gradingTable(), gradePanel()),
     ui.help
       ? h('div', { class: 'help', role: 'dialog' }, h('h2', {}, 'Keyboard'), h('p', {}, 'j / k: next / previous · Enter: open · a: approve · r: reject (resolve a task) · c: correct · Esc: close · ?: this help'))
       : h('footer', { class: 'muted' }, 'Press ? for keyboard shortcuts'),
@@ -333,6 +466,7 @@ function onKey(e: KeyboardEvent): void {
     return;
   }
   if (target.tagName === 'SELECT' && e.key !== 'Escape') return;
+  if (ui.view === 'grading') return;
   const rows = visible();
   const waiting = ui.run?.waiting ?? [];
   switch (e.key) {
@@ -377,6 +511,7 @@ function listen(): void {
   events.addEventListener('error', () => ((ui.live = false), render()));
   events.addEventListener('queue', () => {
     void loadQueue();
+    void loadGrading();
     if (ui.run && !ui.correcting) void openRun(ui.run.workflowId);
   });
 }
@@ -385,11 +520,12 @@ async function main(): Promise<void> {
   ui.me = (await api<{ reviewerId: string; roles: string[] }>('/api/me')).body;
   document.addEventListener('keydown', onKey);
   await loadQueue();
+  await loadGrading();
   listen();
   // Ages and time left move with the clock between queue changes.
   setInterval(() => {
     ui.now += 1000;
-    if (!ui.correcting && !document.querySelector(':focus')?.matches('input, select, textarea')) render();
+    if (!ui.correcting && !ui.gradeIncorrect && !document.querySelector(':focus')?.matches('input, select, textarea')) render();
   }, 1000);
 }
 

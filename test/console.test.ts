@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { samplingDraw } from 'governor';
 import { issueConsoleToken, type ConsoleRole } from 'governor/client';
-import { DEFAULT_CONSOLE_REDACT, evidenceForWorkflow, startReviewConsole, type ReviewConsole } from 'governor/worker';
+import { DEFAULT_CONSOLE_REDACT, evidenceForWorkflow, listReviewRecords, startReviewConsole, type ReviewConsole } from 'governor/worker';
 import { correctionsAsCases } from '../examples/support/evals/reruns.js';
 import { launchChromium } from './helpers/browser.js';
 import { complaintEvent, eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
@@ -12,6 +13,9 @@ const SECRET = 'console-test-secret-0123456789abcdef0123456789';
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
 /** A ticket the offline model classifies with low confidence: the run waits for a reviewer. */
 const UNSURE = { subject: 'Why?', body: 'Why did I get blocked?' };
+/** A question the offline model answers how_to, confidently: applied without a person. */
+const STATEMENTS = { subject: 'Statements', body: 'Where can I see my statements?' };
+const STAMP = Date.now().toString(36);
 
 const token = async (reviewerId: string, roles: ConsoleRole[]) => (await issueConsoleToken(SECRET, { reviewerId, roles, ttl: '1h' })).token;
 
@@ -120,7 +124,7 @@ describe('reviewer console (real Chromium, real Temporal)', () => {
     const result = await h.client.triageResult(id);
     assert.deepEqual([result.outcome, result.category, result.urgency, result.reviewerId], ['corrected', 'account', 'high', 'usr_442']);
     const cases = await eventually('the correction as an eval case', async () => {
-      const found = (await correctionsAsCases(h.client)).filter((c) => c.source?.workflowId === id);
+      const found = (await correctionsAsCases({ describe: 'the store', list: (q) => listReviewRecords(h.store, q), close: async () => undefined })).filter((c) => c.source?.workflowId === id);
       return found.length > 0 ? found : undefined;
     });
     assert.deepEqual(cases[0]!.expected, { category: 'account', urgency: 'high' });
@@ -220,12 +224,49 @@ describe('reviewer console (real Chromium, real Temporal)', () => {
     assert.match(mail.rows[0]!.subject, /^\[review due /);
     const records = await evidenceForWorkflow(h.store, id);
     assert.deepEqual(records.filter((r) => r.tool === 'remind_reviewers').map((r) => r.status), ['success']);
-    assert.match(await page.locator('aside.detail').innerText(), /Reminders sent: /);
+    // The open detail follows live too.
+    await page.locator('aside.detail p', { hasText: 'Reminders sent: ' }).waitFor();
     // The deadline passes: the run escalates the ticket; the page's decision is answered "deadline passed".
     const result = await h.client.triageResult(id);
     assert.equal(result.outcome, 'review_expired_escalated');
     await page.locator('aside.detail button[data-choice="approve"]').click();
     await page.locator('.answer[data-status="deadline_passed"]').waitFor();
+  });
+
+  it('a sampled auto-applied run is graded in the page; an incorrect grade becomes an eval case; a second grader is told who', async () => {
+    // An event id whose run falls in the default 2 % grading sample (the draw is a pure function of the run's id).
+    let eventId = '';
+    for (let n = 0; !eventId; n++) if (samplingDraw(`triage/evt_grade_${STAMP}_${n}`) < 0.02) eventId = `evt_grade_${STAMP}_${n}`;
+    const { workflowId: id } = await h.client.startTriage(ticketEvent({ ...STATEMENTS, eventId }));
+    const result = await h.client.triageResult(id);
+    assert.equal(result.outcome, 'auto_applied', 'grading never holds the run');
+    assert.equal((await h.client.triageState(id)).sampling?.graded, true);
+    const page = await signIn('usr_442', ['reviewer']);
+    await page.locator('button[role="tab"]', { hasText: 'To grade' }).click();
+    const graded = page.locator(`tr[data-grade="${id}"]`);
+    await graded.waitFor({ timeout: 15_000 });
+    await graded.click();
+    const panel = page.locator('aside[aria-label="Grade a run"]');
+    await panel.locator('input[name="note"]').fill('statements are billing');
+    await panel.locator('button[data-verdict="incorrect"]').click();
+    await panel.locator('select[name="category"]').selectOption('billing');
+    await panel.locator('button', { hasText: 'Save grade' }).click();
+    await panel.locator('.answer[data-status="accepted"]').waitFor();
+    await graded.waitFor({ state: 'detached' });
+    const records = await listReviewRecords(h.store, { kind: 'grade' });
+    const record = records.find((r) => r.workflowId === id)!;
+    assert.deepEqual([record.verdict, record.reviewer, record.reason], ['incorrect', 'usr_442', 'statements are billing']);
+    assert.deepEqual(record.corrected, { category: 'billing', urgency: 'low' });
+    const cases = await correctionsAsCases({ describe: 'the store', list: (q) => listReviewRecords(h.store, q), close: async () => undefined });
+    const fromGrade = cases.find((c) => c.source?.workflowId === id)!;
+    assert.deepEqual(fromGrade.expected, { category: 'billing', urgency: 'low' });
+    const again = await fetch(`${consoleServer.url}/api/grading/${encodeURIComponent(id)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token('usr_443', ['reviewer'])}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ verdict: 'correct' }),
+    });
+    assert.equal(again.status, 409);
+    assert.match(((await again.json()) as { message: string }).message, /already graded by usr_442/);
   });
 
   it('the page refuses a decision without its CSRF token or from another origin; every decision is audited', async () => {

@@ -11,6 +11,7 @@ import { streamSSE } from 'hono/streaming';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
 import { evidenceForWorkflow } from '../activities/evidence.js';
+import { gradeRun, listToGrade, ReviewInputInvalid } from '../activities/reviews.js';
 import type { Store } from '../activities/store.js';
 import { formatIssues, issuesFrom } from '../contracts/issues.js';
 import { ConsoleAuthError, consoleSecret, signConsoleToken, verifyConsoleToken, type ConsoleIdentity, type ConsoleRole } from '../client/console-tokens.js';
@@ -74,7 +75,14 @@ const DecisionRequest = z.strictObject({
   deadline: z.string().optional(),
 });
 
-const HTTP_FOR: Record<ConsoleAnswer['status'], 200 | 400 | 401 | 403 | 404 | 409 | 410> = {
+const GradeRequest = z.strictObject({
+  verdict: z.enum(['correct', 'incorrect']),
+  note: z.string().max(1000).optional(),
+  fields: z.record(z.string(), z.string().max(200)).default({}),
+});
+
+const HTTP_FOR: Record<ConsoleAnswer['status'] | 'already_graded', 200 | 400 | 401 | 403 | 404 | 409 | 410> = {
+  already_graded: 409,
   accepted: 200,
   invalid: 400,
   not_signed_in: 401,
@@ -246,6 +254,56 @@ export async function startReviewConsole(options: ReviewConsoleOptions): Promise
     metrics.decisions.inc({ workflowType: result.workflowType ?? 'unknown', verb: req.verb, choice: req.choice, answer: result.answer.status });
     if (result.answer.status === 'accepted') queue.poke();
     return answer(c, result.answer);
+  });
+
+  // Grading: the sampled auto-applied runs, graded after the fact (the run is long finished; nothing waits on this).
+  app.get('/api/grading', async (c) => {
+    const items = await listToGrade(options.store, { limit: 200 });
+    return c.json({
+      items: items.map((i) => {
+        const grading = options.governor.workflows.find((w) => w.name === i.workflowType)?.review?.grading;
+        return { ...i, link: runLink(options, i.workflowId), fields: grading ? grading.fields(i.output as never) : [] };
+      }),
+    });
+  });
+
+  app.post('/api/grading/:id', async (c) => {
+    const id = c.req.param('id');
+    const who = c.get('who');
+    const parsed = GradeRequest.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) return answer(c, { status: 'invalid', message: formatIssues(issuesFrom(parsed.error)) });
+    const req = parsed.data;
+    const shown = (await listToGrade(options.store, { limit: 500 })).find((i) => i.workflowId === id);
+    const workflowType = shown?.workflowType ?? null;
+    const grading = options.governor.workflows.find((w) => w.name === workflowType)?.review?.grading;
+    let result: ConsoleAnswer | { status: 'already_graded'; message: string };
+    let corrected: unknown;
+    if (!who.roles.includes('reviewer') && !who.roles.includes('admin')) {
+      result = { status: 'not_authorised', message: `grading needs the reviewer role; ${who.reviewerId} has ${who.roles.join(', ')}` };
+    } else {
+      corrected = req.verdict === 'incorrect' && grading && Object.keys(req.fields).length > 0 ? grading.corrected(req.fields) : undefined;
+      const graded = await gradeRun(options.store, { workflowId: id, reviewer: who.reviewerId, verdict: req.verdict, ...(corrected !== undefined ? { corrected } : {}), ...(req.note ? { reason: req.note } : {}) }).catch((err: Error) =>
+        err instanceof ReviewInputInvalid ? ({ status: 'invalid', message: err.message } as const) : Promise.reject(err),
+      );
+      result =
+        graded.status === 'accepted'
+          ? { status: 'accepted' }
+          : graded.status === 'already_graded'
+            ? { status: 'already_graded', message: `already graded by ${graded.by} at ${graded.at}` }
+            : graded.status === 'not_found'
+              ? { status: 'not_found', message: `${id} is not in the grading queue` }
+              : graded;
+    }
+    await audit(options.store, {
+      who,
+      workflowId: id,
+      workflowType,
+      req: { verb: 'grade', key: 'grade', choice: req.verdict, fields: req.fields, ...(req.note ? { note: req.note } : {}) },
+      shown: shown ? { output: shown.output } : null,
+      payload: corrected === undefined ? { verdict: req.verdict } : { verdict: req.verdict, corrected },
+      answer: result as ConsoleAnswer,
+    });
+    return c.json(result, HTTP_FOR[result.status]);
   });
 
   app.get('/api/audit', async (c) => {

@@ -71,6 +71,14 @@ export interface ReviewView<State = unknown> {
   detail(state: State): RunDetail;
   /** The trigger event, from the run's argument (the console shows it redacted by its redaction policy). */
   trigger?(input: never): unknown;
+  /**
+   * Grading a sampled run after the fact: the fields a grader may correct in the run's output, and the corrected
+   * output they make. Without it a grader can only say correct or incorrect.
+   */
+  readonly grading?: {
+    fields(output: never): ChoiceField[];
+    corrected(fields: Readonly<Record<string, string>>): unknown;
+  };
 }
 
 /** What a decision is about: a model's answer to review, a held tool action to approve, a task a run escalated. */

@@ -165,6 +165,13 @@ const triageReview: ReviewView<TriageState> = {
     };
   },
   trigger: (input: TriageInput) => input.event,
+  grading: {
+    fields: (output: { category?: string; urgency?: string } | null) => [
+      { name: 'category', label: 'Category', options: Category.options, value: output?.category ?? null },
+      { name: 'urgency', label: 'Urgency', options: Urgency.options, value: output?.urgency ?? null },
+    ],
+    corrected: (fields) => ({ category: fields.category, urgency: fields.urgency }),
+  },
 };
 
 /** A complaint run in the reviewer console: each held action (approve or reject), and the resolution of its human tasks. */

@@ -141,6 +141,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   // activity: a patch marker recorded after a local-activity marker breaks replay of the finished run.
   const sampled = patched('support-review-sampling');
   const recordsReviews = patched('support-review-records');
+  // Reminders before the review deadline: timers and a tool call an older history does not have.
+  const reminds = patched('support-review-reminders');
   if (!registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
   // The controls in force (SLO breach actions), read once: review-only, or start at the chain's fallback.
@@ -346,9 +348,9 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     const pendingReview: PendingReview = { reason: reviewReason, detail: reviewDetail, reviewers: config.reviewers, deadline: deadlineAfter(deadline) };
     state.pendingReview = pendingReview;
     enter(Phase.AwaitingReview);
-    // Reminders before the deadline (timers and a tool call an older history does not have): each emails the review
-    // team through the outbox, with evidence, while nothing is decided.
-    const reminders: DecisionReminders | undefined = patched('support-review-reminders')
+    // Reminders before the deadline: each emails the review team through the outbox, with evidence, while nothing is
+    // decided.
+    const reminders: DecisionReminders | undefined = reminds
       ? {
           before: config.reviewReminders ?? [],
           send: async (r) => {

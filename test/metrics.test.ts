@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from 'governor/testing';
-import { installRuntime, loopbackMetricsAddress, startMetricsServer, type MetricsServer } from 'governor/worker';
+import { issueConsoleToken } from 'governor/client';
+import { gradeRun, installRuntime, loopbackMetricsAddress, queueForGrading, startMetricsServer, startReviewConsole, type MetricsServer, type ReviewConsole } from 'governor/worker';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,16 +27,21 @@ describe('metrics: one Prometheus endpoint per worker', () => {
   let h: Harness;
   let url: string;
   let server: MetricsServer;
+  let reviewConsole: ReviewConsole;
+  const secret = 'metrics-test-console-secret-0123456789abcdef';
   before(async () => {
     const runtime = await loopbackMetricsAddress();
     installRuntime('ERROR', undefined, { metricsAddress: runtime });
     h = await startHarness();
-    // Bound to every interface, as in a container: reachable at the host's address, not only on loopback.
-    server = await startMetricsServer(h.breakers, { host: '0.0.0.0', port: await freePort(), runtimeMetrics: `http://${runtime}/metrics` });
+    reviewConsole = await startReviewConsole({ governor: h.client, secret, store: h.store });
+    // Bound to every interface, as in a container: reachable at the host's address, not only on loopback. The
+    // reviewer console's metrics are served with the worker's.
+    server = await startMetricsServer(h.breakers, { host: '0.0.0.0', port: await freePort(), runtimeMetrics: `http://${runtime}/metrics`, registries: [reviewConsole.registry] });
     url = `http://127.0.0.1:${new URL(server.url).port}/metrics`;
   });
   after(async () => {
     await server?.close();
+    await reviewConsole?.close();
     await h?.close();
   });
 
@@ -46,6 +52,10 @@ describe('metrics: one Prometheus endpoint per worker', () => {
     await h.client.triageResult((await h.client.startTriage(ticketEvent())).workflowId);
     const review = await h.client.startTriage(ticketEvent({ subject: 'Why?', body: 'Why did I get blocked?' }), { reviewers: ['usr_442'] });
     await eventually('the review', async () => ((await h.client.triageState(review.workflowId)).phase === 'awaiting_review' ? true : undefined));
+    // The console reads the queue: its size and oldest wait are metrics.
+    const { token } = await issueConsoleToken(secret, { reviewerId: 'usr_442', roles: ['reviewer'] });
+    const queue = (await (await fetch(`${reviewConsole.url}/api/queue`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: unknown[] };
+    assert.equal(queue.items.length, 1);
     await h.client.review(review.workflowId, { action: 'approve', reviewerId: 'usr_442' });
     await h.client.triageResult(review.workflowId);
     // A provider error: Temporal retries the model call, the retry is counted.
@@ -90,8 +100,19 @@ describe('metrics: one Prometheus endpoint per worker', () => {
     assert.ok(sum(text, 'temporal_workflow_completed_total') >= 6, "the SDK's own metrics are there too");
     assert.equal(sum(text, 'governor_transport_retries_total', { workflowType: triage }), 1, 'one transport retry');
 
+    // Time to decision (the review SLA), by decision and whether one came, on Governor's buckets.
+    assert.equal(sum(text, 'governor_decision_wait_count', { workflowType: triage, decision: 'review', decided: 'true' }), 2);
+    assert.equal(sum(text, 'governor_decision_wait_bucket', { workflowType: triage, le: '259200000' }), 2);
+    assert.equal(sum(text, 'governor_review_queue_items', { workflowType: triage, kind: 'review' }), 1);
+    assert.match(text, /^governor_review_queue_oldest_seconds\{workflowType="supportTicketTriage"\} \d/m);
+    // A grade of a sampled run is counted by verdict.
+    await queueForGrading(h.store, { workflowId: 'triage/graded-1', runId: 'r1', workflowType: triage, output: { category: 'how_to', urgency: 'low' }, promptVersion: 'p@1', draw: 0.01, rate: 0.02 });
+    assert.equal((await gradeRun(h.store, { workflowId: 'triage/graded-1', reviewer: 'usr_442', verdict: 'incorrect', corrected: { category: 'billing', urgency: 'low' } })).status, 'accepted');
+    const graded = await (await fetch(url)).text();
+    assert.equal(sum(graded, 'governor_grades_total', { workflowType: triage, verdict: 'incorrect' }), 1);
+
     // Every metric the provisioned Grafana dashboard queries is one this endpoint exports (or one the SLO rules record).
-    const exported = new Set([...text.matchAll(/^([a-zA-Z_:][\w:]*)(?:\{| )/gm)].map((m) => m[1]!));
+    const exported = new Set([...graded.matchAll(/^([a-zA-Z_:][\w:]*)(?:\{| )/gm)].map((m) => m[1]!));
     const recorded = new Set([...(await readFile(join(ROOT, 'deploy/prometheus/slo-rules.yml'), 'utf8')).matchAll(/record: (\S+)/g)].map((m) => m[1]!));
     const dashboard = JSON.parse(await readFile(join(ROOT, 'deploy/grafana/dashboards/governor.json'), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
     const queried = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));

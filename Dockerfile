@@ -29,7 +29,7 @@ COPY --from=build /app/build ./build
 RUN mkdir -p /data && chown node:node /data
 USER node
 ENV GOVERNOR_DATA_DIR=/data/pgdata GOVERNOR_METRICS_HOST=0.0.0.0 GOVERNOR_METRICS_PORT=9464
-EXPOSE 9464
+EXPOSE 9464 8090
 # Healthy while the worker polls its task queue (the metrics server's /healthz).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.GOVERNOR_METRICS_PORT || 9464) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

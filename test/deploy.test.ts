@@ -15,7 +15,7 @@ import { promtool } from './helpers/prometheus.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** What an operator puts in .env (deploy/env.example): the loader refuses the file without the codec settings. */
-const ENV = { GOVERNOR_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`, GOVERNOR_CODEC_TOKEN: 'a-long-enough-codec-token' };
+const ENV = { GOVERNOR_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`, GOVERNOR_CODEC_TOKEN: 'a-long-enough-codec-token', GOVERNOR_CONSOLE_SECRET: 'a-console-secret-of-at-least-32-characters' };
 
 /** No Docker engine runs here: the compose file is loaded by compose-go (Docker Compose v2's loader), not run. */
 describe('docker-compose.yml, as Docker Compose loads it', () => {
@@ -58,6 +58,16 @@ describe('docker-compose.yml, as Docker Compose loads it', () => {
     assert.equal(ui.TEMPORAL_CODEC_ENDPOINT, `http://127.0.0.1:${env.GOVERNOR_CODEC_PORT}`);
     assert.equal(ui.TEMPORAL_CODEC_INCLUDE_CREDENTIALS, 'true');
     assert.ok((env.GOVERNOR_CODEC_CORS ?? '').split(',').includes('http://127.0.0.1:8080'));
+    // The reviewer console: served by the worker, published on loopback, linking runs to the Web UI.
+    assert.equal(env.GOVERNOR_CONSOLE_HOST, '0.0.0.0');
+    assert.ok(w.ports?.some((p) => String(p.target) === env.GOVERNOR_CONSOLE_PORT && p.host_ip === '127.0.0.1'), 'the console port is published on loopback');
+    assert.equal(env.GOVERNOR_TEMPORAL_UI_URL, 'http://127.0.0.1:8080');
+  });
+
+  it('refuses to load without the console secret, naming the variable', async () => {
+    const loaded = await loadCompose('docker-compose.yml', { GOVERNOR_CODEC_KEYS: ENV.GOVERNOR_CODEC_KEYS, GOVERNOR_CODEC_TOKEN: ENV.GOVERNOR_CODEC_TOKEN });
+    assert.equal(loaded.ok, false);
+    assert.match(loaded.ok ? '' : loaded.error, /required variable GOVERNOR_CONSOLE_SECRET is missing a value/);
   });
 
   it('refuses to load without the payload keys, naming the variable', async () => {
@@ -134,6 +144,7 @@ describe('the worker image: compiled JS on Node 22, non-root, healthy, stops gra
     for (const m of dockerfile.matchAll(/^COPY --from=build \/app\/(\S+) /gm)) await stat(join(dir, m[1]!));
 
     const port = await freePort();
+    const consolePort = await freePort();
     const env = {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GOVERNOR_'))),
       NODE_ENV: 'production',
@@ -145,6 +156,8 @@ describe('the worker image: compiled JS on Node 22, non-root, healthy, stops gra
       GOVERNOR_DATA_DIR: join(dir, 'data', 'pgdata'),
       GOVERNOR_METRICS_PORT: String(port),
       GOVERNOR_LOG_LEVEL: 'WARN',
+      GOVERNOR_CONSOLE_SECRET: ENV.GOVERNOR_CONSOLE_SECRET,
+      GOVERNOR_CONSOLE_PORT: String(consolePort),
     };
     const worker = spawn(process.execPath, ['build/examples/support/worker.js'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -157,6 +170,12 @@ describe('the worker image: compiled JS on Node 22, non-root, healthy, stops gra
       }, 120_000);
       const started = await h.client.startTriage(ticketEvent());
       assert.equal((await h.client.triageResult(started.workflowId)).outcome, 'escalated');
+      // The compiled reviewer console serves its sign-in page and its built page assets.
+      const consoleUrl = `http://127.0.0.1:${consolePort}`;
+      assert.equal((await fetch(`${consoleUrl}/login`)).status, 200);
+      const app = await fetch(`${consoleUrl}/assets/app.js`);
+      assert.equal(app.status, 200);
+      assert.ok((await app.text()).length > 1000, 'the bundled page');
 
       // The image's HEALTHCHECK, as Docker runs it inside the container.
       const check = JSON.parse(/^\s*CMD (\[.*\])$/m.exec(dockerfile.split(/^HEALTHCHECK /m)[1]!)![1]!) as string[];

@@ -56,6 +56,9 @@ describe('the npm package, installed into a project of its own', () => {
     const top = await readdir(pkg);
     for (const absent of ['test', 'examples', 'scripts', 'bench', 'node_modules']) assert.ok(!top.includes(absent), `${absent}/ is in the package`);
     assert.ok(manifest.bin.governor);
+    // The reviewer console's page, built by the package's build (no CDN, nothing fetched at run time).
+    for (const asset of ['app.js', 'console.css']) assert.ok((await readFile(join(pkg, 'dist/console/bundle', asset), 'utf8')).length > 100, asset);
+    assert.ok(!top.includes('console'), 'the page source stays in the repository');
   });
 
   it('the example type-checks and builds against the installed types', async () => {

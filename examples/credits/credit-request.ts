@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Budgets, stepId, toolRegistry, type EvidenceRecord, type ModelRef } from 'governor';
 import {
   DecisionGate,
+  deadlineAfter,
   defineDecision,
   defineWorkflow,
   emptyLedger,
@@ -53,7 +54,7 @@ export const creditPrompt = {
 export interface CreditState {
   phase: 'proposing' | 'awaiting_approval' | 'crediting' | 'completed';
   proposal: CreditProposal | null;
-  pending: { stepId: string; approvers: readonly string[] } | null;
+  pending: { stepId: string; approvers: readonly string[]; deadline: string } | null;
   outcome: 'credited' | 'declined' | 'rejected' | 'failed' | null;
   evidence: EvidenceRecord[];
 }
@@ -80,6 +81,40 @@ export const creditWorkflow = defineWorkflow({
   state: creditState,
   waitingPhases: ['awaiting_approval'],
   decisions: { approve: defineDecision({ update: approveCredit, schema: ApproveCredit, description: 'approve or reject the proposed credit' }) },
+  // What a reviewer console shows: the held credit with one-click approve and reject, and the model's proposal.
+  review: {
+    waiting: (s: CreditState) =>
+      s.pending && s.proposal
+        ? [
+            {
+              verb: 'approve',
+              key: s.pending.stepId,
+              kind: 'approval' as const,
+              title: `credit of ${(s.proposal.amountCents / 100).toFixed(2)}`,
+              reason: s.proposal.reason,
+              approvers: s.pending.approvers,
+              deadline: s.pending.deadline,
+              atDeadline: 'the credit lapses',
+              choices: [true, false].map((approved) => ({
+                id: approved ? 'approve' : 'reject',
+                label: approved ? 'Approve' : 'Reject',
+                payload: ({ reviewerId }: { reviewerId: string }) => ({ stepId: s.pending!.stepId, approved, reviewerId }),
+              })),
+            },
+          ]
+        : [],
+    detail: (s: CreditState) => ({
+      output: s.proposal,
+      issues: [],
+      confidence: null,
+      promptVersion: `${creditPrompt.name}@${creditPrompt.version}`,
+      modelTrail: [],
+      costUsd: 0,
+      evidenceIds: s.evidence.map((e) => e.evidenceId),
+      labels: {},
+      decided: null,
+    }),
+  },
 });
 
 const TOOLS = toolRegistry([issueCredit]);
@@ -131,7 +166,7 @@ export async function creditRequest(input: { event: CreditRequested; config: z.i
       leaseOptions: { wait: '1m', ttl: '5m' },
       // The policy says who may approve; the gate holds the call until one of them answers or the deadline passes.
       async approve(request) {
-        state.pending = { stepId: request.stepId, approvers: request.approvers };
+        state.pending = { stepId: request.stepId, approvers: request.approvers, deadline: deadlineAfter(input.config.approvalDeadlineMs) };
         enter('awaiting_approval');
         const answer = await gate.wait(request.stepId, { approvers: request.approvers, deadline: input.config.approvalDeadlineMs, info: request });
         state.pending = null;

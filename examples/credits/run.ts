@@ -64,7 +64,10 @@ try {
   const queued = await until('the review queue', async () => (await client.listPending()).find((p) => p.workflowId === started.workflowId));
   const waiting = await client.state<CreditState>(started.workflowId);
   const refused = await client.decide(started.workflowId, 'approve', { stepId: waiting.pending!.stepId, approved: true, reviewerId: 'usr_intruder' });
-  const accepted = await client.decide(started.workflowId, 'approve', { stepId: waiting.pending!.stepId, approved: true, reviewerId: 'usr_ops' });
+  // As the reviewer console does: the waiting decision from the descriptor's review view, decided by its choice.
+  const item = (await client.listWaiting()).find((w) => w.workflowId === started.workflowId)!;
+  const approve = item.decision!.choices.find((c) => c.id === 'approve')!;
+  const accepted = await client.decide(started.workflowId, item.decision!.verb, approve.payload({ reviewerId: 'usr_ops', fields: {} }));
   const result = await client.result<CreditState>(started.workflowId);
   const records = await evidenceForWorkflow(store, started.workflowId);
   const credits = await store.db.query<{ n: string }>('select count(*)::text as n from account_credits');

@@ -162,7 +162,7 @@ function queueTable(rows: QueueItem[]): HTMLElement {
     h('option', { value: 'deadline', selected: ui.sort === 'deadline' }, 'Sort: deadline'),
     h('option', { value: 'age', selected: ui.sort === 'age' }, 'Sort: oldest'),
   );
-  const head = h('tr', {}, ...['Workflow', 'Run', 'Waiting for', 'What', 'Labels', 'Prompt', 'Age', 'Time left', 'Who may'].map((t) => h('th', { scope: 'col' }, t)));
+  const head = h('tr', {}, ...['Run', 'Waiting for', 'What', 'Labels', 'Prompt', 'Age', 'Time left', 'Who may'].map((t) => h('th', { scope: 'col' }, t)));
   const body = h('tbody');
   rows.forEach((i, n) => {
     const d = i.decision;
@@ -177,8 +177,7 @@ function queueTable(rows: QueueItem[]): HTMLElement {
           tabindex: '0',
           onclick: () => ((ui.selected = n), void openRun(i.workflowId)),
         },
-        h('td', {}, i.workflowType),
-        h('td', { class: 'mono' }, i.workflowId),
+        h('td', { class: 'run' }, h('div', { class: 'mono' }, i.workflowId), h('div', { class: 'muted' }, i.workflowType)),
         h('td', {}, d ? `${d.kind}${d.mine ? '' : ' (not yours)'}` : (i.phase ?? '')),
         h('td', {}, d ? d.title : '', d ? h('div', { class: 'muted' }, d.reason) : null),
         h('td', {}, Object.entries(i.labels).filter(([, v]) => v).map(([k, v]) => `${k}=${v}`).join(' ')),

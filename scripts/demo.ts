@@ -189,13 +189,14 @@ async function main(): Promise<void> {
     const env = `${server.address === '127.0.0.1:7233' ? '' : `TEMPORAL_ADDRESS=${server.address} `}${keysEnv}`;
     process.stdout.write(`\n${waiting.length} triage run(s) wait for a reviewer. Web UI: ${server.uiUrl}\n`);
     // The console's sign-in token for the demo's reviewer, who may review and approve held actions.
+    const secretFile = relative(process.cwd(), join(home, 'console-secret')).startsWith('..') ? join(home, 'console-secret') : relative(process.cwd(), join(home, 'console-secret'));
     const { token } = await issueConsoleToken(consoleSecret, { reviewerId: REVIEWER, roles: ['reviewer', 'approver'], ttl: '7d' });
     process.stdout.write(
       [
         `Reviewer console: ${reviewConsole.url}  (decide the waiting runs there; j/k move, Enter opens, a approve, c correct, r reject)`,
         `  sign in as ${REVIEWER} with this token:`,
         `  ${token}`,
-        `  another person's token: GOVERNOR_CONSOLE_SECRET=$(cat ${relative(process.cwd(), join(home, 'console-secret')) || join(home, 'console-secret')}) npm run governor -- console token --reviewer usr_7 --role reviewer`,
+        `  another person's token: GOVERNOR_CONSOLE_SECRET=$(cat ${secretFile}) npm run governor -- console token --reviewer usr_7 --role reviewer`,
         '',
       ].join('\n'),
     );

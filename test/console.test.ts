@@ -83,10 +83,12 @@ describe('reviewer console (real Chromium, real Temporal)', () => {
     // No reload: the live stream tells the page the queue changed.
     await row(page, id).waitFor({ timeout: 15_000 });
     const cells = await row(page, id).locator('td').allInnerTexts();
-    assert.equal(cells[0], 'supportTicketTriage');
-    assert.match(cells[2]!, /^review$/);
-    assert.match(cells[3]!, /low_confidence/);
-    assert.match(cells[5]!, /support_ticket_classifier@/);
+    assert.equal(cells[0], `${id}\nsupportTicketTriage`);
+    assert.match(cells[1]!, /^review$/);
+    assert.match(cells[2]!, /low_confidence/);
+    assert.match(cells[3]!, /category=other/);
+    assert.match(cells[4]!, /support_ticket_classifier@/);
+    assert.match(cells[6]!, /^2[34]\.\dh$/, 'time left before the 24 h deadline');
     await page.screenshot({ path: new URL('console-queue.png', ARTIFACTS).pathname, fullPage: true });
     await row(page, id).click();
     const detail = page.locator('aside.detail');
@@ -136,7 +138,7 @@ describe('reviewer console (real Chromium, real Temporal)', () => {
     const id = await waitingRun(['usr_442']);
     const page = await signIn('usr_777', ['reviewer']);
     await row(page, id).waitFor({ timeout: 15_000 });
-    assert.match((await row(page, id).locator('td').nth(2).innerText()), /not yours/);
+    assert.match((await row(page, id).locator('td').nth(1).innerText()), /not yours/);
     await row(page, id).click();
     const detail = page.locator('aside.detail');
     await detail.locator('button[data-choice="approve"]').click();
@@ -184,7 +186,7 @@ describe('reviewer console (real Chromium, real Temporal)', () => {
     const { workflowId } = await h.client.startComplaint(event);
     const page = await signIn('usr_442', ['approver']);
     await row(page, workflowId).waitFor({ timeout: 15_000 });
-    assert.match(await row(page, workflowId).locator('td').nth(2).innerText(), /^approval$/);
+    assert.match(await row(page, workflowId).locator('td').nth(1).innerText(), /^approval$/);
     await row(page, workflowId).click();
     const detail = page.locator('aside.detail');
     await detail.locator('h3', { hasText: 'Held action: send_customer_email' }).waitFor();

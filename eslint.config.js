@@ -43,13 +43,13 @@ const noReferenceDomain = [{ group: ['**/examples', '**/examples/**'], message: 
 /** The demo, the benchmarks and the examples use what an adopter has: nothing from the test folder. */
 const noTestHelpers = [{ group: ['**/test/**', '**/test'], message: 'Only tests import from test/: use governor/testing or examples/support/harness.ts.' }];
 
-const FRAMEWORK_DIRS = 'contracts|workflows|activities|workers|client|testing';
+const FRAMEWORK_DIRS = 'contracts|workflows|activities|workers|client|console|testing';
 /** The reference domain uses Governor's public entry points only (`governor`, `governor/workflow`, …), as an adopter would. */
 // Two or more levels up from examples/<domain>/ is the repository root; one level up is the domain's own folders.
 const publicEntryPointsOnly = [
   {
     regex: `^(\\.\\./){2,}(${FRAMEWORK_DIRS})(/|$)`,
-    message: "Examples import Governor through its public entry points ('governor', 'governor/workflow', 'governor/worker', 'governor/client', 'governor/testing').",
+    message: "Examples import Governor through its public entry points ('governor', 'governor/workflow', 'governor/worker', 'governor/client', 'governor/console', 'governor/testing').",
   },
 ];
 
@@ -96,7 +96,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['activities/**/*.ts', 'workers/**/*.ts', 'client/**/*.ts', 'testing/**/*.ts'],
+    files: ['activities/**/*.ts', 'workers/**/*.ts', 'client/**/*.ts', 'console/**/*.ts', 'testing/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [...publicSdkOnly, ...noReferenceDomain] }] },
   },
   {

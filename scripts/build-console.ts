@@ -1,5 +1,5 @@
 /**
- * `npm run build:console`: bundles the reviewer console's page (console/app.ts) with esbuild and copies its style
+ * `npm run build:console`: bundles the reviewer console's page (console/page/app.ts) with esbuild and copies its style
  * sheet, into console/bundle/ (served from the source tree) and, with `--out <dir>`, there too (dist/console/bundle
  * for the package). The console serves these files itself: no CDN, nothing fetched at run time.
  */
@@ -15,7 +15,7 @@ export async function buildConsole(outDirs: readonly string[] = [join(root, 'con
   for (const out of outDirs) {
     await mkdir(out, { recursive: true });
     await build({
-      entryPoints: [join(root, 'console/app.ts')],
+      entryPoints: [join(root, 'console/page/app.ts')],
       outfile: join(out, 'app.js'),
       bundle: true,
       format: 'esm',
@@ -24,7 +24,7 @@ export async function buildConsole(outDirs: readonly string[] = [join(root, 'con
       sourcemap: false,
       logLevel: 'warning',
     });
-    await copyFile(join(root, 'console/console.css'), join(out, 'console.css'));
+    await copyFile(join(root, 'console/page/console.css'), join(out, 'console.css'));
   }
 }
 

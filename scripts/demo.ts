@@ -14,6 +14,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evalPassed } from 'governor';
 import { issueConsoleToken, modelChoiceFromEnv, type ModelChoice } from 'governor/client';
+import { startReviewConsole } from 'governor/console';
 import { ModelDouble, startDevServer } from 'governor/testing';
 import {
   AesGcmPayloadCodec,
@@ -30,7 +31,6 @@ import {
   rollbackLabel,
   startCodecServer,
   startMetricsServer,
-  startReviewConsole,
   tracingFromEnv,
   type Store,
   type CodecKeys,

@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from 'governor/testing';
 import { issueConsoleToken } from 'governor/client';
-import { gradeRun, installRuntime, loopbackMetricsAddress, queueForGrading, startMetricsServer, startReviewConsole, type MetricsServer, type ReviewConsole } from 'governor/worker';
+import { startReviewConsole, type ReviewConsole } from 'governor/console';
+import { gradeRun, installRuntime, loopbackMetricsAddress, queueForGrading, startMetricsServer, type MetricsServer } from 'governor/worker';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -48,7 +48,7 @@ describe('the npm package, installed into a project of its own', () => {
   it('ships compiled JavaScript, types and the CLI, and none of the repository\'s tests or examples', async () => {
     const pkg = join(project, 'node_modules', 'governor');
     const manifest = JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; default: string }>; bin: Record<string, string> };
-    for (const entry of ['.', './workflow', './worker', './client', './testing']) {
+    for (const entry of ['.', './workflow', './worker', './client', './console', './testing']) {
       const target = manifest.exports[entry]!;
       await readFile(join(pkg, target.default));
       await readFile(join(pkg, target.types));

@@ -47,7 +47,6 @@ export {
   type LabelChange,
   type PromptVersionRow,
 } from '../activities/prompt-registry.js';
-export { DEFAULT_CONSOLE_REDACT, ensureConsoleSchema, startReviewConsole, type ConsoleAnswer, type ReviewConsole, type ReviewConsoleOptions } from './review-console.js';
 export {
   gradeRun,
   gradesTotal,

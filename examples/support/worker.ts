@@ -33,6 +33,7 @@
 import { resolve } from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { connectTemporal, GovernorClient } from 'governor/client';
+import { DEFAULT_CONSOLE_REDACT, startReviewConsole, type ReviewConsole } from 'governor/console';
 import type { LogLevel } from '@temporalio/worker';
 import {
   AesGcmPayloadCodec,
@@ -54,9 +55,6 @@ import {
   tracingFromEnv,
   type CodecServer,
   type OutboxRelay,
-  type ReviewConsole,
-  DEFAULT_CONSOLE_REDACT,
-  startReviewConsole,
 } from 'governor/worker';
 import { SUPPORT_WORKFLOWS } from './definitions.js';
 import { SUPPORT_POLICY } from './policy.js';

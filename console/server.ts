@@ -112,7 +112,7 @@ export async function startReviewConsole(options: ReviewConsoleOptions): Promise
   const queue = new QueueWatch(options.governor, options.refreshMs ?? 1000, metrics);
   const maxStreams = options.maxStreams ?? 100;
   let streams = 0;
-  const assetDir = new URL('../console/bundle/', import.meta.url);
+  const assetDir = new URL('./bundle/', import.meta.url);
 
   const key = consoleSecret(options.secret);
   const csrfOf = (sid: string) => createHmac('sha256', key).update(`csrf:${sid}`).digest('base64url');

@@ -120,7 +120,7 @@ async function api<T>(path: string, init?: RequestInit): Promise<{ status: numbe
 
 function duration(seconds: number): string {
   const s = Math.abs(seconds);
-  const text = s < 60 ? `${Math.round(s)}s` : s < 3600 ? `${Math.round(s / 60)}m` : s < 86_400 ? `${(s / 3600).toFixed(1)}h` : `${(s / 86_400).toFixed(1)}d`;
+  const text = s < 60 ? `${Math.round(s)}s` : s < 3600 ? `${Math.round(s / 60)}m` : s < 2 * 86_400 ? `${(s / 3600).toFixed(1)}h` : `${(s / 86_400).toFixed(1)}d`;
   return seconds < 0 ? `overdue ${text}` : text;
 }
 

@@ -26,7 +26,16 @@ describe(`the PostgreSQL store restarted for ${OUTAGE_MS / 1000} s under ${RUNS}
   });
 
   it('every run completes, each with exactly one escalation email, and no tool breaker opens', async () => {
-    const started = await Promise.all(Array.from({ length: RUNS }, () => h.client.startComplaint(complaintEvent())));
+    // Runs arrive over a few seconds, as traffic does: when the first emails are in, later runs are still working (all
+    // started at once, a fast machine could finish every run between two looks at the outbox).
+    const starting = (async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        ids.push((await h.client.startComplaint(complaintEvent())).workflowId);
+        await sleep(200);
+      }
+      return ids;
+    })();
     const sent = async () => Number((await h.store.db.query<{ n: string }>("select count(*)::text as n from outbox where kind = 'escalation'")).rows[0]!.n);
     // Mid-batch: some emails are in the outbox, some runs are still working.
     const before = await eventually('the first emails', async () => ((await sent()) > 0 ? sent() : undefined), 120_000);
@@ -35,7 +44,8 @@ describe(`the PostgreSQL store restarted for ${OUTAGE_MS / 1000} s under ${RUNS}
     await sleep(OUTAGE_MS);
     await pg.resume();
 
-    const results = await Promise.all(started.map((s) => h.client.complaintResult(s.workflowId)));
+    const started = await starting;
+    const results = await Promise.all(started.map((id) => h.client.complaintResult(id)));
     const parked = results.filter((r) => r.outcome !== 'completed');
     assert.deepEqual(parked.map((r) => `${r.workflowId}: ${r.outcome}`), [], 'no run was parked for a person');
     for (const r of results) assert.equal(r.summary.escalationEmailSent, true, `${r.workflowId} sent its email`);

@@ -114,6 +114,8 @@ export function codecKeysFromEnv(env: NodeJS.ProcessEnv = process.env): CodecKey
  * traces moved into an (encrypted) payload instead of plain history fields. A worker gets the same through
  * `createGovernorWorker({ codec })`.
  */
-export function encryptedDataConverter(codec: PayloadCodec) {
-  return { payloadCodecs: [codec], failureConverter: new DefaultFailureConverter({ encodeCommonAttributes: true }) };
+export function encryptedDataConverter(codec: PayloadCodec | undefined, claimCheck?: PayloadCodec) {
+  const payloadCodecs = [codec, claimCheck].filter((c): c is PayloadCodec => c !== undefined);
+  // Failure messages and stacks go into encoded payloads only when something encrypts them.
+  return { payloadCodecs, ...(codec ? { failureConverter: new DefaultFailureConverter({ encodeCommonAttributes: true }) } : {}) };
 }

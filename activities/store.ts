@@ -211,6 +211,14 @@ create table if not exists review_records (
   check ((kind = 'correction' and verdict in ('approved', 'corrected', 'rejected')) or (kind = 'grade' and verdict in ('correct', 'incorrect')))
 );
 create index if not exists review_records_created on review_records (created_at, id);
+
+-- Claim checks (activities/claim-check.ts): payloads too large for history, stored once under their SHA-256.
+create table if not exists claim_checks (
+  hash       text primary key,
+  body       bytea not null,
+  bytes      integer not null,
+  created_at timestamptz not null default now()
+);
 `;
 
 export interface StoreOptions {
@@ -229,7 +237,7 @@ export interface StoreOptions {
 }
 
 /** Bumped with every change to `SCHEMA`; a store at this version is not touched at start. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /**
  * Brings a database's schema up to date. Runs the schema only when the store is behind, inside one transaction

@@ -43,6 +43,8 @@ export interface GovernorClientOptions {
   readonly workflows: readonly AnyWorkflowDescriptor[];
   /** The codec the workers encrypt payloads with (`AesGcmPayloadCodec`); the client then reads and writes them too. */
   readonly codec?: PayloadCodec;
+  /** The workers' claim-check codec (`ClaimCheckCodec` on the same store), to read payloads they keep out of history. */
+  readonly claimCheck?: PayloadCodec;
   /** OpenTelemetry tracing (`createTracing` from `governor/worker`): starts and decisions become the root spans of a run's trace. */
   readonly tracing?: { readonly plugin: ClientPlugin };
 }
@@ -400,6 +402,7 @@ export async function connectTemporal(options: {
   namespace?: string;
   profile?: string;
   codec?: PayloadCodec;
+  claimCheck?: PayloadCodec;
   tracing?: { readonly plugin: ClientPlugin };
 }): Promise<{ client: Client; connection: Connection }> {
   // Temporal's own configuration (profile file, TEMPORAL_* variables: TLS, mTLS, API key), explicit options first.
@@ -420,7 +423,7 @@ export async function connectTemporal(options: {
     client: new Client({
       connection,
       namespace: config.namespace,
-      ...(options.codec ? { dataConverter: encryptedDataConverter(options.codec) } : {}),
+      ...(options.codec || options.claimCheck ? { dataConverter: encryptedDataConverter(options.codec, options.claimCheck) } : {}),
       ...(options.tracing ? { plugins: [options.tracing.plugin] } : {}),
     }),
     connection,

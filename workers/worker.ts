@@ -73,6 +73,12 @@ export interface GovernorWorkerOptions {
    */
   readonly codec?: PayloadCodec;
   /**
+   * Keeps payloads above its threshold in the store and only their hash in history (`ClaimCheckCodec`): history grows
+   * by a constant per step however large prompts, replies and documents are. Runs after `codec`, so the store holds
+   * ciphertext when both are set. Every client that reads these runs' payloads needs the same codec.
+   */
+  readonly claimCheck?: PayloadCodec;
+  /**
    * OpenTelemetry tracing (`createTracing`, `tracingFromEnv`): workflow, activity, model-call and tool spans. A bundle
    * passed in must then come from `bundleWorkflows({ …, tracing })`.
    */
@@ -111,7 +117,14 @@ export async function createGovernorWorker(options: GovernorWorkerOptions): Prom
     activities: options.activities,
     workflowBundle,
     ...(options.tracing ? { plugins: [options.tracing.plugin] } : {}),
-    ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec], failureConverterPath: FAILURE_CONVERTER } } : {}),
+    ...(options.codec || options.claimCheck
+      ? {
+          dataConverter: {
+            payloadCodecs: [options.codec, options.claimCheck].filter((c): c is PayloadCodec => c !== undefined),
+            ...(options.codec ? { failureConverterPath: FAILURE_CONVERTER } : {}),
+          },
+        }
+      : {}),
   });
   let running: Promise<void> | undefined;
   return {

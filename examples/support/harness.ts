@@ -8,6 +8,7 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ModelDouble, startDevServer, type DevServer, type Responder } from 'governor/testing';
 import {
   BreakerRegistry,
+  ClaimCheckCodec,
   bundleWorkflows,
   createGovernorWorker,
   createProviders,
@@ -54,6 +55,8 @@ export interface HarnessOptions {
   readonly beforeEffect?: (tool: string) => Promise<void>;
   /** OpenTelemetry tracing on the worker, its bundle and the client. */
   readonly tracing?: Tracing;
+  /** Keep payloads above this many bytes in the store (claim check) on the worker and the client. */
+  readonly claimCheckBytes?: number;
 }
 
 /**
@@ -72,7 +75,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     timeoutMs: options.modelTimeoutMs ?? 2_000,
   });
   const breakers = new BreakerRegistry(options.breakers);
-  const client = await SupportClient.connect({ address: server.address, codec: options.codec, tracing: options.tracing });
+  const claimCheck = options.claimCheckBytes ? new ClaimCheckCodec({ store, thresholdBytes: options.claimCheckBytes }) : undefined;
+  const client = await SupportClient.connect({ address: server.address, codec: options.codec, claimCheck, tracing: options.tracing });
   const delays = options.toolDelayMs ?? {};
   const activities = supportActivities({
     providers,
@@ -86,7 +90,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const bundle = await bundleWorkflows({ workflowsPath: SUPPORT_WORKFLOWS_PATH, encryptFailures: options.codec !== undefined, tracing: options.tracing });
   const startWorker = async () => {
-    const w = await createGovernorWorker({ address: server.address, activities, workflows: bundle, codec: options.codec, tracing: options.tracing });
+    const w = await createGovernorWorker({ address: server.address, activities, workflows: bundle, codec: options.codec, claimCheck, tracing: options.tracing });
     void w.run();
     return w;
   };

@@ -22,6 +22,7 @@ import { annotate, annotateModelContent, evidenceAttributes, inSpan } from './sp
 import { isConnectionLoss } from './sql.js';
 import { canonicalJson, sha256, type Store } from './store.js';
 import { runImplementation, type AnyToolImplementation, type ToolImplementation } from './tools.js';
+import { countTokens, type TokenCount, type TokenCountRequest } from './tokens.js';
 
 export interface ActivityDeps {
   readonly providers: Providers;
@@ -228,6 +229,14 @@ export function createActivities(deps: ActivityDeps) {
       annotateModelContent(req, result);
       // Transport retries happen in Temporal's retry loop, out of the workflow's sight: the answer says how many.
       return { ...result, attempt: Context.current().info.attempt };
+    },
+
+    /**
+     * Input tokens of a request: the provider's own count where it offers one, else a real tokenizer's (o200k_base).
+     * What a workflow's context budget is planned with; a local activity, so the count is recorded for replay.
+     */
+    async countTokens(req: TokenCountRequest): Promise<TokenCount> {
+      return countTokens(providers.get(req.model.provider), req);
     },
 
     /** A cached answer for exactly this prompt version, model and input, or null. */

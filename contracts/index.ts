@@ -17,3 +17,4 @@ export * from './slo.js';
 export * from './controls.js';
 export * from './prompts.js';
 export * from './review.js';
+export * from './context.js';

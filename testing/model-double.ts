@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { tokenizerCountRequest } from '../activities/tokens.js';
 
 /**
  * The model double: a local HTTP server that speaks the Anthropic Messages API and the OpenAI Chat Completions API
@@ -192,10 +193,33 @@ export class ModelDouble {
     return this.fallback?.(req);
   }
 
+  /**
+   * Anthropic's count_tokens endpoint: the double counts with a real BPE tokenizer (it cannot know Anthropic's own),
+   * so a counted budget behaves as it would against the provider, within the tokenizers' difference.
+   */
+  private countTokens(req: IncomingMessage, raw: Buffer, res: ServerResponse): void {
+    const authError = this.checkAuth('anthropic', req);
+    if (authError) return this.sendError(res, 'anthropic', authError);
+    let body: { system?: string; messages?: Array<{ role: 'user' | 'assistant'; content: string }> };
+    try {
+      body = JSON.parse(raw.toString('utf8')) as typeof body;
+    } catch {
+      return this.sendError(res, 'anthropic', { kind: 'error', status: 400, message: 'request body is not JSON' });
+    }
+    this.countRequests += 1;
+    const tokens = tokenizerCountRequest({ ...(typeof body.system === 'string' ? { system: body.system } : {}), messages: (body.messages ?? []).map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content) })) });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ input_tokens: tokens }));
+  }
+
+  /** Requests answered by the count_tokens endpoint. */
+  countRequests = 0;
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method === 'POST' && path === '/v1/messages/count_tokens') return this.countTokens(req, Buffer.concat(chunks), res);
     const provider: Provider | null = path === '/v1/messages' ? 'anthropic' : path === '/v1/chat/completions' ? 'openai' : null;
     if (req.method !== 'POST' || provider === null) {
       res.writeHead(404, { 'content-type': 'application/json' });

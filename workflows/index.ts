@@ -8,6 +8,7 @@
  */
 export { DecisionGate, type DecisionGateOptions, type DecisionReminders, type GateOutcome, type PendingDecision } from './approval.js';
 export { chainUnder, readWorkflowControls } from './controls.js';
+export { countContextTokens } from './context.js';
 export {
   defineDecision,
   defineWorkflow,

@@ -48,6 +48,8 @@ export interface ProviderAdapter {
   call(req: ModelCallRequest): Promise<ProviderReply>;
   classify(err: unknown): ApplicationFailure;
   readonly prices?: Readonly<Record<string, Price>>;
+  /** The provider's own count of a request's input tokens, where its API offers one (Anthropic's count_tokens). */
+  countTokens?(req: { readonly model: ModelCallRequest['model']; readonly system?: string; readonly messages: ModelCallRequest['messages'] }): Promise<number>;
 }
 
 /**

@@ -40,6 +40,14 @@ export function anthropicProvider(settings: AnthropicSettings): ProviderAdapter 
     prices: settings.prices ?? ANTHROPIC_PRICES,
     call: (req) => callAnthropic(client, name, req),
     classify: (err) => classifySdkError(name, err, Anthropic),
+    async countTokens(req) {
+      const counted = await client.messages.countTokens({
+        model: req.model.model,
+        ...(req.system ? { system: req.system } : {}),
+        messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+      });
+      return counted.input_tokens;
+    },
   };
 }
 

@@ -28,7 +28,7 @@ describe('counting a request\'s tokens: the provider\'s count where it has one, 
     assert.equal(anthropic.tokens, tokenizerCountRequest(REQUEST));
     const openai = await countTokens(providers.get('openai'), { model: { provider: 'openai', model: 'gpt-4.1-mini' }, ...REQUEST });
     assert.deepEqual(openai, { tokens: tokenizerCountRequest(REQUEST), method: 'o200k_base' });
-    const down = createProviders({ anthropic: { apiKey: 'k', baseURL: 'http://127.0.0.1:1', timeoutMs: 500 } });
+    const down = createProviders({ anthropic: { apiKey: 'k', baseURL: 'http://127.0.0.1:1' }, timeoutMs: 500 });
     const fallback = await countTokens(down.get('anthropic'), { model: { provider: 'anthropic', model: 'claude-haiku-4-5' }, ...REQUEST });
     assert.deepEqual(fallback, { tokens: tokenizerCountRequest(REQUEST), method: 'o200k_base (provider count unavailable)' });
   });

@@ -52,3 +52,19 @@ export {
   type ToolStepContext,
 } from './tool-step.js';
 export { validateOutput, type BusinessRule, type Validation } from './validate.js';
+export {
+  AGENT_PHASES,
+  AgentMove,
+  AgentSummary,
+  agentMoveSchema,
+  agentSummarySchema,
+  emptyAgentState,
+  runAgent,
+  type AgentCarry,
+  type AgentOptions,
+  type AgentPhase,
+  type AgentSpend,
+  type AgentState,
+  type AgentStop,
+  type AgentTurn,
+} from './agent.js';

@@ -7,7 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { eventId } from 'governor';
-import { defineDecision, defineWorkflow, type ModelChoice, type ReviewView, type WaitingDecision } from 'governor/workflow';
+import { defineDecision, defineWorkflow, type AgentState, type ModelChoice, type ReviewView, type WaitingDecision } from 'governor/workflow';
 import {
   ApprovalDecision,
   COMPLAINT_RECEIVED,
@@ -16,6 +16,7 @@ import {
   ComplaintReceived,
   HumanResolution,
   type ComplaintInput,
+  type PendingApproval,
   type ComplaintResult,
   type ComplaintState,
 } from './contracts/complaint.js';
@@ -24,7 +25,8 @@ import { SUPPORT_TICKET_CREATED, SupportTicketCreated } from './contracts/ticket
 import { Category, Phase, ReviewDecision, TriageConfig, Urgency, type TriageInput, type TriageResult, type TriageState } from './contracts/triage.js';
 import { complaintDecider } from './prompts/complaint-escalation.js';
 import { supportTicketClassifier } from './prompts/support-ticket-classifier.js';
-import { complaintWorkflowId, handoffWorkflowId, triageWorkflowId } from './ids.js';
+import { AGENT_REQUESTED, AgentConfig, AgentRequested, type AgentInput } from './contracts/agent.js';
+import { agentWorkflowId, complaintWorkflowId, handoffWorkflowId, triageWorkflowId } from './ids.js';
 
 /** Keys the support workflows add to Governor's own (phase, awaiting review, prompt version). */
 export const supportSearchAttributes = {
@@ -67,6 +69,29 @@ export const approvalUpdate = defineUpdate<ApprovalAccepted, [ApprovalDecision]>
 
 /** Closing what the run escalated to a human; an update for the same reason. */
 export const resolveUpdate = defineUpdate<{ readonly status: 'accepted'; readonly reviewerId: string }, [HumanResolution]>('resolve');
+
+/* ---- supportAgent ---- */
+
+/** A support agent's run: its agent state (turns, context plan, spend, stop) and any held action. */
+export interface SupportAgentState {
+  readonly workflowId: string;
+  /** This run; `agent.previousRuns` lists the runs it continued from. */
+  readonly runId: string;
+  readonly ticketId: string;
+  readonly agent: AgentState;
+  pendingApprovals: PendingApproval[];
+}
+
+export const agentStateQuery = defineQuery<SupportAgentState>('state');
+
+export interface AgentApprovalAccepted {
+  readonly status: 'accepted';
+  readonly stepId: string;
+  readonly approved: boolean;
+  readonly reviewerId: string;
+}
+
+export const agentApprovalUpdate = defineUpdate<AgentApprovalAccepted, [ApprovalDecision]>('approveAction');
 
 /* ---- agentHandoff ---- */
 
@@ -291,5 +316,35 @@ export const handoffWorkflow = defineWorkflow({
   _result: undefined as AnalystResult | undefined,
 });
 
+/** `governor status` of a support agent run. */
+function describeAgent(state: SupportAgentState): string[] {
+  const a = state.agent;
+  const lines = [
+    `run          ${state.workflowId} (run ${state.runId}${a.previousRuns.length > 0 ? `, continued from ${a.previousRuns.length} earlier run(s)` : ''})`,
+    `turn         ${a.turn}; phases done ${a.phasesDone.join(', ') || '-'}; replans ${a.replans}`,
+    `spent        $${a.spent.usd.toFixed(4)}, ${a.spent.tokens} tokens, ${a.spent.modelCalls} model calls`,
+    `context      ${a.context ? `${a.context.plan.tokens} tokens (${a.context.method}); kept ${a.context.plan.keep.join(', ') || '-'}; summarised ${a.context.plan.summarise.join(', ') || '-'}; dropped ${a.context.plan.drop.join(', ') || '-'}` : '-'}`,
+    `pinned       ${a.pinned.join(' | ')}`,
+  ];
+  for (const t of a.turns) lines.push(`turn ${String(t.n).padEnd(7)} ${t.phase} ${t.action}${t.tool ? ` ${t.tool}` : ''}: ${t.status}${t.evidenceId ? ` evidence ${t.evidenceId}` : ''}${t.detail ? ` (${t.detail.slice(0, 120)})` : ''}`);
+  lines.push(`stop         ${a.stop ?? '-'}${a.answer ? `: ${a.answer}` : ''}`);
+  return lines;
+}
+
+export const agentWorkflow = defineWorkflow({
+  name: 'supportAgent',
+  description: 'Investigate a support case with tools: one governed move per turn, in order, within a context budget.',
+  trigger: { eventType: AGENT_REQUESTED, schema: AgentRequested },
+  config: AgentConfig,
+  defaultConfig: (choice) => ({ model: modelFor({ anthropic: 'claude-haiku-4-5', openai: 'gpt-4.1-mini' }, choice) }),
+  workflowId: (event) => agentWorkflowId(eventId(event.event_id)),
+  input: (event, config): AgentInput => ({ event, config }),
+  state: agentStateQuery,
+  waitingPhases: [],
+  decisions: { 'approve-action': defineDecision({ update: agentApprovalUpdate, schema: ApprovalDecision, description: 'approve or reject an action the agent wants to take' }) },
+  describe: describeAgent,
+  _result: undefined as SupportAgentState | undefined,
+});
+
 /** Every support workflow, for the client, the CLI and the review queue. */
-export const SUPPORT_WORKFLOWS = [triageWorkflow, complaintWorkflow, handoffWorkflow] as const;
+export const SUPPORT_WORKFLOWS = [triageWorkflow, complaintWorkflow, handoffWorkflow, agentWorkflow] as const;

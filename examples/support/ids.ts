@@ -17,3 +17,7 @@ export function handoffWorkflowId(taskId: string): WorkflowId {
   return `handoff/${taskId}` as WorkflowId;
 }
 
+
+export function agentWorkflowId(id: EventId): WorkflowId {
+  return `agent/${id}` as WorkflowId;
+}

@@ -5,13 +5,14 @@ import { Policy, type PolicyInput } from 'governor';
  * escalate internally; it cannot move money. Messages to customers and refunds always need a human.
  */
 export const SUPPORT_POLICY: Policy = Policy.parse({
-  version: '2026-11-23.1',
+  version: '2026-11-23.2',
   actors: {
     'workflow:supportTicketTriage': { scopes: ['tickets:triage', 'escalations:write', 'reviews:remind'], workflows: ['supportTicketTriage'] },
     'agent:complaint-triager': {
       scopes: ['tickets:read', 'customers:read', 'tickets:write', 'email:internal', 'email:customer'],
       workflows: ['complaintEscalation'],
     },
+    'agent:support-investigator': { scopes: ['tickets:read', 'customers:read', 'tickets:write'], workflows: ['supportAgent'] },
     'agent:research': { scopes: ['analytics:collect', 'tickets:read'], workflows: ['researchAgent'] },
     'agent:analyst': { scopes: ['analytics:read'], workflows: ['analystAgent'] },
   },

@@ -62,5 +62,36 @@ export const analystResponder: Responder = (req): DoubleReply | undefined => {
   };
 };
 
+/**
+ * A support agent that follows the order: resolve the ticket, read the customer, look at each related ticket the task
+ * lists, plan, note the ticket, confirm, finish quoting any case reference from its pinned facts (the test of the
+ * context budget: a reference summarised away would be missing). Told "be hasty", it tries to write before reading
+ * until the workflow's loop breaker tells it it was looping.
+ */
+export const supportAgentResponder: Responder = (req): DoubleReply | undefined => {
+  if (req.outputName === 'agent_summary') {
+    const turns = [...req.text.matchAll(/Turn (\d+): (\w+) (\w+)/g)].map((m) => `turn ${m[1]}: ${m[2]} ${m[3]}`);
+    return { kind: 'json', value: { facts: turns.slice(0, 30), progress: `folded ${turns.length} turn(s)`, open: [] } };
+  }
+  if (req.outputName !== 'agent_move') return undefined;
+  const text = req.text;
+  const turn = Number(/Turn (\d+): choose the next move\./.exec(text)?.[1] ?? '1');
+  const done = (/Phases done: ([^.]*)\./.exec(text)?.[1] ?? '').split(', ');
+  const ticket = /Ticket: (tkt_\w+)\. Customer: (cus_\w+)\./.exec(text);
+  const [ticketId, customerId] = [ticket?.[1] ?? 'tkt_0', ticket?.[2] ?? 'cus_0'];
+  const related = /Related tickets: ([\w, ]+)\./.exec(text)?.[1]?.split(', ').filter(Boolean) ?? [];
+  const reference = /\b(REF-[A-Z0-9]+)\b/.exec(text)?.[1];
+  const move = (action: string, phase: string, tool: string, args: unknown, why: string) => ({ kind: 'json' as const, value: { action, phase, tool, args: tool ? JSON.stringify(args) : '', text: why } });
+  if (/be hasty/.test(text) && !/looping/.test(text) && done.includes('resolve')) return move('call_tool', 'execute', 'add_ticket_note', { ticketId, note: 'Resolved.' }, 'skip ahead');
+  if (!done.includes('resolve')) return move('call_tool', 'resolve', 'get_ticket', { ticketId }, 'the case ticket');
+  if (!done.includes('read')) return move('call_tool', 'read', 'get_customer', { customerId }, "the customer's state");
+  const next = related[Math.max(0, turn - 3)];
+  if (!done.includes('prepare') && next && turn - 3 < related.length) return move('call_tool', 'gather', 'get_ticket', { ticketId: next }, 'a related ticket');
+  if (!done.includes('prepare')) return move('plan', 'prepare', '', null, `Note the findings on ${ticketId}, then confirm.`);
+  if (!done.includes('execute')) return move('call_tool', 'execute', 'add_ticket_note', { ticketId, note: `Investigated ${related.length} related ticket(s).${reference ? ` Case ${reference}.` : ''}` }, 'record the findings');
+  if (!done.includes('confirm')) return move('call_tool', 'confirm', 'get_ticket', { ticketId }, 'the note is there');
+  return move('finish', 'confirm', '', null, `Investigated ${ticketId} and ${related.length} related ticket(s); noted and confirmed.${reference ? ` Case reference ${reference}.` : ' No case reference.'}`);
+};
+
 /** Every responder the demo and tests use, tried in turn. */
-export const governorResponder: Responder = (req) => triageResponder(req) ?? complaintResponder(req) ?? analystResponder(req);
+export const governorResponder: Responder = (req) => triageResponder(req) ?? complaintResponder(req) ?? analystResponder(req) ?? supportAgentResponder(req);

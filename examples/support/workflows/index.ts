@@ -4,3 +4,4 @@ export { complaintEscalation } from './complaint.js';
 export { resourceLease } from 'governor/workflow';
 export { agentHandoff, researchAgent, analystAgent } from './handoff.js';
 export { evalTicketClassification } from './eval.js';
+export { supportAgent } from './agent.js';

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { evidenceForWorkflow } from 'governor/worker';
+import type { SupportAgentState } from '../examples/support/definitions.js';
+import { governorCli as cli } from './helpers/cli.js';
+import { eventually, startHarness, type Harness } from './helpers/harness.js';
+
+let seq = 0;
+function agentEvent(task: string, pinned: string[] = []) {
+  const u = `${Date.now().toString(36)}_${++seq}`;
+  return {
+    event: 'support_agent.requested',
+    event_id: `evt_agent_${u}`,
+    created_at: new Date().toISOString(),
+    ticket_id: `tkt_case_${u}`,
+    customer_id: `cus_case_${u}`,
+    task,
+    pinned,
+  };
+}
+
+describe('a bounded tool-using agent: order, context budget, loops, continue-as-new', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('26 turns in three runs, a worker restart between them; pinned facts survive the summaries to the last turn', async () => {
+    const related = Array.from({ length: 20 }, (_, i) => `tkt_rel${i}_${seq}`);
+    const event = agentEvent(`Investigate the duplicate charge. Related tickets: ${related.join(', ')}.`, ['Case reference REF-7Q2 goes in every customer-facing note.']);
+    const config = { turnsPerRun: 10, maxTurns: 40, context: { maxInputTokens: 1_500, keepRecentTurns: 3, maxSummaryTokens: 300 } };
+    const started = await h.client.start('supportAgent', event, config, { model: { provider: 'anthropic', model: null } });
+    // Once the agent has continued as new, the worker goes away and comes back: the next run picks up from its carry.
+    await eventually('the first continue-as-new', async () => ((await h.client.state<SupportAgentState>(started.workflowId)).agent.previousRuns.length >= 1 ? true : undefined), 60_000);
+    await h.restartWorker();
+    const final = await h.client.result<SupportAgentState>(started.workflowId);
+    const a = final.agent;
+    assert.equal(a.stop, 'finished', JSON.stringify(a.turns.slice(-3)));
+    assert.equal(a.turn, 26, 'resolve, read, 20 related tickets, plan, note, confirm, finish');
+    assert.equal(a.previousRuns.length, 2, 'three runs of ten turns at most');
+    assert.match(a.answer ?? '', /Case reference REF-7Q2/, 'the pinned fact was in the context at the last turn');
+    assert.deepEqual([...a.phasesDone].sort(), ['confirm', 'execute', 'gather', 'prepare', 'read', 'resolve']);
+    assert.ok(a.folded.summarised >= 10, `older turns were folded into the summary (${a.folded.summarised})`);
+    assert.ok(a.summary && a.summary.facts.length > 0, 'a structured summary');
+    assert.ok(a.context!.plan.tokens <= 1_500, 'every turn within its budget');
+    assert.equal(a.context!.method, 'provider', "counted by the provider's count_tokens");
+    assert.ok(a.spent.modelCalls >= 26 && a.spent.tokens > 0, 'the spend is carried across runs');
+    // Each run's history holds its own turns only.
+    for (const runId of [...a.previousRuns, final.runId]) {
+      const history = await h.client.client.workflow.getHandle(started.workflowId, runId).fetchHistory();
+      assert.ok(history.events!.length < 400, `run ${runId}: ${history.events!.length} events`);
+    }
+    // Every tool through the governed call: one note, with the reference, on the case ticket, with evidence.
+    const notes = (await evidenceForWorkflow(h.store, started.workflowId)).filter((r) => r.tool === 'add_ticket_note');
+    assert.deepEqual(notes.map((r) => [r.status, r.actor]), [['success', 'agent:support-investigator']]);
+    const written = await h.store.db.query<{ note: string }>('select note from ticket_notes where ticket_id = $1', [event.ticket_id]);
+    assert.match(written.rows[0]!.note, /Case REF-7Q2/);
+    // Followed across its runs from the CLI.
+    const status = await cli(['status', started.workflowId], { TEMPORAL_ADDRESS: h.server.address });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /continued from 2 earlier run\(s\)/);
+    assert.match(status.stdout, /^stop {9}finished: /m);
+  });
+
+  it('a write before a read and a plan is refused; the same refusal twice is a loop, broken by replanning', async () => {
+    const { workflowId } = await h.client.start('supportAgent', agentEvent('Close this quickly, be hasty.'), { maxReplans: 1 }, { model: { provider: 'anthropic', model: null } });
+    const a = (await h.client.result<SupportAgentState>(workflowId)).agent;
+    const refused = a.turns.filter((t) => t.status === 'refused');
+    assert.equal(refused.length, 2);
+    assert.match(refused[0]!.detail, /execute needs read and prepare first/);
+    assert.equal(a.turns.filter((t) => t.action === 'replan').length, 1);
+    assert.equal(a.replans, 1);
+    assert.equal(a.stop, 'finished');
+    assert.equal((await evidenceForWorkflow(h.store, workflowId)).filter((r) => r.tool === 'add_ticket_note').length, 1, 'the note was written once, in order');
+  });
+
+  it('stops, saying why: the turn cap, and pinned facts that cannot fit the budget', async () => {
+    const capped = await h.client.start('supportAgent', agentEvent('Look around.'), { maxTurns: 3 }, { model: { provider: 'anthropic', model: null } });
+    const c = (await h.client.result<SupportAgentState>(capped.workflowId)).agent;
+    assert.deepEqual([c.stop, c.turn], ['max_turns', 3]);
+    const big = await h.client.start('supportAgent', agentEvent('Look.', Array.from({ length: 10 }, (_, i) => `Fact ${i}: ${'word '.repeat(55)}`)), { context: { maxInputTokens: 300 } }, { model: { provider: 'anthropic', model: null } });
+    const b = (await h.client.result<SupportAgentState>(big.workflowId)).agent;
+    assert.deepEqual([b.stop, b.turn], ['over_context_budget', 0], 'no model call is made with a context that does not fit');
+  });
+});

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from '@temporalio/worker';
 import { evidenceForWorkflow } from 'governor/worker';
 import type { SupportAgentState } from '../examples/support/definitions.js';
 import { governorCli as cli } from './helpers/cli.js';
@@ -48,10 +49,11 @@ describe('a bounded tool-using agent: order, context budget, loops, continue-as-
     assert.ok(a.context!.plan.tokens <= 1_500, 'every turn within its budget');
     assert.equal(a.context!.method, 'provider', "counted by the provider's count_tokens");
     assert.ok(a.spent.modelCalls >= 26 && a.spent.tokens > 0, 'the spend is carried across runs');
-    // Each run's history holds its own turns only.
+    // Each run's history holds its own turns only, and replays (the last continued after the worker restart).
     for (const runId of [...a.previousRuns, final.runId]) {
       const history = await h.client.client.workflow.getHandle(started.workflowId, runId).fetchHistory();
       assert.ok(history.events!.length < 400, `run ${runId}: ${history.events!.length} events`);
+      await Worker.runReplayHistory({ workflowBundle: h.bundle }, history, started.workflowId);
     }
     // Every tool through the governed call: one note, with the reference, on the case ticket, with evidence.
     const notes = (await evidenceForWorkflow(h.store, started.workflowId)).filter((r) => r.tool === 'add_ticket_note');

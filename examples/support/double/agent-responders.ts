@@ -79,7 +79,11 @@ export const supportAgentResponder: Responder = (req): DoubleReply | undefined =
   const done = (/Phases done: ([^.]*)\./.exec(text)?.[1] ?? '').split(', ');
   const ticket = /Ticket: (tkt_\w+)\. Customer: (cus_\w+)\./.exec(text);
   const [ticketId, customerId] = [ticket?.[1] ?? 'tkt_0', ticket?.[2] ?? 'cus_0'];
-  const related = /Related tickets: ([\w, ]+)\./.exec(text)?.[1]?.split(', ').filter(Boolean) ?? [];
+  // Related tickets listed (`Related tickets: tkt_a, tkt_b.`) or numbered (`Related tickets: 996 numbered from tkt_rel_0.`).
+  const numbered = /Related tickets: (\d+) numbered from (tkt_\w+?)0\./.exec(text);
+  const related = numbered
+    ? Array.from({ length: Number(numbered[1]) }, (_, i) => `${numbered[2]}${i}`)
+    : (/Related tickets: ([\w, ]+)\./.exec(text)?.[1]?.split(', ').filter(Boolean) ?? []);
   const reference = /\b(REF-[A-Z0-9]+)\b/.exec(text)?.[1];
   const move = (action: string, phase: string, tool: string, args: unknown, why: string) => ({ kind: 'json' as const, value: { action, phase, tool, args: tool ? JSON.stringify(args) : '', text: why } });
   if (/be hasty/.test(text) && !/looping/.test(text) && done.includes('resolve')) return move('call_tool', 'execute', 'add_ticket_note', { ticketId, note: 'Resolved.' }, 'skip ahead');

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import ms from 'ms';
 import type { EvidenceRecord } from '../contracts/evidence.js';
@@ -31,6 +32,21 @@ class CliError extends Error {
     readonly exitCode: number,
   ) {
     super(message);
+  }
+}
+
+/** The claim-check codec on the deployment's store, when its workers keep large payloads there. */
+async function claimCheckFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<{ codec: PayloadCodec; close(): Promise<void> } | undefined> {
+  if (!env.GOVERNOR_CLAIM_CHECK_BYTES) return undefined;
+  const thresholdBytes = Number(env.GOVERNOR_CLAIM_CHECK_BYTES);
+  if (!env.DATABASE_URL) throw new CliError('GOVERNOR_CLAIM_CHECK_BYTES: payloads kept in the store are read from it: set DATABASE_URL too', EXIT.badInput);
+  const [{ openStore }, { ClaimCheckCodec }] = await Promise.all([import('../activities/store.js'), import('../activities/claim-check.js')]);
+  const store = await openStore({ databaseUrl: env.DATABASE_URL, migrate: false });
+  try {
+    return { codec: new ClaimCheckCodec({ store, thresholdBytes }), close: () => store.close() };
+  } catch (err) {
+    await store.close();
+    throw new CliError(`GOVERNOR_CLAIM_CHECK_BYTES: ${(err as Error).message}`, EXIT.badInput);
   }
 }
 
@@ -209,14 +225,18 @@ Exit codes: 0 ok, 1 Temporal unreachable or run failed, 2 bad input (nothing sta
     const codec = keys ? new AesGcmPayloadCodec(keys) : undefined;
     // OpenTelemetry from its standard variables (OTEL_EXPORTER_OTLP_ENDPOINT): a start or a decision is the root span.
     const tracing = tracingFromEnv(process.env, 'governor-cli');
+    // Workers that keep large payloads in the store (GOVERNOR_CLAIM_CHECK_BYTES): the CLI reads them from the same
+    // PostgreSQL store (DATABASE_URL); loaded only then, so other commands never open a database.
+    const claimCheck = await claimCheckFromEnv();
     try {
-      const client = await GovernorClient.connect({ address: opts.address, namespace: opts.namespace, profile: opts.profile, taskQueue: opts.taskQueue, workflows, codec, tracing });
+      const client = await GovernorClient.connect({ address: opts.address, namespace: opts.namespace, profile: opts.profile, taskQueue: opts.taskQueue, workflows, codec, claimCheck: claimCheck?.codec, tracing });
       try {
         return await fn(client);
       } finally {
         await client.close();
       }
     } finally {
+      await claimCheck?.close();
       await tracing?.shutdown();
     }
   };

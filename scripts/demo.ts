@@ -38,6 +38,7 @@ import {
 } from 'governor/worker';
 import { SupportClient } from '../examples/support/client.js';
 import type { TriageState } from '../examples/support/contracts/triage.js';
+import type { SupportAgentState } from '../examples/support/definitions.js';
 import { supportSearchAttributes } from '../examples/support/definitions.js';
 import { governorResponder } from '../examples/support/double/agent-responders.js';
 import { runEvalSuites } from '../examples/support/evals/run.js';
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
     }
 
     const complaints = await runComplaints(client, resolve(values.complaints ?? 'examples/support/complaints'), stamp, model);
+    await runAgentTask(client, stamp, model);
     // Offline only: an eval calls the model a few hundred times, which with a real key costs money.
     if (double) await promptPromotionAndRollback(client, store, stamp);
 
@@ -250,6 +252,32 @@ async function main(): Promise<void> {
   } finally {
     await shutdown();
   }
+}
+
+/** One investigation by the bounded support agent: its turns, as the workflow recorded them. */
+async function runAgentTask(client: SupportClient, stamp: string, model: ModelChoice | undefined): Promise<void> {
+  const event = {
+    event: 'support_agent.requested',
+    event_id: `evt_agent_demo_${stamp}`,
+    created_at: new Date().toISOString(),
+    ticket_id: 'tkt_9041',
+    customer_id: 'cus_1188',
+    task: 'Investigate the duplicate charge after the upgrade and note the findings on the ticket. Related tickets: tkt_9042, tkt_9046.',
+    pinned: ['Case reference REF-DEMO1 goes in every note.'],
+  };
+  process.stdout.write('\nsupport agent: one investigation, one governed move per turn (resolve, read, gather, prepare, execute, confirm) …\n\n');
+  const started = await client.start('supportAgent', event, { turnsPerRun: 5 }, model ? { model } : {});
+  const state = await client.result<SupportAgentState>(started.workflowId);
+  const a = state.agent;
+  // Each run's state holds its own turns: read the earlier runs' too (queries work on closed runs).
+  const earlier = await Promise.all(a.previousRuns.map((runId) => client.client.workflow.getHandle(started.workflowId, runId).query<SupportAgentState>('state')));
+  for (const t of [...earlier.flatMap((e) => e.agent.turns), ...a.turns]) {
+    process.stdout.write(`  turn ${String(t.n).padStart(2)}  ${pad(t.phase, 8)} ${pad(t.tool ?? t.action, 22)} ${pad(t.status, 8)} ${t.evidenceId ?? ''}\n`);
+  }
+  process.stdout.write(
+    `  stop: ${a.stop} after ${a.turn} turns in ${a.previousRuns.length + 1} runs (continued as new every 5 turns); $${a.spent.usd.toFixed(4)}, ${a.spent.tokens} tokens\n` +
+      `  answer: ${a.answer ?? '-'}\n  every turn of every run: npm run governor -- status ${started.workflowId}\n`,
+  );
 }
 
 interface ComplaintRun {

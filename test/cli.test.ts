@@ -225,6 +225,10 @@ describe('npm run demo', () => {
       assert.match(r.stdout, /^ {2}Traces {4}off; set OTEL_EXPORTER_OTLP_ENDPOINT=/m);
       assert.match(r.stdout, /^ {2}Payloads {2}encrypted in history \(AES-256-GCM, key demo\); codec server http:\/\/127\.0\.0\.1:\d+, the Web UI's codec endpoint:/m);
       assert.match(r.stdout, new RegExp(`sign in at http://127\\.0\\.0\\.1:\\d+/login with the token in ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/codec-token`));
+      // One agent investigation, turn by turn, continued as new along the way.
+      assert.match(r.stdout, /^ {2}turn {2}1 {2}resolve {2}get_ticket\s+done/m);
+      assert.match(r.stdout, /^ {2}stop: finished after \d+ turns in [2-9] runs/m);
+      assert.match(r.stdout, /^ {2}answer: .*REF-DEMO1/m);
       // One promotion and one rollback, each taking effect for the next run.
       assert.match(r.stdout, /^ {2}eval: passed \(golden, 154 Banking77 queries: category \d+%, urgency \d+%, valid JSON 100%\)$/m);
       assert.match(r.stdout, /^ {2}promoted (\S+)-demo to production: the next run used \1-demo \(no restart\)$/m);

@@ -25,6 +25,8 @@
  *                         metrics, breakers, process) and /breakers (default 127.0.0.1:9464; 0.0.0.0 in a container;
  *                         port 0 picks a free one)
  *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
+ *   GOVERNOR_CLAIM_CHECK_BYTES   keep payloads above this many bytes in the store, only their hash in history (default:
+ *                         off); clients reading these runs set the same variable and DATABASE_URL
  *   GOVERNOR_CONSOLE_SECRET   at least 32 characters: serve the reviewer console on GOVERNOR_CONSOLE_HOST:GOVERNOR_CONSOLE_PORT
  *                         (127.0.0.1:8080); sign-in tokens from `governor console token` (signed with the same secret);
  *                         GOVERNOR_TEMPORAL_UI_URL links each run to the Web UI; GOVERNOR_CONSOLE_REDACT adds trigger
@@ -38,6 +40,7 @@ import type { LogLevel } from '@temporalio/worker';
 import {
   AesGcmPayloadCodec,
   BreakerRegistry,
+  ClaimCheckCodec,
   codecKeysFromEnv,
   createGovernorWorker,
   createLogger,
@@ -120,6 +123,14 @@ async function main(): Promise<void> {
     return fail((err as Error).message, 1);
   }
   const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+  let claimCheck: ClaimCheckCodec | undefined;
+  try {
+    claimCheck = num('GOVERNOR_CLAIM_CHECK_BYTES') ? new ClaimCheckCodec({ store, thresholdBytes: num('GOVERNOR_CLAIM_CHECK_BYTES') }) : undefined;
+  } catch (err) {
+    await temporalConnection.close();
+    await store.close();
+    return fail(`GOVERNOR_CLAIM_CHECK_BYTES: ${(err as Error).message}`, 2);
+  }
   const breakers = new BreakerRegistry({
     failures: num('GOVERNOR_BREAKER_FAILURES'),
     window: num('GOVERNOR_BREAKER_WINDOW'),
@@ -130,7 +141,7 @@ async function main(): Promise<void> {
   let consoleClient: GovernorClient | undefined;
   if (process.env.GOVERNOR_CONSOLE_SECRET) {
     try {
-      consoleClient = await GovernorClient.connect({ workflows: SUPPORT_WORKFLOWS, codec, taskQueue: process.env.GOVERNOR_TASK_QUEUE || undefined });
+      consoleClient = await GovernorClient.connect({ workflows: SUPPORT_WORKFLOWS, codec, claimCheck, taskQueue: process.env.GOVERNOR_TASK_QUEUE || undefined });
       reviewConsole = await startReviewConsole({
         governor: consoleClient,
         secret: process.env.GOVERNOR_CONSOLE_SECRET,
@@ -159,6 +170,7 @@ async function main(): Promise<void> {
       activities: supportActivities({ providers, store, breakers, policy, temporal, hooks }),
       workflows: { workflowsPath: SUPPORT_WORKFLOWS_PATH },
       codec,
+      claimCheck,
       tracing,
     });
   } catch (err) {

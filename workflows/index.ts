@@ -68,3 +68,4 @@ export {
   type AgentStop,
   type AgentTurn,
 } from './agent.js';
+export { ChunkSummary, cleanDocument, runDocumentPipeline, splitDocument, type ChunkResult, type PipelineOptions, type PipelineResult } from './pipeline.js';

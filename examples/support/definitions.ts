@@ -26,7 +26,8 @@ import { Category, Phase, ReviewDecision, TriageConfig, Urgency, type TriageInpu
 import { complaintDecider } from './prompts/complaint-escalation.js';
 import { supportTicketClassifier } from './prompts/support-ticket-classifier.js';
 import { AGENT_REQUESTED, AgentConfig, AgentRequested, type AgentInput } from './contracts/agent.js';
-import { agentWorkflowId, complaintWorkflowId, handoffWorkflowId, triageWorkflowId } from './ids.js';
+import { DOCUMENT_SUBMITTED, DocumentConfig, DocumentSubmitted, type DocumentInput, type DocumentResult, type DocumentState } from './contracts/document.js';
+import { agentWorkflowId, complaintWorkflowId, documentWorkflowId, handoffWorkflowId, triageWorkflowId } from './ids.js';
 
 /** Keys the support workflows add to Governor's own (phase, awaiting review, prompt version). */
 export const supportSearchAttributes = {
@@ -92,6 +93,10 @@ export interface AgentApprovalAccepted {
 }
 
 export const agentApprovalUpdate = defineUpdate<AgentApprovalAccepted, [ApprovalDecision]>('approveAction');
+
+/* ---- documentPipeline ---- */
+
+export const documentStateQuery = defineQuery<DocumentState>('state');
 
 /* ---- agentHandoff ---- */
 
@@ -346,5 +351,22 @@ export const agentWorkflow = defineWorkflow({
   _result: undefined as SupportAgentState | undefined,
 });
 
+export const documentWorkflow = defineWorkflow({
+  name: 'documentPipeline',
+  description: 'Summarise a long document: cleaned, split, chunks summarised in parallel with fallback, merged; a failed chunk is marked, never dropped.',
+  trigger: { eventType: DOCUMENT_SUBMITTED, schema: DocumentSubmitted },
+  config: DocumentConfig,
+  workflowId: (event) => documentWorkflowId(eventId(event.event_id)),
+  input: (event, config): DocumentInput => ({ event, config }),
+  state: documentStateQuery,
+  waitingPhases: [],
+  decisions: {},
+  describe: (s: DocumentState) => [
+    `document     ${s.documentId}: ${s.phase}, ${s.settled.length} of ${s.chunks || '?'} chunk(s) settled`,
+    ...s.settled.map((c) => `chunk ${String(c.index + 1).padEnd(6)} ${c.status}${c.model ? ` by ${c.model}` : ''}${c.reason ? ` (${c.reason})` : ''}`),
+  ],
+  _result: undefined as DocumentResult | undefined,
+});
+
 /** Every support workflow, for the client, the CLI and the review queue. */
-export const SUPPORT_WORKFLOWS = [triageWorkflow, complaintWorkflow, handoffWorkflow, agentWorkflow] as const;
+export const SUPPORT_WORKFLOWS = [triageWorkflow, complaintWorkflow, handoffWorkflow, agentWorkflow, documentWorkflow] as const;

@@ -21,3 +21,7 @@ export function handoffWorkflowId(taskId: string): WorkflowId {
 export function agentWorkflowId(id: EventId): WorkflowId {
   return `agent/${id}` as WorkflowId;
 }
+
+export function documentWorkflowId(id: EventId): WorkflowId {
+  return `document/${id}` as WorkflowId;
+}

@@ -97,5 +97,18 @@ export const supportAgentResponder: Responder = (req): DoubleReply | undefined =
   return move('finish', 'confirm', '', null, `Investigated ${ticketId} and ${related.length} related ticket(s); noted and confirmed.${reference ? ` Case reference ${reference}.` : ' No case reference.'}`);
 };
 
+/**
+ * Chunk summaries: the chunk's first sentence and a point per sentence after it. A chunk holding FAIL_FIRST makes the
+ * first provider (Anthropic) fail, so the fallback model answers; FAIL_ALL makes every provider fail.
+ */
+export const chunkResponder: Responder = (req): DoubleReply | undefined => {
+  if (req.outputName !== 'summarise_chunk') return undefined;
+  // The chunk is the last <chunk>…</chunk> of the request (the system prompt names the tag too).
+  const chunk = req.text.slice(req.text.lastIndexOf('<chunk>') + '<chunk>'.length, req.text.lastIndexOf('</chunk>'));
+  if (/FAIL_ALL/.test(chunk) || (/FAIL_FIRST/.test(chunk) && req.provider === 'anthropic')) return { kind: 'error', status: 500, message: 'model double: this chunk fails here' };
+  const sentences = chunk.split(/(?<=[.!?])\s+/).filter(Boolean);
+  return { kind: 'json', value: { summary: (sentences[0] ?? chunk).slice(0, 1000), points: sentences.slice(1, 4).map((s) => s.slice(0, 280)) } };
+};
+
 /** Every responder the demo and tests use, tried in turn. */
-export const governorResponder: Responder = (req) => triageResponder(req) ?? complaintResponder(req) ?? analystResponder(req) ?? supportAgentResponder(req);
+export const governorResponder: Responder = (req) => triageResponder(req) ?? complaintResponder(req) ?? analystResponder(req) ?? supportAgentResponder(req) ?? chunkResponder(req);

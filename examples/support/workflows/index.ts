@@ -5,3 +5,4 @@ export { resourceLease } from 'governor/workflow';
 export { agentHandoff, researchAgent, analystAgent } from './handoff.js';
 export { evalTicketClassification } from './eval.js';
 export { supportAgent } from './agent.js';
+export { documentPipeline } from './document.js';

@@ -23,6 +23,9 @@ import { isConnectionLoss } from './sql.js';
 import { canonicalJson, sha256, type Store } from './store.js';
 import { runImplementation, type AnyToolImplementation, type ToolImplementation } from './tools.js';
 import { countTokens, type TokenCount, type TokenCountRequest } from './tokens.js';
+import { admitModelCall, recordSpend, type SpendLimits } from './spend.js';
+import { costOf } from '../workflows/ledger.js';
+import { Budgets } from '../contracts/budget.js';
 
 export interface ActivityDeps {
   readonly providers: Providers;
@@ -40,6 +43,8 @@ export interface ActivityDeps {
    * call would); `afterEffect` after the effect and its evidence committed, before the activity returns.
    */
   readonly hooks?: { readonly beforeEffect?: (tool: string) => Promise<void>; readonly afterEffect?: (evidence: EvidenceRecord) => void };
+  /** Limits every worker on the store shares: a daily spend ceiling and per-provider token rates (`spendLimits`). */
+  readonly spend?: SpendLimits;
 }
 
 /** A tool call as a workflow asks for it; the activity adds the run id and checks everything again. */
@@ -124,7 +129,7 @@ function runId(): string {
  * Activities take their dependencies from the worker that wires them; workflows see only their types.
  */
 export function createActivities(deps: ActivityDeps) {
-  const { providers, store } = deps;
+  const { providers, store, spend } = deps;
   const breakers = deps.breakers ?? new BreakerRegistry();
   const policy = deps.policy;
   const implementations = new Map<string, ToolImplementation>();
@@ -225,7 +230,10 @@ export function createActivities(deps: ActivityDeps) {
   return {
     /** One model call, through the provider's circuit breaker. */
     async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
+      // The shared limits first: outside the breaker, since a spent budget says nothing about the provider's health.
+      if (spend) await admitModelCall(store, spend, req);
       const result = await breakers.execute(`model:${req.model.provider}`, () => callModel(providers, req));
+      if (spend) await recordSpend(store, req.model.provider, costOf(result.model.model, result.usage, Budgets.parse({ prices: { ...providers.prices } })), result.usage);
       annotateModelContent(req, result);
       // Transport retries happen in Temporal's retry loop, out of the workflow's sight: the answer says how many.
       return { ...result, attempt: Context.current().info.attempt };

@@ -219,6 +219,22 @@ create table if not exists claim_checks (
   bytes      integer not null,
   created_at timestamptz not null default now()
 );
+
+-- Spend limits (activities/spend.ts): model spend per UTC day and provider (the daily ceiling), and the shared token
+-- buckets of the per-provider rate limits.
+create table if not exists model_spend (
+  day      date not null,
+  provider text not null,
+  usd      double precision not null default 0,
+  tokens   bigint not null default 0,
+  calls    integer not null default 0,
+  primary key (day, provider)
+);
+create table if not exists rate_buckets (
+  name       text primary key,
+  tokens     double precision not null,
+  updated_at timestamptz not null
+);
 `;
 
 export interface StoreOptions {
@@ -237,7 +253,7 @@ export interface StoreOptions {
 }
 
 /** Bumped with every change to `SCHEMA`; a store at this version is not touched at start. */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /**
  * Brings a database's schema up to date. Runs the schema only when the store is behind, inside one transaction

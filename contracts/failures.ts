@@ -14,7 +14,7 @@ import { ApplicationFailure } from '@temporalio/common';
 export interface FailureRow {
   readonly retries: boolean;
   readonly health: boolean;
-  readonly next: 'back_off' | 'retry' | 'next_model' | 'review' | 'human' | 'wait_for_probe' | 'fail_closed';
+  readonly next: 'back_off' | 'retry' | 'next_model' | 'review' | 'human' | 'wait_for_probe' | 'fail_closed' | 'stop';
   readonly doc: string;
 }
 
@@ -34,6 +34,8 @@ export const FAILURES = {
    */
   CircuitOpen: { retries: true, health: false, next: 'wait_for_probe', doc: 'A circuit breaker is open: models fall back at once, tools wait for the probe.' },
   /** Governor's own store (evidence, fences, cache) is unreachable: retried; never a tool's or a provider's ill health. */
+  TokenRateLimited: { retries: true, health: false, next: 'back_off', doc: "The provider's shared token rate (all workers) is spent for now; retried when tokens refill, never counted against the provider." },
+  SpendCeilingReached: { retries: false, health: false, next: 'stop', doc: 'The daily spend ceiling across every run is reached: no new model calls until it resets; the step stops with budget_exceeded.' },
   StoreUnavailable: { retries: true, health: false, next: 'retry', doc: "Governor's own database is unreachable; retried, never counted against a tool." },
   ToolArgumentsInvalid: { retries: false, health: false, next: 'review', doc: "A tool's arguments failed their schema: the tool never ran." },
   PermissionDenied: { retries: false, health: false, next: 'human', doc: 'The policy denied the call: recorded, escalated to a human.' },

@@ -9,6 +9,7 @@ export { evidenceById, evidenceForWorkflow, executeOnce, recordOutcome, verifyEv
 export * from '../activities/external.js';
 export * from '../activities/outbox-relay.js';
 export * from '../activities/payload-codec.js';
+export { admitModelCall, recordSpend, spendLimits, spentToday, SpendLimits, type SpendLimitsInput } from '../activities/spend.js';
 export { countTokens, tokenizerCount, tokenizerCountRequest, type TokenCount, type TokenCountRequest } from '../activities/tokens.js';
 export { CLAIM_CHECK_ENCODING, ClaimCheckCodec, type ClaimCheckOptions } from '../activities/claim-check.js';
 export { temporalConnectionConfig, type TemporalConnectionConfig, type TemporalConnectionOptions } from '../activities/temporal-connection.js';

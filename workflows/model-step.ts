@@ -202,6 +202,8 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
         trail.push({ model: model.model, provider: model.provider, event: 'failed', detail: `${type}: ${messageOf(err)}` });
         log.warn('model call failed', { step: options.step, promptVersion: `${prompt.name}@${prompt.version}`, provider: model.provider, model: model.model, failure: type });
         if (type === FailureType.ModelRefused) return { status: 'refused', detail: messageOf(err), trail };
+        // The deployment's daily spend ceiling: no model of the chain may be called either.
+        if (type === FailureType.SpendCeilingReached) return { status: 'budget_exceeded', detail: messageOf(err), trail };
         break; // next model in the chain
       }
       const charged = charge(ledger, options.step, reply.model, reply.usage, budgets);

@@ -13,6 +13,8 @@ import {
   createGovernorWorker,
   createProviders,
   installRuntime,
+  spendLimits,
+  type SpendLimitsInput,
   type BreakerSettings,
   type GovernorWorker,
   type Store,
@@ -57,6 +59,8 @@ export interface HarnessOptions {
   readonly tracing?: Tracing;
   /** Keep payloads above this many bytes in the store (claim check) on the worker and the client. */
   readonly claimCheckBytes?: number;
+  /** Shared spend limits on the worker's model calls: a daily ceiling, token rates per provider. */
+  readonly spend?: SpendLimitsInput;
 }
 
 /**
@@ -83,6 +87,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     store,
     breakers,
     temporal: client.client,
+    ...(options.spend ? { spend: spendLimits(options.spend) } : {}),
     hooks: {
       beforeEffect:
         options.beforeEffect ?? (async (tool) => void (delays[tool] ? await new Promise((r) => setTimeout(r, delays[tool])) : undefined)),

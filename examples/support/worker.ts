@@ -25,6 +25,8 @@
  *                         metrics, breakers, process) and /breakers (default 127.0.0.1:9464; 0.0.0.0 in a container;
  *                         port 0 picks a free one)
  *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
+ *   GOVERNOR_DAILY_USD    a spend ceiling per UTC day across every run on the store: no new model calls once reached
+ *   GOVERNOR_TOKENS_PER_MINUTE   provider=tokens[,provider=tokens]: token rates shared by every worker on the store
  *   GOVERNOR_CLAIM_CHECK_BYTES   keep payloads above this many bytes in the store, only their hash in history (default:
  *                         off); clients reading these runs set the same variable and DATABASE_URL
  *   GOVERNOR_CONSOLE_SECRET   at least 32 characters: serve the reviewer console on GOVERNOR_CONSOLE_HOST:GOVERNOR_CONSOLE_PORT
@@ -41,6 +43,8 @@ import {
   AesGcmPayloadCodec,
   BreakerRegistry,
   ClaimCheckCodec,
+  spendLimits,
+  type SpendLimits,
   codecKeysFromEnv,
   createGovernorWorker,
   createLogger,
@@ -123,6 +127,21 @@ async function main(): Promise<void> {
     return fail((err as Error).message, 1);
   }
   const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+  let spend: SpendLimits | undefined;
+  try {
+    const rates = (process.env.GOVERNOR_TOKENS_PER_MINUTE ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    spend =
+      process.env.GOVERNOR_DAILY_USD || rates.length > 0
+        ? spendLimits({
+            ...(process.env.GOVERNOR_DAILY_USD ? { dailyUsd: Number(process.env.GOVERNOR_DAILY_USD) } : {}),
+            tokensPerMinute: Object.fromEntries(rates.map((r) => [r.split('=')[0]!.trim(), Number(r.split('=')[1])])),
+          })
+        : undefined;
+  } catch (err) {
+    await temporalConnection.close();
+    await store.close();
+    return fail(`GOVERNOR_DAILY_USD / GOVERNOR_TOKENS_PER_MINUTE: ${(err as Error).message}`, 2);
+  }
   let claimCheck: ClaimCheckCodec | undefined;
   try {
     claimCheck = num('GOVERNOR_CLAIM_CHECK_BYTES') ? new ClaimCheckCodec({ store, thresholdBytes: num('GOVERNOR_CLAIM_CHECK_BYTES') }) : undefined;
@@ -167,7 +186,7 @@ async function main(): Promise<void> {
   try {
     worker = await createGovernorWorker({
       taskQueue: process.env.GOVERNOR_TASK_QUEUE || undefined,
-      activities: supportActivities({ providers, store, breakers, policy, temporal, hooks }),
+      activities: supportActivities({ providers, store, breakers, policy, temporal, hooks, ...(spend ? { spend } : {}) }),
       workflows: { workflowsPath: SUPPORT_WORKFLOWS_PATH },
       codec,
       claimCheck,

@@ -39,6 +39,7 @@ import {
 import { SupportClient } from '../examples/support/client.js';
 import type { TriageState } from '../examples/support/contracts/triage.js';
 import type { SupportAgentState } from '../examples/support/definitions.js';
+import type { DocumentResult } from '../examples/support/contracts/document.js';
 import { supportSearchAttributes } from '../examples/support/definitions.js';
 import { governorResponder } from '../examples/support/double/agent-responders.js';
 import { runEvalSuites } from '../examples/support/evals/run.js';
@@ -181,6 +182,7 @@ async function main(): Promise<void> {
 
     const complaints = await runComplaints(client, resolve(values.complaints ?? 'examples/support/complaints'), stamp, model);
     await runAgentTask(client, stamp, model);
+    await runDocument(client, resolve('examples/support/documents/refund-policy.md'), stamp);
     // Offline only: an eval calls the model a few hundred times, which with a real key costs money.
     if (double) await promptPromotionAndRollback(client, store, stamp);
 
@@ -278,6 +280,17 @@ async function runAgentTask(client: SupportClient, stamp: string, model: ModelCh
     `  stop: ${a.stop} after ${a.turn} turns in ${a.previousRuns.length + 1} runs (continued as new every 5 turns); $${a.spent.usd.toFixed(4)}, ${a.spent.tokens} tokens\n` +
       `  answer: ${a.answer ?? '-'}\n  every turn of every run: npm run governor -- status ${started.workflowId}\n`,
   );
+}
+
+/** One document through the pipeline: split, chunks summarised in parallel with fallback, merged; per chunk, which model. */
+async function runDocument(client: SupportClient, file: string, stamp: string): Promise<void> {
+  const text = await readFile(file, 'utf8');
+  const event = { event: 'document.submitted', event_id: `evt_doc_demo_${stamp}`, created_at: new Date().toISOString(), document_id: `doc_policy_${stamp}`, title: text.split('\n')[0]!, text };
+  process.stdout.write(`\ndocument pipeline: ${relative(process.cwd(), file)} split into chunks, summarised 3 at a time with the fallback chain, merged …\n\n`);
+  const started = await client.start('documentPipeline', event, { chunkChars: 600, concurrency: 3 });
+  const result = await client.result<DocumentResult>(started.workflowId);
+  result.models.forEach((m, i) => process.stdout.write(`  chunk ${String(i + 1).padStart(2)}  ${m ? `summarised by ${m}` : 'MISSING'}\n`));
+  process.stdout.write(`  ${result.chunks} chunks, ${result.missing.length} missing, $${result.usd.toFixed(4)}; each chunk: npm run governor -- status ${started.workflowId}\n`);
 }
 
 interface ComplaintRun {

@@ -229,6 +229,9 @@ describe('npm run demo', () => {
       assert.match(r.stdout, /^ {2}turn {2}1 {2}resolve {2}get_ticket\s+done/m);
       assert.match(r.stdout, /^ {2}stop: finished after \d+ turns in [2-9] runs/m);
       assert.match(r.stdout, /^ {2}answer: .*REF-DEMO1/m);
+      // One document through the pipeline, every chunk accounted for.
+      assert.match(r.stdout, /^ {2}chunk {2}1 {2}summarised by claude-haiku-4-5$/m);
+      assert.match(r.stdout, /^ {2}\d+ chunks, 0 missing, \$/m);
       // One promotion and one rollback, each taking effect for the next run.
       assert.match(r.stdout, /^ {2}eval: passed \(golden, 154 Banking77 queries: category \d+%, urgency \d+%, valid JSON 100%\)$/m);
       assert.match(r.stdout, /^ {2}promoted (\S+)-demo to production: the next run used \1-demo \(no restart\)$/m);

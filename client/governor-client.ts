@@ -128,11 +128,11 @@ export class GovernorClient {
 
   /** Starts what `prepareStart` validated (the CLI validates before it connects). */
   async startPrepared(prepared: PreparedStart): Promise<StartResult> {
-    return this.startOnce(prepared.workflowType, prepared.workflowId, prepared.input);
+    return this.startOnce(prepared.workflowType, prepared.workflowId, prepared.input, prepared.priority);
   }
 
   /** Starts a run whose id derives from its trigger; any earlier run with the id, open or closed, is returned instead. */
-  protected async startOnce(type: string, workflowId: string, arg: unknown): Promise<StartResult> {
+  protected async startOnce(type: string, workflowId: string, arg: unknown, priority?: number): Promise<StartResult> {
     try {
       const handle = await this.client.workflow.start(type, {
         taskQueue: this.taskQueue,
@@ -141,6 +141,8 @@ export class GovernorClient {
         // Any earlier run with this id, open or closed, means the event was already handled.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
+        // The run's place in a backlog (its activities inherit it): the descriptor's priority, else the default.
+        ...(priority ? { priority: { priorityKey: priority } } : {}),
         typedSearchAttributes: [
           { key: governorSearchAttributes.phase, value: 'received' },
           { key: governorSearchAttributes.awaitingReview, value: false },
@@ -347,6 +349,8 @@ export interface PreparedStart {
   readonly workflowType: string;
   readonly workflowId: string;
   readonly input: unknown;
+  /** The descriptor's task-queue priority (1 first … 5 last), when it sets one. */
+  readonly priority?: number;
 }
 
 /**
@@ -373,7 +377,7 @@ export function prepareStart<T, C>(
   }
   const resolved = d.config.safeParse({ ...defaults, ...config });
   if (!resolved.success) throw new InvalidInputError('config', issuesFrom(resolved.error));
-  return { workflowType: d.name, workflowId: d.workflowId(event), input: d.input(event, resolved.data) };
+  return { workflowType: d.name, workflowId: d.workflowId(event), input: d.input(event, resolved.data), ...(d.priority ? { priority: d.priority } : {}) };
 }
 
 /**

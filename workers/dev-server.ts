@@ -62,6 +62,12 @@ export async function portIsFree(port: number): Promise<boolean> {
  */
 export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number | boolean>> = {
   'system.enableActivityEagerExecution': true,
+  // One partition per task queue: task-queue priority is exact within a partition, and a dev server has no load to
+  // spread.
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+  // Task-queue priority and fairness (the matcher that honours them).
+  'matching.useNewMatcher': true,
 };
 
 function searchAttributeType(type: string): string {

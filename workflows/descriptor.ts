@@ -31,6 +31,11 @@ export interface WorkflowDescriptor<Trigger = unknown, Config = unknown, State =
   readonly waitingPhases: readonly string[];
   /** Decisions people can send, by verb (`review`, `approve-action`, `resolve`): each an update with a validator. */
   readonly decisions: Readonly<Record<string, DecisionDescriptor>>;
+  /**
+   * Temporal's task-queue priority for this workflow's runs and their activities: 1 runs first, 5 last (default 3).
+   * Interactive work (a ticket someone waits on) ahead of batch work (documents, evals) on the same workers.
+   */
+  readonly priority?: 1 | 2 | 3 | 4 | 5;
   /** Extra search attributes this workflow sets (shown by `pending`, registered with the server). */
   readonly searchAttributes?: readonly AnySearchAttributeKey[];
   /** Lines for `governor status`, from the state snapshot; the CLI prints JSON when absent. */

@@ -278,6 +278,8 @@ export const triageWorkflow = defineWorkflow({
       decidedIn: (s: TriageState) => (s.review ? `already decided (${s.review.action}) by ${s.review.reviewerId}` : null),
     }),
   },
+  // A ticket a customer waits on: ahead of batch work on the same workers.
+  priority: 1,
   searchAttributes: Object.values(supportSearchAttributes),
   describe: describeTriage,
   review: triageReview,
@@ -303,6 +305,7 @@ export const complaintWorkflow = defineWorkflow({
       decidedIn: (s: ComplaintState) => (s.resolution ? `already resolved by ${s.resolution.reviewerId}` : null),
     }),
   },
+  priority: 2,
   describe: describeComplaint,
   review: complaintReview,
   _result: undefined as ComplaintResult | undefined,
@@ -347,6 +350,7 @@ export const agentWorkflow = defineWorkflow({
   state: agentStateQuery,
   waitingPhases: [],
   decisions: { 'approve-action': defineDecision({ update: agentApprovalUpdate, schema: ApprovalDecision, description: 'approve or reject an action the agent wants to take' }) },
+  priority: 3,
   describe: describeAgent,
   _result: undefined as SupportAgentState | undefined,
 });
@@ -359,6 +363,8 @@ export const documentWorkflow = defineWorkflow({
   workflowId: (event) => documentWorkflowId(eventId(event.event_id)),
   input: (event, config): DocumentInput => ({ event, config }),
   state: documentStateQuery,
+  // Batch work: behind every interactive run on the same workers.
+  priority: 5,
   waitingPhases: [],
   decisions: {},
   describe: (s: DocumentState) => [

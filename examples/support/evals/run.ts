@@ -43,6 +43,8 @@ export async function runEvalSuites(options: {
             workflowId: `eval/${options.prompt.name}@${options.prompt.version}/${suite.name}/${c.id}/${stamp}`,
             args: [input],
             workflowExecutionTimeout: '10m',
+            // Batch work: eval cases never hold up a ticket someone is waiting on.
+            priority: { priorityKey: 5 },
           });
           options.onCase?.(++done, total);
           return result;

@@ -79,6 +79,23 @@ describe('a bounded tool-using agent: order, context budget, loops, continue-as-
     assert.equal((await evidenceForWorkflow(h.store, workflowId)).filter((r) => r.tool === 'add_ticket_note').length, 1, 'the note was written once, in order');
   });
 
+  it('a loop replanning cannot break asks a person; their guidance is pinned and the agent finishes', async () => {
+    const { workflowId } = await h.client.start('supportAgent', agentEvent('Close this now, stubborn about it.'), { maxReplans: 1 }, { model: { provider: 'anthropic', model: null } });
+    const waiting = await eventually('the agent asks for guidance', async () => {
+      const s = await h.client.state<SupportAgentState>(workflowId);
+      return s.awaitingGuidance ? s : undefined;
+    }, 30_000);
+    assert.match(waiting.awaitingGuidance!.reason, /keeps looping on refused:execute:add_ticket_note after 1 replan/);
+    const queued = await eventually('the task in the review queue', async () => (await h.client.listWaiting()).find((w) => w.workflowId === workflowId));
+    assert.equal(queued.decision?.kind, 'task');
+    assert.equal((await h.client.decide(workflowId, 'guide', { reviewerId: 'usr_999', guidance: 'x' })).status, 'not_authorised');
+    assert.equal((await h.client.decide(workflowId, 'guide', { reviewerId: 'usr_442', guidance: 'Read the customer and plan before writing.' })).status, 'accepted');
+    const a = (await h.client.result<SupportAgentState>(workflowId)).agent;
+    assert.equal(a.stop, 'finished');
+    assert.ok(a.pinned.includes('Guidance from usr_442: Read the customer and plan before writing.'));
+    assert.equal(a.turns.filter((t) => t.status === 'guided').length, 1);
+  });
+
   it('stops, saying why: the turn cap, and pinned facts that cannot fit the budget', async () => {
     const capped = await h.client.start('supportAgent', agentEvent('Look around.'), { maxTurns: 3 }, { model: { provider: 'anthropic', model: null } });
     const c = (await h.client.result<SupportAgentState>(capped.workflowId)).agent;

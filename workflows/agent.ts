@@ -140,6 +140,11 @@ export interface AgentOptions {
   readonly carry?: AgentCarry;
   /** The workflow's next input, given what to carry: `continueAsNew` is called with it at a turn boundary. */
   readonly continueWith: (carry: AgentCarry) => unknown;
+  /**
+   * A loop replanning did not break: ask a person (a `DecisionGate` wait, usually). Their guidance is pinned and the
+   * agent goes on with a fresh allowance of replans; null (nobody answered in time) stops it with `loop`.
+   */
+  readonly askPerson?: (why: string) => Promise<{ readonly by: string; readonly guidance: string } | null>;
 }
 
 /** The state of an agent that has not started: for the workflow's `state` query before the first turn. */
@@ -176,9 +181,11 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
   const s = o.state;
   let context: ContextEntry[] = [...(o.carry?.context ?? [])];
   let summaryTokens = o.carry?.summaryTokens ?? 0;
-  const pinnedText = `Task: ${o.task}\nPinned facts (always true, never dropped):\n${o.pinned.map((p) => `- ${p}`).join('\n')}`;
-  s.pinned = o.pinned;
-  const fixed = await countContextTokens({ model: o.chain[0]!, system: o.prompt.system, messages: [{ role: 'user', content: pinnedText }] });
+  const pinned: string[] = [...(o.carry?.pinned ?? o.pinned)];
+  const pinnedTextOf = () => `Task: ${o.task}\nPinned facts (always true, never dropped):\n${pinned.map((p) => `- ${p}`).join('\n')}`;
+  let pinnedText = pinnedTextOf();
+  s.pinned = [...pinned];
+  let fixed = await countContextTokens({ model: o.chain[0]!, system: o.prompt.system, messages: [{ role: 'user', content: pinnedText }] });
   const recentFailures: string[] = [];
   const recentMoves: string[] = [];
   let turnsThisRun = 0;
@@ -209,7 +216,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
     if (turnsThisRun >= o.turnsPerRun || (turnsThisRun > 0 && workflowInfo().continueAsNewSuggested)) {
       const carry: AgentCarry = {
         turn: s.turn,
-        pinned: o.pinned,
+        pinned,
         summary: s.summary,
         summaryTokens,
         context,
@@ -353,7 +360,21 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
     const failingAgain = recentFailures.length >= 2 && recentFailures.at(-1) === recentFailures.at(-2);
     const repeating = recentMoves.filter((m) => m === signature).length >= 3;
     if (!failingAgain && !repeating) return false;
-    if (s.replans >= o.maxReplans) return true;
+    if (s.replans >= o.maxReplans) {
+      const asked = o.askPerson ? await o.askPerson(`the agent keeps looping on ${signature} after ${s.replans} replan(s)`) : null;
+      if (!asked) return true;
+      // The person's word becomes a pinned fact: never summarised away, in every turn from here on.
+      pinned.push(`Guidance from ${asked.by}: ${asked.guidance}`);
+      s.pinned = [...pinned];
+      pinnedText = pinnedTextOf();
+      fixed = await countContextTokens({ model: o.chain[0]!, system: o.prompt.system, messages: [{ role: 'user', content: pinnedText }] });
+      s.turns.push({ n: s.turn, phase: s.phasesDone.at(-1) ?? 'resolve', action: 'replan', tool: null, status: 'guided', detail: `${asked.by}: ${asked.guidance.slice(0, 200)}`, evidenceId: null });
+      s.replans = 0;
+      recentFailures.length = 0;
+      recentMoves.length = 0;
+      context = [];
+      return false;
+    }
     s.replans += 1;
     recentFailures.length = 0;
     recentMoves.length = 0;

@@ -25,7 +25,7 @@ import { SUPPORT_TICKET_CREATED, SupportTicketCreated } from './contracts/ticket
 import { Category, Phase, ReviewDecision, TriageConfig, Urgency, type TriageInput, type TriageResult, type TriageState } from './contracts/triage.js';
 import { complaintDecider } from './prompts/complaint-escalation.js';
 import { supportTicketClassifier } from './prompts/support-ticket-classifier.js';
-import { AGENT_REQUESTED, AgentConfig, AgentRequested, type AgentInput } from './contracts/agent.js';
+import { AGENT_REQUESTED, AgentConfig, AgentGuidance, AgentRequested, type AgentInput } from './contracts/agent.js';
 import { DOCUMENT_SUBMITTED, DocumentConfig, DocumentSubmitted, type DocumentInput, type DocumentResult, type DocumentState } from './contracts/document.js';
 import { agentWorkflowId, complaintWorkflowId, documentWorkflowId, handoffWorkflowId, triageWorkflowId } from './ids.js';
 
@@ -81,6 +81,8 @@ export interface SupportAgentState {
   readonly ticketId: string;
   readonly agent: AgentState;
   pendingApprovals: PendingApproval[];
+  /** While the agent waits for a person's guidance (it kept looping): why, who may guide it, until when. */
+  awaitingGuidance: { reason: string; guides: readonly string[]; deadline: string } | null;
 }
 
 export const agentStateQuery = defineQuery<SupportAgentState>('state');
@@ -93,6 +95,8 @@ export interface AgentApprovalAccepted {
 }
 
 export const agentApprovalUpdate = defineUpdate<AgentApprovalAccepted, [ApprovalDecision]>('approveAction');
+
+export const agentGuideUpdate = defineUpdate<{ readonly status: 'accepted'; readonly reviewerId: string }, [AgentGuidance]>('guide');
 
 /* ---- documentPipeline ---- */
 
@@ -348,8 +352,40 @@ export const agentWorkflow = defineWorkflow({
   workflowId: (event) => agentWorkflowId(eventId(event.event_id)),
   input: (event, config): AgentInput => ({ event, config }),
   state: agentStateQuery,
-  waitingPhases: [],
-  decisions: { 'approve-action': defineDecision({ update: agentApprovalUpdate, schema: ApprovalDecision, description: 'approve or reject an action the agent wants to take' }) },
+  waitingPhases: ['awaiting_human'],
+  decisions: {
+    'approve-action': defineDecision({ update: agentApprovalUpdate, schema: ApprovalDecision, description: 'approve or reject an action the agent wants to take' }),
+    guide: defineDecision({ update: agentGuideUpdate, schema: AgentGuidance, description: 'tell an agent that kept looping what to do instead' }),
+  },
+  review: {
+    waiting: (s: SupportAgentState) =>
+      s.awaitingGuidance
+        ? [
+            {
+              verb: 'guide',
+              key: 'guide',
+              kind: 'task' as const,
+              title: `agent on ${s.ticketId} needs guidance`,
+              reason: s.awaitingGuidance.reason,
+              approvers: s.awaitingGuidance.guides,
+              deadline: s.awaitingGuidance.deadline,
+              atDeadline: 'the agent stops (loop)',
+              choices: [{ id: 'resolve', label: 'Send guidance (the note)', payload: ({ reviewerId, note }: { reviewerId: string; note?: string }) => ({ reviewerId, guidance: note ?? '' }) }],
+            },
+          ]
+        : [],
+    detail: (s: SupportAgentState) => ({
+      output: s.agent.turns.slice(-5),
+      issues: [],
+      confidence: null,
+      promptVersion: null,
+      modelTrail: [],
+      costUsd: s.agent.spent.usd,
+      evidenceIds: s.agent.turns.flatMap((t) => (t.evidenceId ? [t.evidenceId] : [])),
+      labels: {},
+      decided: null,
+    }),
+  },
   priority: 3,
   describe: describeAgent,
   _result: undefined as SupportAgentState | undefined,

@@ -35,8 +35,18 @@ export const AgentConfig = z.strictObject({
   maxTokens: z.number().int().positive().default(5_000_000),
   modelCallTimeout: Duration.default('60s'),
   approvalDeadline: Duration.default('24h'),
+  /** Who may guide the agent when it loops past its replans, and how long it waits for them. */
+  guides: z.array(z.string().trim().min(1)).min(1).default(['usr_442']),
+  guideDeadline: Duration.default('24h'),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** A person's guidance to an agent that kept looping: pinned for every turn after. */
+export const AgentGuidance = z.strictObject({
+  reviewerId: z.string().trim().min(1, 'reviewerId is required'),
+  guidance: z.string().trim().min(1, 'say what the agent should do').max(1000),
+});
+export type AgentGuidance = z.infer<typeof AgentGuidance>;
 
 /** The workflow's argument: the event, the resolved config and, in a continued run, what the last run carried. */
 export interface AgentInput {

@@ -86,7 +86,7 @@ export const supportAgentResponder: Responder = (req): DoubleReply | undefined =
     : (/Related tickets: ([\w, ]+)\./.exec(text)?.[1]?.split(', ').filter(Boolean) ?? []);
   const reference = /\b(REF-[A-Z0-9]+)\b/.exec(text)?.[1];
   const move = (action: string, phase: string, tool: string, args: unknown, why: string) => ({ kind: 'json' as const, value: { action, phase, tool, args: tool ? JSON.stringify(args) : '', text: why } });
-  if (/be hasty/.test(text) && !/looping/.test(text) && done.includes('resolve')) return move('call_tool', 'execute', 'add_ticket_note', { ticketId, note: 'Resolved.' }, 'skip ahead');
+  if (/be hasty|stubborn/.test(text) && !(/looping/.test(text) && /be hasty/.test(text)) && !/Guidance from/.test(text) && done.includes('resolve')) return move('call_tool', 'execute', 'add_ticket_note', { ticketId, note: 'Resolved.' }, 'skip ahead');
   if (!done.includes('resolve')) return move('call_tool', 'resolve', 'get_ticket', { ticketId }, 'the case ticket');
   if (!done.includes('read')) return move('call_tool', 'read', 'get_customer', { customerId }, "the customer's state");
   const next = related[Math.max(0, turn - 3)];

@@ -2,9 +2,9 @@ import { setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/wo
 import type { Duration } from '@temporalio/common';
 import { Budgets, type ModelRef } from 'governor';
 import { DecisionGate, deadlineAfter, emptyAgentState, emptyLedger, governorSearchAttributes, Leases, runAgent, type AgentState, type ToolStepContext } from 'governor/workflow';
-import type { AgentInput } from '../contracts/agent.js';
+import { AgentGuidance, type AgentInput } from '../contracts/agent.js';
 import { ApprovalDecision, type PendingApproval } from '../contracts/complaint.js';
-import { agentApprovalUpdate, agentStateQuery, type AgentApprovalAccepted, type SupportAgentState } from '../definitions.js';
+import { agentApprovalUpdate, agentGuideUpdate, agentStateQuery, type AgentApprovalAccepted, type SupportAgentState } from '../definitions.js';
 import { AGENT_TOOLS, agentMovePrompt, agentSummaryPrompt } from '../prompts/support-agent.js';
 import { SUPPORT_TOOLS } from '../tools.js';
 
@@ -20,7 +20,7 @@ export async function supportAgent(input: AgentInput): Promise<SupportAgentState
   const { event, config, carry } = input;
   const chain: ModelRef[] = config.modelChain ?? [config.model ?? { provider: 'anthropic', model: 'claude-haiku-4-5' }];
   const agent: AgentState = emptyAgentState(carry);
-  const state: SupportAgentState = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId, ticketId: event.ticket_id, agent, pendingApprovals: [] };
+  const state: SupportAgentState = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId, ticketId: event.ticket_id, agent, pendingApprovals: [], awaitingGuidance: null };
   setHandler(agentStateQuery, () => state);
   upsertSearchAttributes([
     { key: governorSearchAttributes.phase, value: 'working' },
@@ -35,6 +35,30 @@ export async function supportAgent(input: AgentInput): Promise<SupportAgentState
     reviewerOf: (d) => d.reviewerId,
     accept: (d) => ({ status: 'accepted', stepId: d.stepId, approved: d.approved, reviewerId: d.reviewerId }),
   });
+  // An agent that loops past its replans asks a person; their guidance is pinned for every turn after.
+  const guidance = new DecisionGate<AgentGuidance, { readonly status: 'accepted'; readonly reviewerId: string }>({
+    update: agentGuideUpdate,
+    schema: AgentGuidance,
+    keyOf: () => 'guide',
+    reviewerOf: (g) => g.reviewerId,
+    accept: (g) => ({ status: 'accepted', reviewerId: g.reviewerId }),
+  });
+  let asked = 0;
+  const askPerson = async (why: string) => {
+    asked += 1;
+    state.awaitingGuidance = { reason: why, guides: config.guides, deadline: deadlineAfter(config.guideDeadline as Duration) };
+    upsertSearchAttributes([
+      { key: governorSearchAttributes.phase, value: 'awaiting_human' },
+      { key: governorSearchAttributes.awaitingReview, value: true },
+    ]);
+    const answer = await guidance.wait(`guide`, { approvers: config.guides, deadline: config.guideDeadline as Duration, info: null });
+    state.awaitingGuidance = null;
+    upsertSearchAttributes([
+      { key: governorSearchAttributes.phase, value: 'working' },
+      { key: governorSearchAttributes.awaitingReview, value: false },
+    ]);
+    return answer.decided ? { by: answer.decision.reviewerId, guidance: answer.decision.guidance } : null;
+  };
   const toolContext: ToolStepContext = {
     tools: SUPPORT_TOOLS,
     actor: AGENT_ACTOR,
@@ -70,6 +94,8 @@ export async function supportAgent(input: AgentInput): Promise<SupportAgentState
     state: agent,
     ...(carry ? { carry } : {}),
     continueWith: (next) => ({ event, config, carry: next }),
+    // Asked once per run: a second loop in the same run, after guidance, stops the agent.
+    askPerson: (why) => (asked === 0 ? askPerson(why) : Promise.resolve(null)),
   });
   upsertSearchAttributes([{ key: governorSearchAttributes.phase, value: 'completed' }]);
   return state;

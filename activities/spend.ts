@@ -15,6 +15,8 @@ export const SpendLimits = z.strictObject({
   dailyUsd: z.number().positive().optional(),
   /** Tokens per minute per provider (input estimated before the call, plus its output allowance). */
   tokensPerMinute: z.record(z.string(), z.number().int().positive()).default({}),
+  /** Requests per minute per provider, shared the same way. */
+  requestsPerMinute: z.record(z.string(), z.number().int().positive()).default({}),
   /** The bucket holds this many seconds of tokens (default 60: a full minute's worth may be spent at once). */
   burstSeconds: z.number().positive().max(3600).default(60),
   /** How long a call waits for tokens before it gives up for this attempt (default 20 s; Temporal retries it). */
@@ -37,8 +39,8 @@ export async function spentToday(store: Store): Promise<number> {
 
 /**
  * Before a model call: refuses it for good when today's ceiling is reached (the step stops with `budget_exceeded`,
- * saying why), and takes the call's tokens from the provider's shared bucket, waiting for them (bounded) when the
- * bucket is short. A token bucket in SQL, written by hand: Temporal's task-queue rate limit counts activities, not
+ * saying why), and takes a request slot and the call's tokens from the provider's shared buckets, waiting for them
+ * (bounded) when a bucket is short. A token bucket in SQL, written by hand: Temporal's task-queue rate limit counts activities, not
  * tokens, and must be shared by workers that do not share memory.
  */
 export async function admitModelCall(store: Store, limits: SpendLimits, req: ModelCallRequest): Promise<void> {
@@ -48,13 +50,23 @@ export async function admitModelCall(store: Store, limits: SpendLimits, req: Mod
       throw terminalFailure(FailureType.SpendCeilingReached, `the daily spend ceiling of $${limits.dailyUsd} is reached ($${spent.toFixed(4)} spent today): no new model calls until 00:00 UTC`);
     }
   }
-  const perMinute = limits.tokensPerMinute[req.model.provider];
-  if (!perMinute) return;
-  const perSecond = perMinute / 60;
-  const capacity = perSecond * limits.burstSeconds;
-  const need = Math.min(capacity, tokenizerCountRequest({ system: req.system, messages: req.messages }) + req.maxOutputTokens);
+  const provider = req.model.provider;
   const deadline = Date.now() + limits.maxWaitMs;
-  const bucket = `tokens:${req.model.provider}`;
+  const requests = limits.requestsPerMinute[provider];
+  if (requests) await take(store, `requests:${provider}`, requests, limits.burstSeconds, 1, deadline, `${provider}: no request slot within ${limits.maxWaitMs} ms (${requests} per minute shared by every worker)`);
+  const tokens = limits.tokensPerMinute[provider];
+  if (tokens) {
+    const estimate = tokenizerCountRequest({ system: req.system, messages: req.messages }) + req.maxOutputTokens;
+    await take(store, `tokens:${provider}`, tokens, limits.burstSeconds, estimate, deadline, `${provider}: ${estimate} tokens not available within ${limits.maxWaitMs} ms (${tokens} per minute shared by every worker)`);
+  }
+}
+
+/** Takes `need` from a bucket refilled at `perMinute`, holding `burstSeconds` of it; waits (until `deadline`) when short. */
+async function take(store: Store, bucket: string, perMinute: number, burstSeconds: number, wanted: number, deadline: number, refusal: string): Promise<void> {
+  const perSecond = perMinute / 60;
+  // At least one call's worth, so a call never waits for a bucket too small to ever hold it.
+  const capacity = Math.max(perSecond * burstSeconds, Math.min(wanted, perMinute));
+  const need = Math.min(capacity, wanted);
   await store.db.query('insert into rate_buckets (name, tokens, updated_at) values ($1, $2, clock_timestamp()) on conflict (name) do nothing', [bucket, capacity]);
   for (;;) {
     // One statement: refill by the time passed, take `need` if there is that much; concurrent workers serialise on the row.
@@ -72,9 +84,7 @@ export async function admitModelCall(store: Store, limits: SpendLimits, req: Mod
       [bucket, capacity, perSecond],
     );
     const waitMs = Math.ceil(((need - Number(row.rows[0]?.tokens ?? 0)) / perSecond) * 1000);
-    if (Date.now() + waitMs > deadline) {
-      throw retryableFailure(FailureType.TokenRateLimited, `${req.model.provider}: ${need} tokens not available within ${limits.maxWaitMs} ms (${perMinute} per minute shared by every worker)`, { nextRetryDelay: waitMs });
-    }
+    if (Date.now() + waitMs > deadline) throw retryableFailure(FailureType.TokenRateLimited, refusal, { nextRetryDelay: waitMs });
     await sleep(Math.max(50, waitMs));
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BreakerRegistry, createGovernorWorker, createProviders, spendLimits, spentToday, tokenizerCountRequest, type GovernorWorker } from 'governor/worker';
+import { admitModelCall, BreakerRegistry, createGovernorWorker, createProviders, spendLimits, spentToday, tokenizerCountRequest, type GovernorWorker } from 'governor/worker';
 import { openSupportStore, supportActivities } from '../examples/support/setup.js';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 import { startPostgres, type PostgresServer } from './helpers/postgres.js';
@@ -31,6 +31,18 @@ describe('the daily spend ceiling across runs', () => {
     assert.match(state.pendingReview?.detail ?? '', /daily spend ceiling of \$0\.0004 is reached/);
     assert.equal(h.double.count({ outputName: 'classify_ticket' }), calls, 'no request reached the provider');
     assert.throws(() => spendLimits({ dailyUsd: -1 }), /dailyUsd: .*greater than 0|dailyUsd/);
+  });
+
+  it('a request rate: two a second, at most two at once; six calls cannot pass in under two seconds', async () => {
+    const limits = spendLimits({ requestsPerMinute: { openai: 120 }, burstSeconds: 1 });
+    const req = { model: { provider: 'openai', model: 'gpt-4.1-mini' }, temperature: 0, maxOutputTokens: 10, system: 's', messages: [{ role: 'user' as const, content: 'hi' }], output: { name: 'o', description: 'o', jsonSchema: {} }, prompt: { name: 'p', version: '1' } };
+    const t0 = performance.now();
+    const times: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await admitModelCall(h.store, limits, req);
+      times.push(performance.now() - t0);
+    }
+    assert.ok(times[5]! >= 1_800, `six take about two seconds at two a second (${Math.round(times[5]!)} ms)`);
   });
 });
 

@@ -26,7 +26,8 @@
  *                         port 0 picks a free one)
  *   GOVERNOR_BREAKER_FAILURES, GOVERNOR_BREAKER_WINDOW, GOVERNOR_BREAKER_COOLDOWN_MS   circuit breakers (5, 10, 30000)
  *   GOVERNOR_DAILY_USD    a spend ceiling per UTC day across every run on the store: no new model calls once reached
- *   GOVERNOR_TOKENS_PER_MINUTE   provider=tokens[,provider=tokens]: token rates shared by every worker on the store
+ *   GOVERNOR_TOKENS_PER_MINUTE, GOVERNOR_REQUESTS_PER_MINUTE   provider=n[,provider=n]: token and request rates
+ *                         shared by every worker on the store
  *   GOVERNOR_CLAIM_CHECK_BYTES   keep payloads above this many bytes in the store, only their hash in history (default:
  *                         off); clients reading these runs set the same variable and DATABASE_URL
  *   GOVERNOR_CONSOLE_SECRET   at least 32 characters: serve the reviewer console on GOVERNOR_CONSOLE_HOST:GOVERNOR_CONSOLE_PORT
@@ -129,18 +130,16 @@ async function main(): Promise<void> {
   const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
   let spend: SpendLimits | undefined;
   try {
-    const rates = (process.env.GOVERNOR_TOKENS_PER_MINUTE ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    const rates = (name: string) => Object.fromEntries((process.env[name] ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((r) => [r.split('=')[0]!.trim(), Number(r.split('=')[1])]));
+    const [tokensPerMinute, requestsPerMinute] = [rates('GOVERNOR_TOKENS_PER_MINUTE'), rates('GOVERNOR_REQUESTS_PER_MINUTE')];
     spend =
-      process.env.GOVERNOR_DAILY_USD || rates.length > 0
-        ? spendLimits({
-            ...(process.env.GOVERNOR_DAILY_USD ? { dailyUsd: Number(process.env.GOVERNOR_DAILY_USD) } : {}),
-            tokensPerMinute: Object.fromEntries(rates.map((r) => [r.split('=')[0]!.trim(), Number(r.split('=')[1])])),
-          })
+      process.env.GOVERNOR_DAILY_USD || Object.keys(tokensPerMinute).length + Object.keys(requestsPerMinute).length > 0
+        ? spendLimits({ ...(process.env.GOVERNOR_DAILY_USD ? { dailyUsd: Number(process.env.GOVERNOR_DAILY_USD) } : {}), tokensPerMinute, requestsPerMinute })
         : undefined;
   } catch (err) {
     await temporalConnection.close();
     await store.close();
-    return fail(`GOVERNOR_DAILY_USD / GOVERNOR_TOKENS_PER_MINUTE: ${(err as Error).message}`, 2);
+    return fail(`GOVERNOR_DAILY_USD / GOVERNOR_TOKENS_PER_MINUTE / GOVERNOR_REQUESTS_PER_MINUTE: ${(err as Error).message}`, 2);
   }
   let claimCheck: ClaimCheckCodec | undefined;
   try {

@@ -24,8 +24,7 @@ import { canonicalJson, sha256, type Store } from './store.js';
 import { runImplementation, type AnyToolImplementation, type ToolImplementation } from './tools.js';
 import { countTokens, type TokenCount, type TokenCountRequest } from './tokens.js';
 import { admitModelCall, recordSpend, type SpendLimits } from './spend.js';
-import { costOf } from '../workflows/ledger.js';
-import { Budgets } from '../contracts/budget.js';
+import { Budgets, costOf } from '../contracts/budget.js';
 
 export interface ActivityDeps {
   readonly providers: Providers;

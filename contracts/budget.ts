@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TokenUsage } from './model.js';
 
 /** USD per million tokens. */
 export const Price = z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() });
@@ -70,4 +71,15 @@ export interface Ledger {
   modelCalls: number;
   cacheHits: number;
   entries: LedgerEntry[];
+}
+
+/** A model's price under a run's budgets: its own override, else the list price, else the unknown-model price. */
+export function priceOf(model: string, budgets: Budgets): Price {
+  return budgets.prices[model] ?? DEFAULT_PRICES[model] ?? UNKNOWN_MODEL_PRICE;
+}
+
+/** What a call cost, in USD, at those prices. Pure: workflows charge their ledgers with it, activities their spend. */
+export function costOf(model: string, usage: TokenUsage, budgets: Budgets): number {
+  const price = priceOf(model, budgets);
+  return (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
 }

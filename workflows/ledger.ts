@@ -1,18 +1,11 @@
-import { DEFAULT_PRICES, UNKNOWN_MODEL_PRICE, type Budgets, type Ledger, type LedgerEntry, type Price } from '../contracts/budget.js';
+import { costOf, priceOf, type Budgets, type Ledger, type LedgerEntry } from '../contracts/budget.js';
 import type { ModelRef, TokenUsage } from '../contracts/model.js';
 
 export function emptyLedger(): Ledger {
   return { usd: 0, inputTokens: 0, outputTokens: 0, modelCalls: 0, cacheHits: 0, entries: [] };
 }
 
-export function priceOf(model: string, budgets: Budgets): Price {
-  return budgets.prices[model] ?? DEFAULT_PRICES[model] ?? UNKNOWN_MODEL_PRICE;
-}
-
-export function costOf(model: string, usage: TokenUsage, budgets: Budgets): number {
-  const price = priceOf(model, budgets);
-  return (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
-}
+export { costOf, priceOf };
 
 /** Charges one model call (or records a free cache hit). Pure: the ledger is workflow state. */
 export function charge(ledger: Ledger, step: string, model: ModelRef, usage: TokenUsage, budgets: Budgets, cached = false): LedgerEntry {

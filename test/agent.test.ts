@@ -46,7 +46,13 @@ describe('a bounded tool-using agent: order, context budget, loops, continue-as-
     assert.deepEqual([...a.phasesDone].sort(), ['confirm', 'execute', 'gather', 'prepare', 'read', 'resolve']);
     assert.ok(a.folded.summarised >= 10, `older turns were folded into the summary (${a.folded.summarised})`);
     assert.ok(a.summary && a.summary.facts.length > 0, 'a structured summary');
-    assert.ok(a.context!.plan.tokens <= 1_500, 'every turn within its budget');
+    assert.ok(a.context!.plan.tokens <= 1_500, 'the last turn within its budget');
+    // Every turn of every run says what its context was: within the budget, and at some turns older ones folded.
+    const earlier = await Promise.all(a.previousRuns.map((runId) => h.client.client.workflow.getHandle(started.workflowId, runId).query<SupportAgentState>('state')));
+    const turns = [...earlier.flatMap((e) => e.agent.turns), ...a.turns];
+    assert.deepEqual(turns.map((t) => t.n), Array.from({ length: 26 }, (_, i) => i + 1), 'every turn, once, across the runs');
+    assert.ok(turns.every((t) => t.context && t.context.tokens <= 1_500), 'each turn within the budget');
+    assert.ok(turns.some((t) => (t.context?.summarised ?? 0) > 0), 'turns that folded older ones into the summary');
     assert.equal(a.context!.method, 'provider', "counted by the provider's count_tokens");
     assert.ok(a.spent.modelCalls >= 26 && a.spent.tokens > 0, 'the spend is carried across runs');
     // Each run's history holds its own turns only, and replays (the last continued after the worker restart).

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Payload } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { AesGcmPayloadCodec, CLAIM_CHECK_ENCODING, ClaimCheckCodec, openStore, type Store } from 'governor/worker';
+import { AesGcmPayloadCodec, CLAIM_CHECK_ENCODING, ClaimCheckCodec, openStore, startCodecServer, type Store } from 'governor/worker';
 import { startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
 const THRESHOLD = 2048;
@@ -50,6 +50,19 @@ describe('claim check: large payloads kept in the store, their hash in history',
     const stored = await store.db.query<{ body: Uint8Array }>('select body from claim_checks');
     assert.ok(!stored.rows.some((r) => Buffer.from(r.body).toString('latin1').includes('4111')), 'no plaintext in the store');
     assert.equal(Buffer.from((await aes.decode(await codec.decode(sealed)))[0]!.data!).toString(), Buffer.from(secret.data!).toString());
+
+    // The Web UI's codec server resolves the reference from the store, then decrypts: the person sees the payload.
+    const token = 'a-codec-token-for-the-ui';
+    const server = await startCodecServer({ codec: aes, claimCheck: codec, token, corsOrigins: ['http://127.0.0.1:8233'] });
+    try {
+      const body = { payloads: sealed.map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(p.data ?? new Uint8Array()).toString('base64') })) };
+      const res = await fetch(`${server.url}/decode`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(res.status, 200);
+      const decoded = (await res.json()) as { payloads: Array<{ data: string }> };
+      assert.equal(Buffer.from(decoded.payloads[0]!.data, 'base64').toString(), Buffer.from(secret.data!).toString());
+    } finally {
+      await server.close();
+    }
   });
 });
 

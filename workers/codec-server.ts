@@ -7,6 +7,8 @@ import { formatIssues, issuesFrom } from '../contracts/issues.js';
 
 export interface CodecServerOptions {
   readonly codec: PayloadCodec;
+  /** The workers' claim-check codec: `/decode` resolves stored payloads from the store, `/encode` stores large ones. */
+  readonly claimCheck?: PayloadCodec;
   /** Bearer token every `/encode` and `/decode` request must carry; the Web UI sends it when configured to. */
   readonly token: string;
   /** Origins allowed to call from a browser (the Temporal Web UI's), e.g. `http://127.0.0.1:8233`. */
@@ -125,7 +127,11 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       const parsed = JsonPayloads.safeParse(body);
       if (!parsed.success) return send(res, 400, { error: formatIssues(issuesFrom(parsed.error)) });
       const payloads = parsed.data.payloads.map(toPayload);
-      (route === '/encode' ? options.codec.encode(payloads) : options.codec.decode(payloads)).then(
+      // The workers' order: encrypt, then claim-check; decoding runs it backwards.
+      (route === '/encode'
+        ? options.codec.encode(payloads).then((p) => options.claimCheck?.encode(p) ?? p)
+        : (options.claimCheck?.decode(payloads) ?? Promise.resolve(payloads)).then((p) => options.codec.decode(p))
+      ).then(
         (out) => send(res, 200, { payloads: out.map(fromPayload) }),
         (err: Error) => send(res, 400, { error: err.message }),
       );

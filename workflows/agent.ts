@@ -57,6 +57,8 @@ export interface AgentTurn {
   readonly status: string;
   readonly detail: string;
   readonly evidenceId: string | null;
+  /** The context this turn's move was chosen with: its tokens, and how many turns were kept, summarised, dropped. */
+  readonly context?: { readonly tokens: number; readonly kept: number; readonly summarised: number; readonly dropped: number };
 }
 
 /** A turn as the context keeps it: its text for the model, its tokens (counted once), its worth. */
@@ -291,6 +293,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
     if (moved.status === 'budget_exceeded') return end('budget_exceeded');
     if (moved.status !== 'ok') return end('model_unavailable');
     const move = moved.value;
+    const turnContext = { tokens: plan.tokens, kept: plan.keep.length, summarised: plan.summarise.length, dropped: plan.drop.length };
     s.turn = n;
     turnsThisRun += 1;
 
@@ -299,7 +302,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
     const toolPhases = move.action === 'call_tool' ? (o.tools[move.tool] ?? []) : [];
     if (missing.length > 0 || (move.action === 'call_tool' && !toolPhases.includes(move.phase))) {
       const detail = missing.length > 0 ? `${move.phase} needs ${missing.join(' and ')} first` : `${move.tool} is not a ${move.phase} tool (it is ${toolPhases.join(', ')})`;
-      s.turns.push({ n, phase: move.phase, action: 'refused', tool: move.tool || null, status: 'refused', detail, evidenceId: null });
+      s.turns.push({ n, context: turnContext, phase: move.phase, action: 'refused', tool: move.tool || null, status: 'refused', detail, evidenceId: null });
       // A refusal matters for the next move, not once the agent has moved on.
       await remember(n, `Turn ${n}: ${move.action} ${move.tool} refused: ${detail}.`, 'low');
       if (await loopCheck(`refused:${move.phase}:${move.tool}`, false)) return end('loop');
@@ -308,17 +311,17 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
     if (move.action === 'finish') {
       const unconfirmed = s.phasesDone.includes('execute') && !s.phasesDone.includes('confirm');
       if (unconfirmed) {
-        s.turns.push({ n, phase: move.phase, action: 'refused', tool: null, status: 'refused', detail: 'an executed change must be confirmed before finishing', evidenceId: null });
+        s.turns.push({ n, context: turnContext, phase: move.phase, action: 'refused', tool: null, status: 'refused', detail: 'an executed change must be confirmed before finishing', evidenceId: null });
         await remember(n, `Turn ${n}: finish refused: confirm the executed change first.`, 'high');
         continue;
       }
-      s.turns.push({ n, phase: move.phase, action: 'finish', tool: null, status: 'ok', detail: move.text.slice(0, 300), evidenceId: null });
+      s.turns.push({ n, context: turnContext, phase: move.phase, action: 'finish', tool: null, status: 'ok', detail: move.text.slice(0, 300), evidenceId: null });
       s.answer = move.text;
       return end('finished');
     }
     if (move.action === 'plan') {
       markDone(s, 'prepare');
-      s.turns.push({ n, phase: 'prepare', action: 'plan', tool: null, status: 'ok', detail: move.text.slice(0, 300), evidenceId: null });
+      s.turns.push({ n, context: turnContext, phase: 'prepare', action: 'plan', tool: null, status: 'ok', detail: move.text.slice(0, 300), evidenceId: null });
       await remember(n, `Turn ${n}: plan: ${move.text}`, 'high');
       if (await loopCheck(`plan:${move.text}`, true)) return end('loop');
       continue;
@@ -341,7 +344,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
           : outcome.status === 'failed'
             ? outcome.detail
             : outcome.reason;
-    s.turns.push({ n, phase: move.phase, action: 'call_tool', tool: move.tool, status: outcome.status, detail: detail.slice(0, 300), evidenceId: outcome.status === 'invalid_args' ? null : outcome.evidence.evidenceId });
+    s.turns.push({ n, context: turnContext, phase: move.phase, action: 'call_tool', tool: move.tool, status: outcome.status, detail: detail.slice(0, 300), evidenceId: outcome.status === 'invalid_args' ? null : outcome.evidence.evidenceId });
     // What a call established is material for the summary once old; a failed call, or a confirming re-read, is detail
     // that can go.
     await remember(n, `Turn ${n}: ${move.phase} ${move.tool}(${move.args}) → ${outcome.status}: ${detail}`, done && move.phase !== 'confirm' ? 'high' : 'low');

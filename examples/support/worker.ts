@@ -214,6 +214,7 @@ async function main(): Promise<void> {
   if (codec && process.env.GOVERNOR_CODEC_TOKEN) {
     codecServer = await startCodecServer({
       codec,
+      ...(claimCheck ? { claimCheck } : {}),
       token: process.env.GOVERNOR_CODEC_TOKEN,
       corsOrigins: (process.env.GOVERNOR_CODEC_CORS || 'http://127.0.0.1:8233').split(',').map((o) => o.trim()),
       host: process.env.GOVERNOR_CODEC_HOST || '127.0.0.1',

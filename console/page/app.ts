@@ -195,9 +195,10 @@ function json(value: unknown): HTMLElement {
   return h('pre', { class: 'json' }, JSON.stringify(value, null, 2));
 }
 
-function answerBanner(): HTMLElement | null {
+/** The answer to the last decision or grade sent on `run`, when there is one. */
+function answerBanner(run: string | undefined): HTMLElement | null {
   const a = ui.answer;
-  if (!a || a.run !== ui.run?.workflowId) return null;
+  if (!a || a.run !== run) return null;
   const text: Record<string, string> = {
     accepted: 'Accepted',
     already_decided: 'Already decided',
@@ -206,40 +207,54 @@ function answerBanner(): HTMLElement | null {
     not_awaiting_review: 'Not waiting for a decision',
     invalid: 'Invalid',
     not_found: 'No such run',
+    already_graded: 'Already graded',
   };
   return h('div', { class: `answer ${a.status}`, role: 'status', 'data-status': a.status }, h('strong', {}, text[a.status] ?? a.status), a.message ? `: ${a.message}` : '');
 }
 
-function decisionPanel(d: Decision): HTMLElement {
+/** The note field: its text kept in `ui.note`, so a re-render does not lose what was typed. */
+function noteInput(): HTMLInputElement {
   const note = h('input', { type: 'text', name: 'note', placeholder: 'note (optional): why', maxlength: '1000', 'aria-label': 'Note', oninput: (e) => (ui.note = (e.target as HTMLInputElement).value) }) as HTMLInputElement;
   note.value = ui.note;
+  return note;
+}
+
+/** A form of one select per field (a correction, an incorrect grade); `submit` gets the chosen values by field name. */
+function fieldsForm(fields: Choice['fields'], submit: (values: Record<string, string>) => void, ...buttons: HTMLElement[]): HTMLElement {
+  return h(
+    'form',
+    {
+      class: 'correct-form',
+      onsubmit: (e) => {
+        e.preventDefault();
+        const values: Record<string, string> = {};
+        for (const sel of (e.target as HTMLFormElement).querySelectorAll('select')) values[sel.name] = sel.value;
+        submit(values);
+      },
+    },
+    ...fields.map((f) => {
+      const sel = h('select', { name: f.name, 'aria-label': f.label }) as HTMLSelectElement;
+      for (const o of f.options) sel.append(h('option', { value: o, selected: o === f.value }, o));
+      return h('label', {}, `${f.label} `, sel);
+    }),
+    ...buttons,
+  );
+}
+
+function decisionPanel(d: Decision): HTMLElement {
+  const note = noteInput();
   const buttons = d.choices.map((c) =>
     h('button', { type: 'button', class: `choice ${c.id}`, 'data-choice': c.id, title: `${c.label} (${c.id[0]})`, onclick: () => choose(d, c, note.value) }, h('u', {}, c.label[0]!), c.label.slice(1)),
   );
   const correcting = ui.correcting && ui.correcting.decision.key === d.key ? ui.correcting : null;
-  let form: HTMLElement | null = null;
-  if (correcting) {
-    const selects = correcting.choice.fields.map((f) => {
-      const s = h('select', { name: f.name, 'aria-label': f.label }) as HTMLSelectElement;
-      for (const o of f.options) s.append(h('option', { value: o, selected: o === f.value }, o));
-      return h('label', {}, `${f.label} `, s);
-    });
-    form = h(
-      'form',
-      {
-        class: 'correct-form',
-        onsubmit: (e) => {
-          e.preventDefault();
-          const fields: Record<string, string> = {};
-          for (const s of (e.target as HTMLFormElement).querySelectorAll('select')) fields[s.name] = s.value;
-          void send(d, correcting.choice.id, note.value, fields);
-        },
-      },
-      ...selects,
-      h('button', { type: 'submit', class: 'primary' }, 'Save correction'),
-      h('button', { type: 'button', onclick: () => ((ui.correcting = null), render()) }, 'Cancel'),
-    );
-  }
+  const form = correcting
+    ? fieldsForm(
+        correcting.choice.fields,
+        (fields) => void send(d, correcting.choice.id, note.value, fields),
+        h('button', { type: 'submit', class: 'primary' }, 'Save correction'),
+        h('button', { type: 'button', onclick: () => ((ui.correcting = null), render()) }, 'Cancel'),
+      )
+    : null;
   return h(
     'div',
     { class: 'decision', 'data-verb': d.verb, 'data-key': d.key },
@@ -262,7 +277,7 @@ function detailPanel(): HTMLElement | null {
     { class: 'detail', 'aria-label': 'Run detail' },
     h('h2', {}, r.workflowId),
     h('p', { class: 'muted' }, r.workflowType, r.link ? h('span', {}, ' · ', h('a', { href: r.link, target: '_blank', rel: 'noopener' }, 'open in Temporal UI')) : null),
-    answerBanner(),
+    answerBanner(r.workflowId),
     ...r.waiting.map(decisionPanel),
     d?.decided ? h('p', { class: 'decided' }, `Decided (${d.decided.action}) by ${d.decided.by}${d.decided.note ? `: ${d.decided.note}` : ''}`) : null,
     h('h3', {}, 'Model output'),
@@ -327,34 +342,14 @@ function gradingTable(): HTMLElement {
 function gradePanel(): HTMLElement | null {
   const g = ui.grade;
   if (!g) return null;
-  const note = h('input', { type: 'text', name: 'note', placeholder: 'note (optional): why', maxlength: '1000', 'aria-label': 'Note', oninput: (e) => (ui.note = (e.target as HTMLInputElement).value) }) as HTMLInputElement;
-  note.value = ui.note;
-  const form = ui.gradeIncorrect
-    ? h(
-        'form',
-        {
-          class: 'correct-form',
-          onsubmit: (e) => {
-            e.preventDefault();
-            const fields: Record<string, string> = {};
-            for (const s of (e.target as HTMLFormElement).querySelectorAll('select')) fields[s.name] = s.value;
-            void sendGrade(g, 'incorrect', fields);
-          },
-        },
-        ...g.fields.map((f) => {
-          const sel = h('select', { name: f.name, 'aria-label': f.label }) as HTMLSelectElement;
-          for (const o of f.options) sel.append(h('option', { value: o, selected: o === f.value }, o));
-          return h('label', {}, `${f.label} `, sel);
-        }),
-        h('button', { type: 'submit', class: 'primary' }, 'Save grade'),
-      )
-    : null;
+  const note = noteInput();
+  const form = ui.gradeIncorrect ? fieldsForm(g.fields, (fields) => void sendGrade(g, 'incorrect', fields), h('button', { type: 'submit', class: 'primary' }, 'Save grade')) : null;
   return h(
     'aside',
     { class: 'detail', 'aria-label': 'Grade a run' },
     h('h2', {}, g.workflowId),
     h('p', { class: 'muted' }, `${g.workflowType} · ${g.promptVersion}`, g.link ? h('span', {}, ' · ', h('a', { href: g.link, target: '_blank', rel: 'noopener' }, 'open in Temporal UI')) : null),
-    ui.answer && ui.answer.run === g.workflowId ? h('div', { class: `answer ${ui.answer.status}`, role: 'status', 'data-status': ui.answer.status }, h('strong', {}, ui.answer.status), ui.answer.message ? `: ${ui.answer.message}` : '') : null,
+    answerBanner(g.workflowId),
     h('h3', {}, 'Input'),
     json(g.input),
     h('h3', {}, 'Output (applied)'),

@@ -191,6 +191,16 @@ export async function listToGrade(store: Store, options: { workflowType?: string
   return rows.rows.map(toItem);
 }
 
+/** One run of the grading queue, graded or not; null when it was never queued. */
+export async function gradingItem(store: Store, workflowId: string): Promise<GradingItem | null> {
+  const rows = await store.db.query<QueueRow>(
+    `select workflow_id, run_id, workflow_type, input, output, prompt_version, draw, rate, sampled_at, graded_at, graded_by
+     from grading_queue where workflow_id = $1`,
+    [workflowId],
+  );
+  return rows.rows[0] ? toItem(rows.rows[0]) : null;
+}
+
 async function insertRecord(db: SqlQueryable, r: z.infer<typeof ReviewRecordInput>): Promise<{ created: boolean; record: ReviewRecord }> {
   const inserted = await db.query<RecordRow>(
     `insert into review_records (kind, workflow_id, run_id, workflow_type, input, original, corrected, verdict, reason, reviewer, prompt_version)

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import redaction from '@pinojs/redact';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -11,7 +12,7 @@ import { streamSSE } from 'hono/streaming';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
 import { evidenceForWorkflow } from '../activities/evidence.js';
-import { gradeRun, listToGrade, ReviewInputInvalid } from '../activities/reviews.js';
+import { gradeRun, gradingItem, listToGrade, ReviewInputInvalid } from '../activities/reviews.js';
 import type { Store } from '../activities/store.js';
 import { formatIssues, issuesFrom } from '../contracts/issues.js';
 import { ConsoleAuthError, consoleSecret, signConsoleToken, verifyConsoleToken, type ConsoleIdentity, type ConsoleRole } from '../client/console-tokens.js';
@@ -224,10 +225,9 @@ export async function startReviewConsole(options: ReviewConsoleOptions): Promise
   app.get('/api/runs/:id', async (c) => {
     const id = c.req.param('id');
     const who = c.get('who');
-    if (!(await options.governor.exists(id))) return c.json({ status: 'not_found', message: `no run ${id}` }, 404);
-    const type = await options.governor.typeOf(id);
-    const descriptor = options.governor.workflows.find((w) => w.name === type);
-    const view = descriptor?.review;
+    const type = await runType(options.governor, id);
+    if (type === null) return c.json({ status: 'not_found', message: `no run ${id}` }, 404);
+    const view = reviewOf(options.governor, type);
     const state = await options.governor.state(id).catch(() => undefined);
     const input = view?.trigger ? await options.governor.inputOf(id).catch(() => undefined) : undefined;
     const now = Date.now();
@@ -261,7 +261,7 @@ export async function startReviewConsole(options: ReviewConsoleOptions): Promise
     const items = await listToGrade(options.store, { limit: 200 });
     return c.json({
       items: items.map((i) => {
-        const grading = options.governor.workflows.find((w) => w.name === i.workflowType)?.review?.grading;
+        const grading = reviewOf(options.governor, i.workflowType)?.grading;
         return { ...i, link: runLink(options, i.workflowId), fields: grading ? grading.fields(i.output as never) : [] };
       }),
     });
@@ -273,9 +273,9 @@ export async function startReviewConsole(options: ReviewConsoleOptions): Promise
     const parsed = GradeRequest.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) return answer(c, { status: 'invalid', message: formatIssues(issuesFrom(parsed.error)) });
     const req = parsed.data;
-    const shown = (await listToGrade(options.store, { limit: 500 })).find((i) => i.workflowId === id);
+    const shown = await gradingItem(options.store, id);
     const workflowType = shown?.workflowType ?? null;
-    const grading = options.governor.workflows.find((w) => w.name === workflowType)?.review?.grading;
+    const grading = reviewOf(options.governor, workflowType)?.grading;
     let result: ConsoleAnswer | { status: 'already_graded'; message: string };
     let corrected: unknown;
     if (!who.roles.includes('reviewer') && !who.roles.includes('admin')) {
@@ -342,6 +342,21 @@ function runLink(options: ReviewConsoleOptions, workflowId: string): string | nu
   return `${options.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(options.namespace ?? 'default')}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
+/** A run's workflow type, or null when there is no such run: one describe call. */
+async function runType(g: GovernorClient, workflowId: string): Promise<string | null> {
+  try {
+    return await g.typeOf(workflowId);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+/** The review view of a workflow type, from the client's descriptors. */
+function reviewOf(g: GovernorClient, workflowType: string | null) {
+  return g.workflows.find((w) => w.name === workflowType)?.review;
+}
+
 function allowedBy(who: ConsoleIdentity, kind: WaitingKind): boolean {
   return who.roles.includes('admin') || who.roles.includes(ROLE_FOR[kind]);
 }
@@ -392,9 +407,9 @@ async function decideFor(
   req: z.infer<typeof DecisionRequest>,
 ): Promise<{ answer: ConsoleAnswer; workflowType: string | null; shown: unknown; payload: unknown }> {
   const g = options.governor;
-  if (!(await g.exists(workflowId))) return { answer: { status: 'not_found', message: `no run ${workflowId}` }, workflowType: null, shown: null, payload: null };
-  const workflowType = await g.typeOf(workflowId);
-  const view = g.workflows.find((w) => w.name === workflowType)?.review;
+  const workflowType = await runType(g, workflowId);
+  if (workflowType === null) return { answer: { status: 'not_found', message: `no run ${workflowId}` }, workflowType: null, shown: null, payload: null };
+  const view = reviewOf(g, workflowType);
   if (!view) return { answer: { status: 'invalid', message: `${workflowType} runs are not decided from the console` }, workflowType, shown: null, payload: null };
   const state = await g.state(workflowId);
   const detail = view.detail(state as never);

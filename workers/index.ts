@@ -52,6 +52,7 @@ export {
 } from '../activities/prompt-registry.js';
 export {
   gradeRun,
+  gradingItem,
   gradesTotal,
   listReviewRecords,
   listToGrade,

@@ -129,6 +129,8 @@ function runId(): string {
  */
 export function createActivities(deps: ActivityDeps) {
   const { providers, store, spend } = deps;
+  // The prices the day's spend is counted at: the adapters' own, else the list prices (resolved once, not per call).
+  const spendPrices = Budgets.parse({ prices: { ...providers.prices } });
   const breakers = deps.breakers ?? new BreakerRegistry();
   const policy = deps.policy;
   const implementations = new Map<string, ToolImplementation>();
@@ -232,7 +234,7 @@ export function createActivities(deps: ActivityDeps) {
       // The shared limits first: outside the breaker, since a spent budget says nothing about the provider's health.
       if (spend) await admitModelCall(store, spend, req);
       const result = await breakers.execute(`model:${req.model.provider}`, () => callModel(providers, req));
-      if (spend) await recordSpend(store, req.model.provider, costOf(result.model.model, result.usage, Budgets.parse({ prices: { ...providers.prices } })), result.usage);
+      if (spend) await recordSpend(store, req.model.provider, costOf(result.model.model, result.usage, spendPrices), result.usage);
       annotateModelContent(req, result);
       // Transport retries happen in Temporal's retry loop, out of the workflow's sight: the answer says how many.
       return { ...result, attempt: Context.current().info.attempt };

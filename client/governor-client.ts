@@ -285,8 +285,13 @@ export class GovernorClient {
    * payload keys too, when they are set): what a re-run starts from.
    */
   async inputOf<T = unknown>(workflowId: string, runId?: string): Promise<T> {
-    const history = await this.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    let payloads = (history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? []) as Payload[];
+    // Only the first event holds the argument: one page of one event, not the whole history (a long run's is large).
+    const { history } = await this.client.workflowService.getWorkflowExecutionHistory({
+      namespace: this.client.options.namespace,
+      execution: { workflowId, ...(runId ? { runId } : {}) },
+      maximumPageSize: 1,
+    });
+    let payloads = (history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? []) as Payload[];
     const converter = this.client.options.loadedDataConverter;
     for (const codec of [...converter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
     if (!payloads[0]) throw new Error(`${workflowId} was started without an argument`);

@@ -10,7 +10,9 @@
  *   npm run bench:breakdown -- [--runs 20] [--latency 200] [--pause 250]
  */
 import { parseArgs } from 'node:util';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
 import { startHarness, ticketEvent } from '../examples/support/harness.js';
 import { triageResponder } from '../examples/support/double/triage-responder.js';
 
@@ -31,7 +33,7 @@ interface JsonEvent {
   markerRecordedEventAttributes?: { markerName?: string };
 }
 
-function asJsonEvent(e: temporal.api.history.v1.IHistoryEvent): JsonEvent {
+function asJsonEvent(e: proto.temporal.api.history.v1.IHistoryEvent): JsonEvent {
   const id = (v: unknown) => (v === null || v === undefined ? undefined : String(v));
   return {
     eventId: String(e.eventId),

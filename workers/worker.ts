@@ -40,11 +40,13 @@ export async function bundleWorkflows(options: BundleOptions): Promise<WorkflowB
     ...(options.encryptFailures ? { failureConverterPath: FAILURE_CONVERTER } : {}),
     ...(options.tracing ? { plugins: [options.tracing.plugin] } : {}),
     logger: quietBundlerLogger,
+    preloadModules: [SHARED_MODULES],
     webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), ...alias } } }),
   });
 }
 
 const FAILURE_CONVERTER = ownModule('./failure-converter');
+const SHARED_MODULES = ownModule('./shared-modules');
 
 /** Webpack's chatter is noise to users; warnings and errors still show. */
 export const quietBundlerLogger = {

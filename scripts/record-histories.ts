@@ -77,6 +77,12 @@ try {
       await save('lease-ticket', 'lease/ticket:tkt_replay_1');
     }
   }
+  if (wanted('complaint-local-steps')) {
+    // A complaint whose tool steps run as local activities: reads, the escalation email and the note under leases.
+    const event = complaintEvent({ ticketId: 'tkt_replay_2' });
+    const complaint = await h.client.startComplaint({ ...event, event_id: 'evt_replay_complaint_local', complaint: { ...event.complaint, id: 'cmp_replay_2' }, customer: { ...event.customer, id: 'cus_replay_d' } });
+    await save('complaint-local-steps', complaint.workflowId);
+  }
   if (wanted('handoff-analyzed') || wanted('handoff-analyst')) {
     const triaged = await h.client.startTriage(ticketEvent({ eventId: 'evt_replay_for_handoff', subject: 'Charged twice', body: 'I was charged twice.' }));
     await h.client.triageResult(triaged.workflowId);

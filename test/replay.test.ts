@@ -18,6 +18,7 @@ const HISTORIES = [
   'triage-kit-cache-hit',
   'triage-kit-cache-last-resort',
   'complaint-injected-resolved',
+  'complaint-local-steps',
   'lease-ticket',
   'handoff-analyzed',
   'handoff-analyst',
@@ -26,6 +27,7 @@ const HISTORIES = [
 /** Histories whose workflow code uses its own id (idempotency keys, lease requests, child ids) replay under that id. */
 const WORKFLOW_IDS: Record<string, string> = {
   'complaint-injected-resolved': 'complaint/evt_replay_complaint',
+  'complaint-local-steps': 'complaint/evt_replay_complaint_local',
   'lease-ticket': 'lease/ticket:tkt_replay_1',
   'handoff-analyzed': 'handoff/replay',
   'handoff-analyst': 'handoff/replay/analyst',

@@ -1,19 +1,23 @@
-import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setHandler, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import { FailureType } from '../contracts/failures.js';
 import type { Activities } from '../activities/index.js';
 import { leaseGrantedSignal, leaseReleaseSignal, leaseWorkflowId } from '../contracts/lease.js';
 
 /** Asking for a lease is one signal-with-start; it is cheap and safe to retry (the lease workflow dedupes). */
-const { requestLease } = proxyActivities<Activities>({
+const REQUEST: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 },
-});
+};
+const regular = proxyActivities<Activities>(REQUEST).requestLease;
+const local = proxyLocalActivities<Activities>(REQUEST).requestLease;
 
 export interface LeaseOptions {
   /** How long a write waits in the queue before it is refused instead (`LeaseTimeout`). */
   readonly wait: string;
   /** How long the lease may be held. */
   readonly ttl: string;
+  /** Ask through a local activity (one marker in history instead of three events and a workflow task). */
+  readonly local?: boolean;
 }
 
 /**
@@ -39,7 +43,7 @@ export class Leases {
         // The run id keeps a reset run's request apart from the lease its earlier run may still hold.
         const requestId = `${workflowId}/${runId}/${stepId}/${resource}`;
         held.push({ resource, requestId });
-        await requestLease({ resource, requesterWorkflowId: workflowId, requestId, ttl: options.ttl });
+        await (options.local ? local : regular)({ resource, requesterWorkflowId: workflowId, requestId, ttl: options.ttl });
         if (!(await condition(() => this.granted.has(requestId), options.wait))) {
           throw ApplicationFailure.create({
             type: FailureType.LeaseTimeout,

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, proxyActivities, proxyLocalActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities, ToolRequest } from '../activities/index.js';
 import type { EvidenceRecord } from '../contracts/evidence.js';
 import { nonRetryableTypes } from '../contracts/failures.js';
@@ -8,19 +8,22 @@ import { checkToolCall, type ToolRegistry } from '../contracts/tools.js';
 import type { LeaseOptions, Leases } from './lease.js';
 
 /** The permission check is a fast, pure evaluation on the worker: a short timeout, a few attempts. */
-const { checkPermission } = proxyActivities<Activities>({
+const PERMISSION: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 },
-});
+};
 
 /**
  * Recording a denial or a failure must outlast what made the tool fail (often the database itself): more patient
  * than the tool's own profile, about five minutes of attempts, then the workflow task fails and Temporal retries it.
  */
-const { recordToolOutcome } = proxyActivities<Activities>({
+const RECORD: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 10 },
-});
+};
+
+const regular = { checkPermission: proxyActivities<Activities>(PERMISSION).checkPermission, recordToolOutcome: proxyActivities<Activities>(RECORD).recordToolOutcome };
+const local = { checkPermission: proxyLocalActivities<Activities>(PERMISSION).checkPermission, recordToolOutcome: proxyLocalActivities<Activities>(RECORD).recordToolOutcome };
 
 
 export type ToolCallOutcome =
@@ -61,6 +64,21 @@ export interface ToolStepContext {
   readonly leaseOptions: LeaseOptions;
   /** The workflow's approval gate: resolves when a human answered or the deadline passed. */
   approve(request: ApprovalRequest): Promise<ApprovalAnswer>;
+  /**
+   * The resources this run may touch, by the tool's kind (default: any the policy allows). The policy decides on tools
+   * and scopes, never on arguments; a run that acts for one case says here which resources are that case's, and a call
+   * touching any other is denied (rule `resource-out-of-scope`) and recorded like a policy denial, never executed.
+   */
+  readonly inScope?: (resource: string, kind: 'read' | 'write') => boolean;
+  /**
+   * Run every step of a call on the worker as local activities (permission check, lease request, execution, the
+   * record of a denial or failure): each is one marker in history instead of three events and a workflow task of its
+   * own. The guarantees stay: the policy decides before anything runs, writes hold their leases, the idempotency key
+   * makes a repeated execution (a worker lost mid-task runs a local activity again) a no-op, and the evidence is
+   * written by the same activity. What changes is what history shows: a local activity's attempts are counted in
+   * its marker, not recorded one by one. A workflow turns it on behind a version marker (`patched`).
+   */
+  readonly local?: boolean;
 }
 
 export interface ToolCall {
@@ -81,9 +99,9 @@ function failureDetail(err: unknown): string {
 
 /**
  * One governed tool call: arguments validated against the registry → permission check (policy: actor, scope, risk)
- * → the approval gate if the policy asks → execution with the idempotency key `workflowId/stepId`, holding the lease
- * of every resource a write touches → evidence. Every way it ends is a typed outcome with its evidence record (an
- * invalid call has none: nothing ran, and the caller repairs it).
+ * → the run's resource scope, if it declares one → the approval gate if the policy asks → execution with the
+ * idempotency key `workflowId/stepId`, holding the lease of every resource a write touches → evidence. Every way it
+ * ends is a typed outcome with its evidence record (an invalid call has none: nothing ran, and the caller repairs it).
  */
 export async function governedToolCall(ctx: ToolStepContext, call: ToolCall): Promise<ToolCallOutcome> {
   const outcome = await governedToolCallInner(ctx, call);
@@ -115,6 +133,7 @@ async function governedToolCallInner(ctx: ToolStepContext, call: ToolCall): Prom
     idempotencyKey: idempotencyKey(workflowId, call.step),
   };
 
+  const { checkPermission, recordToolOutcome } = ctx.local ? local : regular;
   const permission = await checkPermission({ actor: ctx.actor, tool: spec.name });
   const decided = { policyVersion: permission.policyVersion, rule: permission.rule };
   if (permission.decision === 'deny') {
@@ -125,6 +144,15 @@ async function governedToolCallInner(ctx: ToolStepContext, call: ToolCall): Prom
       detail: permission.reason,
     });
     return { ...base, status: 'denied', rule: permission.rule, reason: permission.reason, evidence };
+  }
+  // After the policy, so its own denial wins and the record names the policy version; before approval, so nobody is
+  // asked to approve what this run may not do at all.
+  const outside = ctx.inScope ? spec.resources(args).filter((r) => !ctx.inScope!(r, spec.kind)) : [];
+  if (outside.length > 0) {
+    const rule = 'resource-out-of-scope';
+    const reason = `${spec.name} would ${spec.kind} ${outside.join(', ')}, outside what this run may ${spec.kind}`;
+    const { evidence } = await recordToolOutcome({ ...request, permission: { outcome: 'denied', approver: null, policyVersion: permission.policyVersion, rule }, status: 'denied', detail: reason });
+    return { ...base, status: 'denied', rule, reason, evidence };
   }
 
   let approver: string | null = null;
@@ -144,7 +172,7 @@ async function governedToolCallInner(ctx: ToolStepContext, call: ToolCall): Prom
   }
   const authorised: ToolRequest = { ...request, permission: { outcome: approver ? 'approved' : 'granted', approver, ...decided } };
 
-  const { executeTool } = proxyActivities<Activities>({
+  const profile: ActivityOptions = {
     startToCloseTimeout: spec.profile.startToCloseTimeout,
     retry: {
       initialInterval: spec.profile.initialInterval,
@@ -154,13 +182,14 @@ async function governedToolCallInner(ctx: ToolStepContext, call: ToolCall): Prom
       // From the failure table: a tool whose breaker is open waits for the half-open probe and retries.
       nonRetryableErrorTypes: nonRetryableTypes('tool'),
     },
-  });
+  };
+  const { executeTool } = ctx.local ? proxyLocalActivities<Activities>(profile) : proxyActivities<Activities>(profile);
   try {
     // Reads never wait on leases; a write holds the lease of every resource it touches for its whole execution.
     const execution =
       spec.kind === 'read'
         ? await executeTool(authorised)
-        : await ctx.leases.with(spec.resources(args), call.step, ctx.leaseOptions, (leases) => executeTool({ ...authorised, leases }));
+        : await ctx.leases.with(spec.resources(args), call.step, { ...ctx.leaseOptions, local: ctx.local }, (leases) => executeTool({ ...authorised, leases }));
     // Done only with a success record: a key that already held a failure or denial is reported as that.
     if (execution.evidence.status === 'success') return { ...base, status: 'done', result: execution.result, evidence: execution.evidence };
     return { ...base, status: 'failed', detail: execution.evidence.detail ?? execution.evidence.status, evidence: execution.evidence };

@@ -1,5 +1,5 @@
-import { allHandlersFinished, condition, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
+import { allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Duration, SearchAttributeUpdatePair } from '@temporalio/common';
 import { Budgets, checkToolCall, formatIssues, type ModelRef, type PinnedRun, type ValidationIssue } from 'governor';
 import {
   DecisionGate,
@@ -42,10 +42,8 @@ import { COMPLAINT_TOOLS, complaintDecider as spec, complaintRecord, renderCompl
 import { ESCALATION_TEAMS, SUPPORT_TOOLS } from '../tools.js';
 
 /** Reading the run's evidence back for the summary: a fast query, retried a little. */
-const { listEvidence } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 },
-});
+const EVIDENCE_READ = { startToCloseTimeout: '10s', retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 } } as const;
+const evidenceReads = { regular: proxyActivities<Activities>(EVIDENCE_READ).listEvidence, local: proxyLocalActivities<Activities>(EVIDENCE_READ).listEvidence };
 
 const WRITE_TOOLS = new Set(Object.values(SUPPORT_TOOLS).filter((t) => t.kind === 'write').map((t) => t.name));
 
@@ -120,11 +118,12 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   setHandler(complaintStateQuery, () => state);
 
   const now = () => new Date().toISOString();
-  const enter = (phase: ComplaintPhase) => {
+  const enter = (phase: ComplaintPhase, also: SearchAttributeUpdatePair[] = []) => {
     state.phase = phase;
     upsertSearchAttributes([
       { key: governorSearchAttributes.phase, value: phase },
       { key: governorSearchAttributes.awaitingReview, value: phase === ComplaintPhase.AwaitingApproval || phase === ComplaintPhase.AwaitingHuman },
+      ...also,
     ]);
   };
   const checkpoint = (name: string, data: Record<string, string | number | boolean | null> = {}) => {
@@ -133,6 +132,10 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   // The prompt comes from the registry, pinned at the run's start; runs begun before the registry used the code's spec
   // and recorded its version here.
   const registry = patched('support-complaint-prompt-registry');
+  // Tool steps and the evidence read as local activities: about half the history of a run (runs begun before replay
+  // as they were). Asked before any local activity: a patch marker after a local-activity marker breaks replay.
+  const localSteps = patched('support-complaint-local-steps');
+  const listEvidence = localSteps ? evidenceReads.local : evidenceReads.regular;
   if (!registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
   // One gate per kind of decision: the held actions (keyed by step) and the resolution of what went to a person.
@@ -166,6 +169,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
     actor: COMPLAINT_ACTOR,
     leases: new Leases(),
     leaseOptions: { wait: String(config.leaseWait), ttl: String(config.leaseTtl) },
+    local: localSteps,
     async approve(req: ApprovalRequest): Promise<ApprovalAnswer> {
       const deadline = config.approvalDeadline as Duration;
       const pending: PendingApproval = {
@@ -217,10 +221,12 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   const pinnedRun: PinnedRun = registry ? await pinRun(complaintRecord, { eventId: event.event_id }) : codePinned(complaintRecord);
   const prompt = pinnedRun.rollout && (pinnedRun.rollout.stage === 'shadow' || pinnedRun.rollout.stage === 'suggestion') ? (pinnedRun.production ?? pinnedRun.prompt) : pinnedRun.prompt;
   state.prompt = { name: prompt.record.name, version: prompt.record.version };
-  if (registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${prompt.record.name}@${prompt.record.version}` }]);
+  const promptVersion: SearchAttributeUpdatePair[] = registry ? [{ key: governorSearchAttributes.promptVersion, value: `${prompt.record.name}@${prompt.record.version}` }] : [];
+  // With local steps the version goes out with the next phase: one history event fewer.
+  if (!localSteps && registry) upsertSearchAttributes(promptVersion);
 
   // 1. Context: independent reads, in parallel; reads take no leases.
-  enter(ComplaintPhase.Reading);
+  enter(ComplaintPhase.Reading, localSteps ? promptVersion : []);
   const [ticket, customerRecord, previous] = await Promise.all([
     run('read_ticket', 'get_ticket', { ticketId: complaint.ticket_id }),
     run('read_customer', 'get_customer', { customerId: event.customer.id }),

@@ -53,7 +53,7 @@ export interface AgentTurn {
   readonly phase: AgentPhase;
   readonly action: AgentMove['action'] | 'refused' | 'replan';
   readonly tool: string | null;
-  /** done, denied, rejected, failed, invalid_args (tool calls); refused (out of order); ok (plan, finish). */
+  /** done, denied, rejected, failed, invalid_args (tool calls); refused (out of order); invalid (a move still invalid after its repairs); ok (plan, finish). */
   readonly status: string;
   readonly detail: string;
   readonly evidenceId: string | null;
@@ -291,9 +291,15 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
       callTimeout: o.callTimeout,
     });
     if (moved.status === 'budget_exceeded') return end('budget_exceeded');
+    const turnContext = { tokens: plan.tokens, kept: plan.keep.length, summarised: plan.summarise.length, dropped: plan.drop.length };
+    if (moved.status === 'needs_review') {
+      // A move still invalid after its repairs (a tool the agent is not offered, say) stops the agent; what it tried
+      // and the rule it broke stay in the state, as a refused turn, not only in the model step's history.
+      s.turn = n;
+      s.turns.push({ n, context: turnContext, phase: s.phasesDone.at(-1) ?? 'resolve', action: 'refused', tool: null, status: 'invalid', detail: moved.detail.slice(0, 300), evidenceId: null });
+    }
     if (moved.status !== 'ok') return end('model_unavailable');
     const move = moved.value;
-    const turnContext = { tokens: plan.tokens, kept: plan.keep.length, summarised: plan.summarise.length, dropped: plan.drop.length };
     s.turn = n;
     turnsThisRun += 1;
 

@@ -1,4 +1,4 @@
-import { setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { Budgets, type ModelRef } from 'governor';
 import { DecisionGate, deadlineAfter, emptyAgentState, emptyLedger, governorSearchAttributes, Leases, runAgent, type AgentState, type ToolStepContext } from 'governor/workflow';
@@ -18,6 +18,9 @@ export const AGENT_ACTOR = 'agent:support-investigator';
  */
 export async function supportAgent(input: AgentInput): Promise<SupportAgentState> {
   const { event, config, carry } = input;
+  // Asked first, before any marker a local activity leaves: runs begun before the agent was held to its case replay
+  // without the scope.
+  const caseScoped = patched('support-agent-case-scope');
   const chain: ModelRef[] = config.modelChain ?? [config.model ?? { provider: 'anthropic', model: 'claude-haiku-4-5' }];
   const agent: AgentState = emptyAgentState(carry);
   const state: SupportAgentState = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId, ticketId: event.ticket_id, agent, pendingApprovals: [], awaitingGuidance: null };
@@ -59,11 +62,16 @@ export async function supportAgent(input: AgentInput): Promise<SupportAgentState
     ]);
     return answer.decided ? { by: answer.decision.reviewerId, guidance: answer.decision.guidance } : null;
   };
+  // The agent acts for one case: it writes only the case's ticket and reads only the case's customer. Other tickets it
+  // may read (the related tickets a task lists); a tool result or a task that steers it anywhere else is denied.
+  const own = new Set([`ticket:${event.ticket_id}`, `customer:${event.customer_id}`, `complaints:${event.customer_id}`]);
+  const inScope = (resource: string, kind: 'read' | 'write') => own.has(resource) || (kind === 'read' && resource.startsWith('ticket:'));
   const toolContext: ToolStepContext = {
     tools: SUPPORT_TOOLS,
     actor: AGENT_ACTOR,
     leases: new Leases(),
     leaseOptions: { wait: '2m', ttl: '5m' },
+    ...(caseScoped ? { inScope } : {}),
     async approve(req) {
       const pending: PendingApproval = { stepId: req.stepId, tool: req.tool, args: req.args, rule: req.rule, reason: req.reason, approvers: req.approvers, deadline: deadlineAfter(config.approvalDeadline as Duration) };
       state.pendingApprovals.push(pending);

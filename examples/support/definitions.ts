@@ -1,13 +1,11 @@
 /**
- * The support domain's workflows, each described once: messages, search attributes and descriptors. The client, the
- * CLI and the review queue are driven from `SUPPORT_WORKFLOWS`; the workflows import the same message definitions.
- * Sandbox-safe (pure data and definitions), so workflows, clients and workers share this module.
+ * The support domain's workflows, each described once: descriptors over the messages and search attributes of
+ * `messages.ts` (re-exported here). The client, the CLI and the review queue are driven from `SUPPORT_WORKFLOWS`; the
+ * workflows import only `messages.ts`.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { eventId } from 'governor';
-import { defineDecision, defineWorkflow, type AgentState, type ModelChoice, type ReviewView, type WaitingDecision } from 'governor/workflow';
+import { defineDecision, defineWorkflow, type ModelChoice, type ReviewView, type WaitingDecision } from 'governor/workflow';
 import {
   ApprovalDecision,
   COMPLAINT_RECEIVED,
@@ -16,11 +14,10 @@ import {
   ComplaintReceived,
   HumanResolution,
   type ComplaintInput,
-  type PendingApproval,
   type ComplaintResult,
   type ComplaintState,
 } from './contracts/complaint.js';
-import { HandoffInput, type AnalystResult, type HandoffState } from './contracts/handoff.js';
+import { HandoffInput, type AnalystResult } from './contracts/handoff.js';
 import { SUPPORT_TICKET_CREATED, SupportTicketCreated } from './contracts/ticket.js';
 import { Category, Phase, ReviewDecision, TriageConfig, Urgency, type TriageInput, type TriageResult, type TriageState } from './contracts/triage.js';
 import { complaintDecider } from './prompts/complaint-escalation.js';
@@ -29,82 +26,21 @@ import { AGENT_REQUESTED, AgentConfig, AgentGuidance, AgentRequested, type Agent
 import { DOCUMENT_SUBMITTED, DocumentConfig, DocumentSubmitted, type DocumentInput, type DocumentResult, type DocumentState } from './contracts/document.js';
 import { agentWorkflowId, complaintWorkflowId, documentWorkflowId, handoffWorkflowId, triageWorkflowId } from './ids.js';
 
-/** Keys the support workflows add to Governor's own (phase, awaiting review, prompt version). */
-export const supportSearchAttributes = {
-  category: defineSearchAttributeKey('GovernorCategory', SearchAttributeType.KEYWORD),
-  urgency: defineSearchAttributeKey('GovernorUrgency', SearchAttributeType.KEYWORD),
-} as const;
-
-/* ---- supportTicketTriage ---- */
-
-export const stateQuery = defineQuery<TriageState>('state');
-
-export interface ReviewAccepted {
-  readonly status: 'accepted';
-  readonly action: ReviewDecision['action'];
-  readonly reviewerId: string;
-}
-
-/** A reviewer's decision on a classification: accepted, or refused with the reason (see `DecisionGate`). */
-export const reviewUpdate = defineUpdate<ReviewAccepted, [ReviewDecision]>('review');
-
-/**
- * The same decision as a signal, for senders that cannot wait for an answer (queues, webhooks). It is validated
- * inside the workflow the same way; an invalid one is recorded in `state.rejectedSignals` and changes nothing else.
- */
-export const reviewSignal = defineSignal<[ReviewDecision]>('reviewDecision');
-
-/* ---- complaintEscalation ---- */
-
-export const complaintStateQuery = defineQuery<ComplaintState>('state');
-
-export interface ApprovalAccepted {
-  readonly status: 'accepted';
-  readonly stepId: string;
-  readonly approved: boolean;
-  readonly reviewerId: string;
-}
-
-/** Approving a held action is an update: the approver learns at once whether it counted (and why not). */
-export const approvalUpdate = defineUpdate<ApprovalAccepted, [ApprovalDecision]>('approveAction');
-
-/** Closing what the run escalated to a human; an update for the same reason. */
-export const resolveUpdate = defineUpdate<{ readonly status: 'accepted'; readonly reviewerId: string }, [HumanResolution]>('resolve');
-
-/* ---- supportAgent ---- */
-
-/** A support agent's run: its agent state (turns, context plan, spend, stop) and any held action. */
-export interface SupportAgentState {
-  readonly workflowId: string;
-  /** This run; `agent.previousRuns` lists the runs it continued from. */
-  readonly runId: string;
-  readonly ticketId: string;
-  readonly agent: AgentState;
-  pendingApprovals: PendingApproval[];
-  /** While the agent waits for a person's guidance (it kept looping): why, who may guide it, until when. */
-  awaitingGuidance: { reason: string; guides: readonly string[]; deadline: string } | null;
-}
-
-export const agentStateQuery = defineQuery<SupportAgentState>('state');
-
-export interface AgentApprovalAccepted {
-  readonly status: 'accepted';
-  readonly stepId: string;
-  readonly approved: boolean;
-  readonly reviewerId: string;
-}
-
-export const agentApprovalUpdate = defineUpdate<AgentApprovalAccepted, [ApprovalDecision]>('approveAction');
-
-export const agentGuideUpdate = defineUpdate<{ readonly status: 'accepted'; readonly reviewerId: string }, [AgentGuidance]>('guide');
-
-/* ---- documentPipeline ---- */
-
-export const documentStateQuery = defineQuery<DocumentState>('state');
-
-/* ---- agentHandoff ---- */
-
-export const handoffStateQuery = defineQuery<HandoffState>('state');
+export * from './messages.js';
+import {
+  agentApprovalUpdate,
+  agentGuideUpdate,
+  agentStateQuery,
+  approvalUpdate,
+  complaintStateQuery,
+  documentStateQuery,
+  handoffStateQuery,
+  resolveUpdate,
+  reviewUpdate,
+  stateQuery,
+  supportSearchAttributes,
+  type SupportAgentState,
+} from './messages.js';
 
 /* ---- descriptors ---- */
 

@@ -4,7 +4,7 @@ import { Budgets, type ModelRef } from 'governor';
 import { DecisionGate, deadlineAfter, emptyAgentState, emptyLedger, governorSearchAttributes, Leases, runAgent, type AgentState, type ToolStepContext } from 'governor/workflow';
 import { AgentGuidance, type AgentInput } from '../contracts/agent.js';
 import { ApprovalDecision, type PendingApproval } from '../contracts/complaint.js';
-import { agentApprovalUpdate, agentGuideUpdate, agentStateQuery, type AgentApprovalAccepted, type SupportAgentState } from '../definitions.js';
+import { agentApprovalUpdate, agentGuideUpdate, agentStateQuery, type AgentApprovalAccepted, type SupportAgentState } from '../messages.js';
 import { AGENT_TOOLS, agentMovePrompt, agentSummaryPrompt } from '../prompts/support-agent.js';
 import { SUPPORT_TOOLS } from '../tools.js';
 

@@ -37,7 +37,7 @@ import {
   type ComplaintState,
   type PendingApproval,
 } from '../contracts/complaint.js';
-import { approvalUpdate, complaintStateQuery, resolveUpdate, type ApprovalAccepted } from '../definitions.js';
+import { approvalUpdate, complaintStateQuery, resolveUpdate, type ApprovalAccepted } from '../messages.js';
 import { COMPLAINT_TOOLS, complaintDecider as spec, complaintRecord, renderComplaintMessages, renderComplaintRepair } from '../prompts/complaint-escalation.js';
 import { ESCALATION_TEAMS, SUPPORT_TOOLS } from '../tools.js';
 

@@ -3,7 +3,7 @@ import type { Duration } from '@temporalio/common';
 import { Budgets, type ModelRef } from 'governor';
 import { governorSearchAttributes, runDocumentPipeline } from 'governor/workflow';
 import type { DocumentInput, DocumentResult, DocumentState } from '../contracts/document.js';
-import { documentStateQuery } from '../definitions.js';
+import { documentStateQuery } from '../messages.js';
 import { chunkSummariserPrompt } from '../prompts/document-summariser.js';
 
 /**

@@ -5,7 +5,7 @@ import { emptyLedger, governedModelStep, governedToolCall, Leases, stepPrompt, t
 import type { Activities } from 'governor/worker';
 import { Analysis, type AnalystInput, type AnalystResult, type HandoffInput, type HandoffState } from '../contracts/handoff.js';
 import { analysisJsonSchema, datasetAnalyst as spec, renderAnalystMessages, renderAnalystRepair } from '../prompts/dataset-analyst.js';
-import { handoffStateQuery } from '../definitions.js';
+import { handoffStateQuery } from '../messages.js';
 import { SUPPORT_TOOLS } from '../tools.js';
 
 const { verifyHandoff } = proxyActivities<Activities>({

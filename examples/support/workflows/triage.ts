@@ -37,7 +37,7 @@ import {
   type TriageState,
 } from '../contracts/triage.js';
 import { classifierRecord, renderClassifierMessages, renderRepairMessages, supportTicketClassifier as spec } from '../prompts/support-ticket-classifier.js';
-import { reviewSignal, reviewUpdate, stateQuery, supportSearchAttributes, type ReviewAccepted } from '../definitions.js';
+import { reviewSignal, reviewUpdate, stateQuery, supportSearchAttributes, type ReviewAccepted } from '../messages.js';
 
 /** The one decision a triage run waits for, by its key in the gate. */
 const REVIEW = 'review';

@@ -16,6 +16,7 @@ COPY testing ./testing
 COPY examples ./examples
 COPY console ./console
 COPY scripts/build-console.ts ./scripts/build-console.ts
+COPY scripts/build-workflow-bundle.ts ./scripts/build-workflow-bundle.ts
 RUN npm run build:image
 
 FROM node:22-bookworm-slim

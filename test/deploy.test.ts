@@ -168,6 +168,7 @@ describe('the worker image: compiled JS on Node 22, non-root, healthy, stops gra
         if (worker.exitCode !== null) throw new Error(`the worker exited: ${stderr}`);
         return stderr.includes('polling on') ? true : undefined;
       }, 120_000);
+      assert.match(stderr, /workflow bundle prebuilt/, 'the worker loads the bundle written at build time, no webpack at start');
       const started = await h.client.startTriage(ticketEvent());
       assert.equal((await h.client.triageResult(started.workflowId)).outcome, 'escalated');
       // The compiled reviewer console serves its sign-in page and its built page assets.

@@ -6,3 +6,4 @@
 export * from './model-double.js';
 export { freePort, portIsFree, startDevServer, type DevServer, type DevServerOptions } from '../workers/dev-server.js';
 export { provisionTemporalCli, TEMPORAL_CLI_VERSION } from '../workers/temporal-cli.js';
+export { startPostgres, type PostgresServer } from './postgres.js';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../workers/dev-server.js';
+import { freePort } from '../workers/dev-server.js';
 
 const run = promisify(execFile);
 
@@ -29,7 +29,7 @@ async function binDir(): Promise<string> {
 }
 
 /**
- * A real, throwaway PostgreSQL server for tests: a fresh cluster in a temp directory, on a free loopback port, trust
+ * A real, throwaway PostgreSQL server for tests and benchmarks: a fresh cluster in a temp directory, on a free loopback port, trust
  * auth for the `governor` role, fsync off (test data). PostgreSQL refuses to run as root, so under root it runs as
  * the `postgres` system user.
  */

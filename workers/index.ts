@@ -23,7 +23,7 @@ export { loopbackMetricsAddress, startMetricsServer, type MetricsServer, type Me
 export { loadPolicyFile } from './policy.js';
 export { createLogger, DEFAULT_REDACT_PATHS, redactPathsFromEnv, temporalLogger, type LoggerOptions } from './logger.js';
 export { HISTOGRAM_BUCKETS, installRuntime } from './runtime.js';
-export { bundleWorkflows, createGovernorWorker, quietBundlerLogger, type BundleOptions, type GovernorWorker, type GovernorWorkerOptions } from './worker.js';
+export { bundleWorkflows, createGovernorWorker, quietBundlerLogger, writeWorkflowBundle, type BundleOptions, type GovernorWorker, type GovernorWorkerOptions } from './worker.js';
 export { createTracing, tracingFromEnv, type Tracing, type TracingOptions } from './tracing.js';
 export { createSloMonitor, type SloMonitor, type SloMonitorOptions } from './slo-monitor.js';
 export { CONTROL_NAMES, controlChanges, readControls, setControl, type ControlChange, type ControlName } from '../activities/controls.js';

@@ -28,6 +28,7 @@
  *   GOVERNOR_DAILY_USD    a spend ceiling per UTC day across every run on the store: no new model calls once reached
  *   GOVERNOR_TOKENS_PER_MINUTE, GOVERNOR_REQUESTS_PER_MINUTE   provider=n[,provider=n]: token and request rates
  *                         shared by every worker on the store
+ *   GOVERNOR_MAX_CACHED_WORKFLOWS   runs kept in memory between their tasks (default 250); the rest replay from history
  *   GOVERNOR_CLAIM_CHECK_BYTES   keep payloads above this many bytes in the store, only their hash in history (default:
  *                         off); clients reading these runs set the same variable and DATABASE_URL
  *   GOVERNOR_CONSOLE_SECRET   at least 32 characters: serve the reviewer console on GOVERNOR_CONSOLE_HOST:GOVERNOR_CONSOLE_PORT
@@ -35,7 +36,9 @@
  *                         GOVERNOR_TEMPORAL_UI_URL links each run to the Web UI; GOVERNOR_CONSOLE_REDACT adds trigger
  *                         field paths hidden from reviewers (default: contact details)
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Client, Connection } from '@temporalio/client';
 import { connectTemporal, GovernorClient } from 'governor/client';
 import { DEFAULT_CONSOLE_REDACT, startReviewConsole, type ReviewConsole } from 'governor/console';
@@ -68,6 +71,15 @@ import { SUPPORT_WORKFLOWS } from './definitions.js';
 import { SUPPORT_POLICY } from './policy.js';
 import { SUPPORT_SLOS } from './slos.js';
 import { openSupportStore, SUPPORT_WORKFLOWS_PATH, supportActivities } from './setup.js';
+
+/** Written next to the compiled worker by `npm run build:image`. */
+const PREBUILT_BUNDLE = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
+
+/**
+ * Runs kept in memory between their tasks. Every run parked on a person would otherwise stay cached (the SDK's
+ * default grows with the heap, over 2,000 here, about 1 MB each); evicted, a run is replayed when its decision comes.
+ */
+const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
 
 function fail(message: string, code: number): void {
   process.stderr.write(`governor worker: ${message}\n`);
@@ -182,11 +194,15 @@ async function main(): Promise<void> {
   const crashAfter = process.env.GOVERNOR_TEST_CRASH_AFTER_EFFECT;
   const hooks = crashAfter ? { afterEffect: (e: { tool: string }) => void (e.tool === crashAfter && process.kill(process.pid, 'SIGKILL')) } : undefined;
   let worker;
+  const prebuilt = !codec && !tracing && existsSync(PREBUILT_BUNDLE);
   try {
     worker = await createGovernorWorker({
       taskQueue: process.env.GOVERNOR_TASK_QUEUE || undefined,
       activities: supportActivities({ providers, store, breakers, policy, temporal, hooks, ...(spend ? { spend } : {}) }),
-      workflows: { workflowsPath: SUPPORT_WORKFLOWS_PATH },
+      // The bundle written at build time (`npm run build:image`) when the worker runs as built, without a codec or
+      // tracing (which the bundle must be built with); otherwise bundled here at start.
+      workflows: prebuilt ? { codePath: PREBUILT_BUNDLE } : { workflowsPath: SUPPORT_WORKFLOWS_PATH },
+      maxCachedWorkflows: num('GOVERNOR_MAX_CACHED_WORKFLOWS') ?? DEFAULT_MAX_CACHED_WORKFLOWS,
       codec,
       claimCheck,
       tracing,
@@ -248,6 +264,7 @@ async function main(): Promise<void> {
   }
   process.stderr.write(
     `governor worker: polling on ${address}, providers ${providers.configured.join(', ')}, store ${store.db.describe}, policy ${policy.version}` +
+      `, workflow bundle ${prebuilt ? 'prebuilt' : 'built at start'}` +
       `${metrics ? `, metrics ${metrics.url}/metrics` : ''}${relay ? `, relaying email to ${process.env.GOVERNOR_SMTP_URL}` : ''}` +
       `${tracing ? `, traces to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : ''}` +
       `${codec ? `, payloads encrypted (key ${process.env.GOVERNOR_CODEC_KEY_ID || 'first listed'})` : ''}${codecServer ? `, codec server ${codecServer.url}` : ''}` +

@@ -6,6 +6,9 @@
  */
 import { z } from 'zod';
 
+// No compiled fast paths: zod compiles one per object schema on its first parses, and a workflow run's schemas are
+// its own (built again for each run), so the compiling would be paid by every run and never reused.
+z.config({ jitless: true });
 // The SDK deep-freezes what is shared, and zod sets its global configuration (default locale, memoizer) lazily, on
 // the first schema built and parsed: do both here, before the freeze, so no workflow ever writes to it.
 z.strictObject({ field: z.string().min(1), list: z.array(z.number()).optional() }).safeParse({ field: '', list: ['x'] });

@@ -1,11 +1,11 @@
 /**
- * `npm run bench`: what governing a model call costs. With the model double fixed at 200 ms per call, it measures
+ * `npm run bench:overheads`: what encryption and tracing add to a governed run. With the model double fixed at 200 ms per call, it measures
  * side by side, interleaved in one run, (a) a whole triage run on the kit through Temporal — context load, one
  * governed model call, validation, the decision tool with evidence — (b) the same run with every payload encrypted,
  * (c) the same model call made directly with the SDK in a plain loop, and (d) the run on two worker processes of the
  * same build, one exporting OpenTelemetry traces over OTLP and one not, then reports p50, p95 and their ratios.
  *
- *   npm run bench -- [--runs 30] [--latency 200]
+ *   npm run bench:overheads -- [--runs 30] [--latency 200]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -38,10 +38,31 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.
   return parsed.data;
 }
 
-const Id = z.string().trim().min(1, 'is required').max(500, 'at most 500 characters');
-const Reason = z.string().max(2000, 'at most 2000 characters');
+/** PostgreSQL keeps no NUL (text or jsonb) and no half of a surrogate pair (jsonb): refused by field, not by the database. */
+function storable(s: string): boolean {
+  return !s.includes('\u0000') && !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+}
+const STORABLE = 'must not contain NUL or half of a surrogate pair';
+
+const Id = z.string().trim().min(1, 'is required').max(500, 'at most 500 characters').refine(storable, STORABLE);
+const Reason = z.string().max(2000, 'at most 2000 characters').refine(storable, STORABLE);
 /** A JSON value the store keeps as `jsonb`: anything but `undefined`. */
 const Json = z.unknown().refine((v) => v !== undefined, 'is required (null for none)');
+
+function storableJson(v: unknown): boolean {
+  if (typeof v === 'string') return storable(v);
+  return typeof v !== 'object' || v === null || Object.entries(v).every(([key, child]) => storable(key) && storableJson(child));
+}
+
+/** What a caller hands in to be kept as `jsonb`: refused here, by field, when JSON or the store cannot carry it. */
+const JsonCarried = z.unknown().refine((v) => {
+  try {
+    JSON.stringify(v);
+  } catch {
+    return false;
+  }
+  return storableJson(v);
+}, 'must be a JSON value (no BigInt, no cycle), with no NUL or half of a surrogate pair in it');
 
 export const GradingRow = z.strictObject({
   workflowId: Id,
@@ -76,7 +97,7 @@ export const GradeInput = z
     workflowId: Id,
     reviewer: Id,
     verdict: GradeVerdict,
-    corrected: z.unknown().optional(),
+    corrected: JsonCarried.optional(),
     reason: Reason.optional(),
   })
   .refine((g) => g.verdict === 'incorrect' || g.corrected === undefined || g.corrected === null, {

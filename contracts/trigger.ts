@@ -18,7 +18,13 @@ export type TriggerParseResult<T> =
 export function preparePayload(input: unknown): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
   // A UTF-8 byte-order mark (editors on some systems write one) is not part of the JSON: drop it rather than refuse.
   if (typeof input === 'string' && input.charCodeAt(0) === 0xfeff) input = input.slice(1);
-  const text = typeof input === 'string' ? input : (JSON.stringify(input) ?? '');
+  let text: string;
+  try {
+    text = typeof input === 'string' ? input : (JSON.stringify(input) ?? '');
+  } catch (err) {
+    // A caller's object JSON cannot carry (a BigInt, a cycle): no run could be started with it, so it is a bad field.
+    return { ok: false, issues: [unserialisable(input) ?? { field: '(root)', rule: `cannot be sent as JSON: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` }] };
+  }
   const bytes = new TextEncoder().encode(text).length;
   if (bytes > MAX_TRIGGER_BYTES) return { ok: false, issues: [{ field: '(root)', rule: `payload is ${bytes} bytes; the limit is ${MAX_TRIGGER_BYTES}` }] };
   if (typeof input !== 'string') return { ok: true, value: input };
@@ -27,6 +33,27 @@ export function preparePayload(input: unknown): { ok: true; value: unknown } | {
   } catch (err) {
     return { ok: false, issues: [{ field: '(root)', rule: `not valid JSON: ${(err as Error).message}` }] };
   }
+}
+
+/** The first value JSON cannot carry, by path: a BigInt, or a reference back to an object that encloses it. */
+function unserialisable(value: unknown, path: readonly string[] = [], enclosing = new Set<object>()): ValidationIssue | null {
+  const field = path.length > 0 ? path.join('.') : '(root)';
+  if (typeof value === 'bigint') return { field, rule: 'is a BigInt, which JSON cannot carry: send a number or a string' };
+  if (typeof value !== 'object' || value === null) return null;
+  if (enclosing.has(value)) return { field, rule: 'refers back to an object that contains it (a cycle), which JSON cannot carry' };
+  enclosing.add(value);
+  try {
+    for (const [key, child] of Object.entries(value)) {
+      const found = unserialisable(child, [...path, key], enclosing);
+      if (found) return found;
+    }
+  } catch {
+    // A property that throws when read: the caller gets JSON's own message instead.
+    return null;
+  } finally {
+    enclosing.delete(value);
+  }
+  return null;
 }
 
 /**

@@ -55,6 +55,21 @@ export interface DecisionGateOptions<D, A> {
   readonly onRejectedSignal?: (reason: string) => void;
 }
 
+/**
+ * A refusal echoes what was sent (a reviewer id, a step id, an unknown key's name), and the validator's failure goes
+ * back to the server in the worker's reply: a few megabytes of it fail the workflow task (gRPC's 4 MB), and half of a
+ * surrogate pair cannot be encoded as UTF-8, so the worker's core refuses the reply and shuts the worker down. The
+ * start names the field and the end the rule, so both are kept.
+ */
+const MAX_REFUSAL_CHARS = 2_000;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+function replyable(message: string): string {
+  const clipped = message.length <= MAX_REFUSAL_CHARS ? message : `${message.slice(0, 1_500)} … (${message.length - 1_900} characters left out) … ${message.slice(-400)}`;
+  // After clipping, which may itself split a pair.
+  return clipped.replace(LONE_SURROGATE, '\ufffd');
+}
+
 export type GateOutcome<D> = { readonly decided: true; readonly decision: D } | { readonly decided: false };
 
 /**
@@ -71,13 +86,13 @@ export class DecisionGate<D, A, Info = unknown> {
       // Runs before the update is written to history: a refused decision leaves the run exactly as it was.
       validator: (raw: D) => {
         const refusal = this.refusal(raw);
-        if (refusal) throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true });
+        if (refusal) throw ApplicationFailure.create({ type: refusal.type, message: replyable(refusal.message), nonRetryable: true });
       },
     });
     if (options.signal) {
       setHandler(options.signal, (raw: D) => {
         const refusal = this.refusal(raw);
-        if (refusal) options.onRejectedSignal?.(`${refusal.type}: ${refusal.message}`);
+        if (refusal) options.onRejectedSignal?.(`${refusal.type}: ${replyable(refusal.message)}`);
         else this.take(raw);
       });
     }

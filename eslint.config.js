@@ -104,7 +104,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [...publicSdkOnly, ...publicEntryPointsOnly, ...noTestHelpers] }] },
   },
   {
-    files: ['scripts/**/*.ts', 'bench/**/*.ts'],
+    files: ['scripts/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [...publicSdkOnly, ...noTestHelpers] }] },
   },
   {

@@ -1,5 +1,6 @@
 /** What the benchmark sections share: percentiles, a slowed double, worker processes, and how a figure is reported. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Harness } from '../examples/support/harness.js';
@@ -95,9 +96,18 @@ export async function spawnSupportWorker(o: {
       return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
     },
     async stop() {
-      if (child.exitCode !== null) return;
+      // Already gone: exited, or killed by a signal (a killed process has no exit code).
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     },
   };
+}
+
+/** Builds the worker as the image does (`npm run build:image`) unless a build is already there. */
+export function ensureBuiltWorker(log: (line: string) => void): void {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  if (existsSync(`${root}/build/examples/support/workflow-bundle.js`)) return;
+  log('building the worker as the image does (npm run build:image)');
+  execFileSync('npm', ['run', '--silent', 'build:image'], { cwd: root, stdio: 'ignore' });
 }

@@ -10,16 +10,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ModelDouble, startDevServer, startPostgres, type PostgresServer } from 'governor/testing';
 import { governorResponder } from '../examples/support/double/agent-responders.js';
 import { supportSearchAttributes } from '../examples/support/definitions.js';
 import { SupportClient } from '../examples/support/client.js';
 import { openSupportStore } from '../examples/support/setup.js';
 import { ticketEvent } from '../examples/support/harness.js';
-import { spawnSupportWorker, type Figure } from './common.js';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
+import { ensureBuiltWorker, spawnSupportWorker, type Figure } from './common.js';
 
 /** Megabytes under a directory (a file's own size when given a file), as `du` counts them. */
 function duMb(path: string): number {
@@ -56,10 +53,7 @@ export interface ParkedOptions {
 }
 
 export async function measureParked(o: ParkedOptions): Promise<Figure[]> {
-  if (!existsSync(join(root, 'build/examples/support/workflow-bundle.js'))) {
-    o.log('building the worker as the image does (npm run build:image)');
-    execFileSync('npm', ['run', '--silent', 'build:image'], { cwd: root, stdio: 'ignore' });
-  }
+  ensureBuiltWorker(o.log);
   const dir = await mkdtemp(join(tmpdir(), 'governor-parked-'));
   const dbFile = join(dir, 'temporal.db');
   const server = await startDevServer({ dbFile, searchAttributes: Object.values(supportSearchAttributes) });

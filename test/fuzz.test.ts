@@ -236,8 +236,10 @@ const note = (max: number) => fc.string({ maxLength: 40 }).filter((s) => [...s].
 /* ---- the system ---- */
 
 const MODEL = { provider: 'anthropic', model: null } as const;
-const START_RUNS = 300;
-const DECISION_RUNS = 250;
+/** `npm run chaos` runs the same properties on more payloads (`GOVERNOR_FUZZ_SCALE`, default 1 in the suite). */
+const SCALE = Math.max(1, Number(process.env.GOVERNOR_FUZZ_SCALE ?? 1));
+const START_RUNS = 300 * SCALE;
+const DECISION_RUNS = 250 * SCALE;
 const SIGNAL_RUNS = 50;
 const GRADE_RUNS = 300;
 /** Each property takes a few seconds; this is for a run that hangs. */

@@ -518,7 +518,9 @@ const TRIGGERS: readonly TriggerContract[] = [
   { name: 'credit.requested (creditRequest, the package example)', descriptor: creditWorkflow as AnyWorkflowDescriptor, contract: creditRequested, workflowId: (e) => `credit/${String(e.event_id)}` },
 ];
 
-const TRIGGER_RUNS = 3_000;
+/** `npm run chaos` runs the same properties on more payloads (`GOVERNOR_FUZZ_SCALE`, default 1 in the suite). */
+const SCALE = Math.max(1, Number(process.env.GOVERNOR_FUZZ_SCALE ?? 1));
+const TRIGGER_RUNS = 3_000 * SCALE;
 
 describe('trigger contracts under generated payloads (prepareStart, as start and the CLI run it)', () => {
   for (const t of TRIGGERS) {
@@ -603,7 +605,7 @@ const DECISIONS: readonly DecisionContract[] = [
   { name: 'credit approve (the package example)', descriptor: creditWorkflow as AnyWorkflowDescriptor, verb: 'approve', contract: approveCredit },
 ];
 
-const DECISION_RUNS = 4_000;
+const DECISION_RUNS = 4_000 * SCALE;
 
 /** Validation of one schema as the client and the workflows' update validators do it: the value, or named issues. */
 function judge(schema: z.ZodType, c: Case, tally: Tally): void {
@@ -644,7 +646,7 @@ describe('decision payloads under generated payloads (the schemas decide and the
   });
 });
 
-const CONFIG_RUNS = 1_000;
+const CONFIG_RUNS = 1_000 * SCALE;
 
 describe('per-run configs under generated settings (prepareStart)', () => {
   const TRIGGER_FOR: Record<string, unknown> = {

@@ -22,9 +22,9 @@ if (only.has('faults')) outcomes.push(await providerFaults(log, Math.min(runs, 4
 if (only.has('injection')) outcomes.push(await injection(log));
 if (only.has('fuzz')) outcomes.push(fuzz(log, 3));
 
-const columns: Invariant[] = [...INVARIANTS, 'no unauthorised tool', 'refusals name the field'];
+const columns: Invariant[] = [...INVARIANTS, 'recovers', 'no unauthorised tool', 'refusals name the field'];
 const mark = (ok: boolean | undefined) => (ok === undefined ? '-' : ok ? 'ok' : 'FAIL');
-process.stdout.write(`\n${'scenario'.padEnd(62)} ${columns.map((c) => c.padEnd(13)).join('')}time\n`);
+process.stdout.write(`\n${'scenario'.padEnd(62)} ${columns.map((c) => c.slice(0, 12).padEnd(13)).join('')}time\n`);
 for (const o of outcomes) {
   process.stdout.write(`${o.scenario.slice(0, 61).padEnd(62)} ${columns.map((c) => mark(o.checks[c]?.ok).padEnd(13)).join('')}${o.seconds.toFixed(0)} s\n`);
 }

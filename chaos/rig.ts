@@ -121,7 +121,7 @@ export interface Check {
 }
 
 export const INVARIANTS = ['no run lost', 'no duplicate effect', 'verify clean', 'attempts bounded', 'spend bounded'] as const;
-export type Invariant = (typeof INVARIANTS)[number] | 'no unauthorised tool' | 'refusals name the field';
+export type Invariant = (typeof INVARIANTS)[number] | 'recovers' | 'no unauthorised tool' | 'refusals name the field';
 
 /**
  * The invariants over complaint runs: each run closed completed (or waits for a person with the reason on record,
@@ -155,9 +155,10 @@ export async function complaintInvariants(rig: Rig, ids: readonly string[], opti
   const notes = await rig.store.db.query<{ ticket_id: string; n: string }>(`select ticket_id, count(*)::text as n from ticket_notes group by 1`);
   const outboxDup = emails.rows.filter((r) => r.n !== '1');
   const notesDup = notes.rows.filter((r) => r.n !== '1');
-  // The relay delivers each outbox row; give it a moment to catch up before counting at the SMTP server.
+  // The relay delivers each outbox row; let it catch up before counting at the SMTP server. A relay killed holding a
+  // claim delays that row's next attempt by up to the claim's time to live (120 s): wait a little past it.
   const expectedMail = emails.rows.length;
-  const until = Date.now() + 60_000;
+  const until = Date.now() + 150_000;
   while (new Set(rig.deliveries.map((d) => d.messageId)).size < expectedMail && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
   const byId = new Map<string, number>();
   for (const d of rig.deliveries) byId.set(d.messageId, (byId.get(d.messageId) ?? 0) + 1);

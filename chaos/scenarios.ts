@@ -44,13 +44,21 @@ function arrive(rig: Rig, n: number, gapMs: number): { ids: string[]; done: Prom
 
 const emailsSent = async (rig: Rig) => Number((await rig.store.db.query<{ n: string }>("select count(*)::text as n from outbox where kind = 'escalation'")).rows[0]!.n);
 
-async function scenario(log: Log, name: string, body: (rig: Rig) => Promise<{ ids: string[]; note: string; parkedIsFine?: boolean }>): Promise<Outcome> {
+interface Body {
+  readonly ids: string[];
+  readonly note: string;
+  readonly parkedIsFine?: boolean;
+  /** Checks of the scenario's own, made after the invariants (every run has ended by then). */
+  readonly extra?: (rig: Rig) => Promise<Partial<Record<Invariant, Check>>>;
+}
+
+async function scenario(log: Log, name: string, body: (rig: Rig) => Promise<Body>): Promise<Outcome> {
   log(`== ${name}`);
   const t = performance.now();
   const rig = await startRig();
   try {
-    const { ids, note, parkedIsFine } = await body(rig);
-    const checks = await complaintInvariants(rig, ids, { parkedIsFine });
+    const { ids, note, parkedIsFine, extra } = await body(rig);
+    const checks = { ...(await complaintInvariants(rig, ids, { parkedIsFine })), ...(extra ? await extra(rig) : {}) };
     return { scenario: name, checks, seconds: (performance.now() - t) / 1000, note };
   } catch (err) {
     return { scenario: name, checks: { 'no run lost': { ok: false, detail: `scenario failed: ${(err as Error).message}` } }, seconds: (performance.now() - t) / 1000, note: '' };
@@ -163,7 +171,20 @@ export function providerFaults(log: Log, runs: number): Promise<Outcome> {
     mode = 'up';
     log('provider back');
     await second.done;
-    return { ids: [...first.ids, ...second.ids], note: `${rig.double.requests.length} provider requests`, parkedIsFine: true };
+    // Past the breaker's cool-down, runs complete on their own again.
+    await sleep(4000);
+    const third = arrive(rig, 10, 100);
+    await third.done;
+    return {
+      ids: [...first.ids, ...second.ids, ...third.ids],
+      note: `${rig.double.requests.length} provider requests`,
+      parkedIsFine: true,
+      extra: async (r) => {
+        const results = await Promise.all(third.ids.map((id) => r.client.complaintState(id)));
+        const completed = results.filter((st) => st.outcome === 'completed').length;
+        return { recovers: { ok: completed === third.ids.length, detail: `${completed}/${third.ids.length} runs started after the provider came back completed on their own` } };
+      },
+    };
   });
 }
 

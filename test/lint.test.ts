@@ -73,7 +73,7 @@ describe('static checks', () => {
   it('the demo, the benchmarks and the examples take nothing from test/', async () => {
     for (const [file, path] of [
       ['scripts/demo.ts', '../test/helpers/harness.js'],
-      ['bench/triage.ts', '../test/helpers/harness.js'],
+      ['bench/overheads.ts', '../test/helpers/harness.js'],
       ['examples/support/worker.ts', '../../test/helpers/postgres.js'],
     ] as const) {
       const found = await ruleIdsFor(file, `import * as helpers from '${path}';\nexport const z = helpers;`);

@@ -12,58 +12,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isDeepStrictEqual } from 'node:util';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import fc from 'fast-check';
 import { gradeRun, gradingItem, queueForGrading, ReviewInputInvalid, type GradeInput } from '../activities/reviews.js';
 import { InvalidInputError, type StartResult } from '../client/index.js';
 import { ReviewRejection } from '../contracts/failures.js';
-import type { ValidationIssue } from '../contracts/issues.js';
 import { MAX_TRIGGER_BYTES } from '../contracts/trigger.js';
 import type { ComplaintState } from '../examples/support/contracts/complaint.js';
 import type { TriageState } from '../examples/support/contracts/triage.js';
 import { agentApprovalUpdate, agentGuideUpdate, approvalUpdate, resolveUpdate, reviewSignal, reviewUpdate, type SupportAgentState } from '../examples/support/definitions.js';
+import { assertNamesTargets, fieldOf, FUZZ_SCALE, fuzzRuns, isRecord, jsonOf, objectAt, put, survivesJson, type Case, type Expect, type Mutation, type Path, type Target } from './helpers/fuzz.js';
 import { complaintEvent, eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
 /* ---- a generic mutator over valid payloads ---- */
 
-type Path = readonly string[];
-type Expect = 'accept' | 'refuse' | 'either';
-
-/** Where a mutation landed: a field's path, or an unknown `key` added to the object at `path`. */
-interface Target {
-  readonly path: Path;
-  readonly key?: string;
-}
-
-interface Mutation {
-  readonly what: string;
-  readonly target: Target;
-  readonly expect: Expect;
-  apply(root: unknown): void;
-}
-
-interface Case {
-  readonly payload: unknown;
-  readonly targets: readonly Target[];
-  readonly expect: Expect;
-  readonly mutations: readonly string[];
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const fieldOf = (path: Path) => (path.length > 0 ? path.join('.') : '(root)');
-/** Defines an own property, so `__proto__` is a key like any other rather than a prototype. */
-const put = (o: Record<string, unknown>, key: string, value: unknown) => Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
-
-function objectAt(root: unknown, path: Path): Record<string, unknown> | null {
-  let node = root;
-  for (const key of path) {
-    if (!isRecord(node) || !Object.hasOwn(node, key)) return null;
-    node = node[key];
-  }
-  return isRecord(node) ? node : null;
-}
 
 const fieldsOf = (v: unknown, path: Path = []): Path[] => (isRecord(v) ? Object.keys(v).flatMap((k) => [[...path, k], ...fieldsOf(v[k], [...path, k])]) : []);
 const objectsOf = (v: unknown, path: Path = []): Path[] => (isRecord(v) ? [path, ...Object.keys(v).flatMap((k) => objectsOf(v[k], [...path, k]))] : []);
@@ -140,21 +103,6 @@ function mutated(valid: fc.Arbitrary<Record<string, unknown>>, optional: readonl
   });
 }
 
-/** Is the issue (or a refusal message's `field: rule`) about one of the mutations? */
-function about(field: string, rule: string, t: Target): boolean {
-  const at = fieldOf(t.path);
-  if (t.key === undefined) return at === '(root)' || field === at || field.startsWith(`${at}.`);
-  const under = [...t.path, t.key].join('.');
-  return (field === at && rule.includes(t.key)) || field === under || field.startsWith(`${under}.`);
-}
-
-function assertNamesTargets(issues: readonly ValidationIssue[], c: Case): void {
-  assert.ok(issues.length > 0, 'a refusal with no issue');
-  for (const i of issues) {
-    assert.ok(i.rule.trim().length > 0, `issue at ${i.field} has no rule`);
-    assert.ok(c.targets.some((t) => about(i.field, i.rule, t)), `issue ${i.field}: ${i.rule} is about none of: ${c.mutations.join('; ') || 'nothing (the payload was valid)'}`);
-  }
-}
 
 /** A refusal's message (`field: rule; field: rule`) names at least one mutated field. */
 function assertMessageNames(message: string, c: Case): void {
@@ -166,33 +114,12 @@ function assertMessageNames(message: string, c: Case): void {
   assert.ok(named, `refusal ${JSON.stringify(message.slice(0, 300))} names none of: ${c.mutations.join('; ') || 'nothing (the payload was valid)'}`);
 }
 
-function jsonOf(value: unknown): string | null {
-  try {
-    return JSON.stringify(value) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** JSON carries the value unchanged: it may be sent as text, or through Temporal's data converter as it is. */
-function survivesJson(value: unknown): boolean {
-  const text = jsonOf(value);
-  return text !== null && isDeepStrictEqual(JSON.parse(text), value);
-}
 
 /**
- * Replays a failure when `FUZZ_SEED` (and `FUZZ_PATH`) are set; otherwise new cases each run. Every run against the
- * server is bounded, and so is the whole property: shrinking replays runs, and a slow failing one (a wait that times
- * out) would otherwise be replayed for many minutes.
+ * Every run against the server is bounded, and so is the whole property: shrinking replays runs, and a slow failing
+ * one (a wait that times out) would otherwise be replayed for many minutes.
  */
-function runs(numRuns: number): fc.Parameters<unknown> {
-  const seed = process.env.FUZZ_SEED;
-  return {
-    numRuns,
-    plugins: [fc.timeout(30_000), fc.interruptAfterTimeLimit(120_000, { failOnInterrupt: true })],
-    ...(seed ? { seed: Number(seed), ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}) } : {}),
-  };
-}
+const runs = (numRuns: number) => fuzzRuns(numRuns, [fc.timeout(30_000), fc.interruptAfterTimeLimit(120_000, { failOnInterrupt: true })]);
 
 /* ---- valid payloads ---- */
 
@@ -236,10 +163,8 @@ const note = (max: number) => fc.string({ maxLength: 40 }).filter((s) => [...s].
 /* ---- the system ---- */
 
 const MODEL = { provider: 'anthropic', model: null } as const;
-/** `npm run chaos` runs the same properties on more payloads (`GOVERNOR_FUZZ_SCALE`, default 1 in the suite). */
-const SCALE = Math.max(1, Number(process.env.GOVERNOR_FUZZ_SCALE ?? 1));
-const START_RUNS = 300 * SCALE;
-const DECISION_RUNS = 250 * SCALE;
+const START_RUNS = 300 * FUZZ_SCALE;
+const DECISION_RUNS = 250 * FUZZ_SCALE;
 const SIGNAL_RUNS = 50;
 const GRADE_RUNS = 300;
 /** Each property takes a few seconds; this is for a run that hangs. */

@@ -13,21 +13,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { GradeInput } from '../../activities/reviews.js';
 import { InvalidInputError, prepareStart } from '../../client/governor-client.js';
-import { formatIssues, issuesFrom, type ValidationIssue } from '../../contracts/issues.js';
+import { formatIssues, issuesFrom } from '../../contracts/issues.js';
 import { MAX_TRIGGER_BYTES } from '../../contracts/trigger.js';
 import type { AnyWorkflowDescriptor } from '../../workflows/descriptor.js';
 import { creditWorkflow } from '../../examples/credits/credit-request.js';
 import { agentWorkflow, complaintWorkflow, documentWorkflow, handoffWorkflow, triageWorkflow } from '../../examples/support/definitions.js';
+import { assertNamesTargets, fieldOf, FUZZ_SCALE, fuzzRuns, isRecord, jsonOf, objectAt, put, survivesJson, type Case, type Expect, type Mutation, type Path, type Target } from '../helpers/fuzz.js';
 
 /* ---- a hand-written mirror of each contract ---- */
 
-type Path = readonly string[];
-type Expect = 'accept' | 'refuse' | 'either';
 
 /** A value: what the contract accepts there, and values it must refuse naming this field. */
 interface Leaf {
@@ -306,39 +304,6 @@ const gradeRequest: Contract = {
 
 /* ---- generated cases: valid payloads and mutations of them ---- */
 
-/** Where a mutation landed: a field's path, or an unknown `key` added to the object at `path`. */
-interface Target {
-  readonly path: Path;
-  readonly key?: string;
-}
-
-interface Mutation {
-  readonly what: string;
-  readonly target: Target;
-  readonly expect: Expect;
-  apply(root: unknown): void;
-}
-
-interface Case {
-  readonly payload: unknown;
-  readonly targets: readonly Target[];
-  readonly expect: Expect;
-  readonly mutations: readonly string[];
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const fieldOf = (path: Path) => (path.length > 0 ? path.join('.') : '(root)');
-/** Defines an own property, so `__proto__` is a key like any other rather than a prototype. */
-const put = (o: Record<string, unknown>, key: string, value: unknown) => Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
-
-function objectAt(root: unknown, path: Path): Record<string, unknown> | null {
-  let node = root;
-  for (const key of path) {
-    if (!isRecord(node) || !Object.hasOwn(node, key)) return null;
-    node = node[key];
-  }
-  return isRecord(node) ? node : null;
-}
 
 function setAt(path: Path, value: unknown, expect: Expect, what: string): Mutation {
   return {
@@ -414,11 +379,6 @@ function validOf(node: Leaf | Shape): fc.Arbitrary<unknown> {
 
 /* ---- the properties ---- */
 
-/** Replays a failure when `FUZZ_SEED` (and `FUZZ_PATH`) are set; otherwise new cases each run. */
-function runs(numRuns: number): { numRuns: number; seed?: number; path?: string } {
-  const seed = process.env.FUZZ_SEED;
-  return { numRuns, ...(seed ? { seed: Number(seed), ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}) } : {}) };
-}
 
 /**
  * Counts outcomes, so a property that only ever refuses (or only accepts) fails instead of passing vacuously. Not
@@ -439,42 +399,7 @@ const SLOW_MS = 1_000;
 
 const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype).sort();
 
-/** JSON text of a value, or null when JSON cannot carry it. */
-function jsonOf(value: unknown): string | null {
-  try {
-    return JSON.stringify(value) ?? null;
-  } catch {
-    return null;
-  }
-}
 
-/** True when JSON carries the value unchanged, so it may as well be sent as text (as the CLI does). */
-function survivesJson(value: unknown): boolean {
-  const text = jsonOf(value);
-  return text !== null && isDeepStrictEqual(JSON.parse(text), value);
-}
-
-/**
- * The refusal names the mutated fields: every issue is at a mutated field (or inside it), or names an unknown key at
- * its object; at least one issue exists; each has a rule.
- */
-function assertNamesTargets(issues: readonly ValidationIssue[], c: Case): void {
-  const about = (i: ValidationIssue, t: Target) => {
-    const at = fieldOf(t.path);
-    if (t.key !== undefined) {
-      // The unknown key itself, or what sits under it (a value JSON cannot carry is named where it is).
-      const under = [...t.path, t.key].join('.');
-      return (i.field === at && i.rule.includes(t.key)) || i.field === under || i.field.startsWith(`${under}.`);
-    }
-    return at === '(root)' || i.field === at || i.field.startsWith(`${at}.`);
-  };
-  assert.ok(issues.length > 0, 'a refusal with no issue');
-  for (const i of issues) {
-    assert.equal(typeof i.field, 'string');
-    assert.ok(i.rule.trim().length > 0, `issue at ${i.field} has no rule`);
-    assert.ok(c.targets.some((t) => about(i, t)), `issue ${i.field}: ${i.rule} is about none of: ${c.mutations.join('; ') || 'nothing (the payload was valid)'}`);
-  }
-}
 
 /** An accepted value is valid again as it is, and after a trip through JSON (what Temporal's converter does). */
 function assertStable(schema: z.ZodType, value: unknown): void {
@@ -518,9 +443,7 @@ const TRIGGERS: readonly TriggerContract[] = [
   { name: 'credit.requested (creditRequest, the package example)', descriptor: creditWorkflow as AnyWorkflowDescriptor, contract: creditRequested, workflowId: (e) => `credit/${String(e.event_id)}` },
 ];
 
-/** `npm run chaos` runs the same properties on more payloads (`GOVERNOR_FUZZ_SCALE`, default 1 in the suite). */
-const SCALE = Math.max(1, Number(process.env.GOVERNOR_FUZZ_SCALE ?? 1));
-const TRIGGER_RUNS = 3_000 * SCALE;
+const TRIGGER_RUNS = 3_000 * FUZZ_SCALE;
 
 describe('trigger contracts under generated payloads (prepareStart, as start and the CLI run it)', () => {
   for (const t of TRIGGERS) {
@@ -574,7 +497,7 @@ describe('trigger contracts under generated payloads (prepareStart, as start and
             assertNamesTargets(err.issues, c);
           }
         }),
-        runs(TRIGGER_RUNS),
+        fuzzRuns(TRIGGER_RUNS),
       );
       tally.check(TRIGGER_RUNS);
     });
@@ -605,7 +528,7 @@ const DECISIONS: readonly DecisionContract[] = [
   { name: 'credit approve (the package example)', descriptor: creditWorkflow as AnyWorkflowDescriptor, verb: 'approve', contract: approveCredit },
 ];
 
-const DECISION_RUNS = 4_000 * SCALE;
+const DECISION_RUNS = 4_000 * FUZZ_SCALE;
 
 /** Validation of one schema as the client and the workflows' update validators do it: the value, or named issues. */
 function judge(schema: z.ZodType, c: Case, tally: Tally): void {
@@ -630,7 +553,7 @@ describe('decision payloads under generated payloads (the schemas decide and the
       const tally = new Tally();
       fc.assert(
         fc.property(casesOf(d.contract), (c) => judge(decision.schema, c, tally)),
-        runs(DECISION_RUNS),
+        fuzzRuns(DECISION_RUNS),
       );
       tally.check(DECISION_RUNS);
     });
@@ -640,13 +563,13 @@ describe('decision payloads under generated payloads (the schemas decide and the
     const tally = new Tally();
     fc.assert(
       fc.property(casesOf(gradeRequest), (c) => judge(GradeInput, c, tally)),
-      runs(DECISION_RUNS),
+      fuzzRuns(DECISION_RUNS),
     );
     tally.check(DECISION_RUNS);
   });
 });
 
-const CONFIG_RUNS = 1_000 * SCALE;
+const CONFIG_RUNS = 1_000 * FUZZ_SCALE;
 
 describe('per-run configs under generated settings (prepareStart)', () => {
   const TRIGGER_FOR: Record<string, unknown> = {
@@ -677,7 +600,7 @@ describe('per-run configs under generated settings (prepareStart)', () => {
             assertNamesTargets(err.issues, { payload: config, targets: [unknown ? { path: [], key } : { path: [key] }], expect: 'either', mutations: [`setting ${JSON.stringify(key)}`] });
           }
         }),
-        runs(CONFIG_RUNS),
+        fuzzRuns(CONFIG_RUNS),
       );
     });
   }

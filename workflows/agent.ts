@@ -18,7 +18,7 @@ export const AGENT_PHASES = ['resolve', 'read', 'gather', 'prepare', 'execute', 
 export type AgentPhase = (typeof AGENT_PHASES)[number];
 
 /** What must have happened before a move in each phase. */
-const REQUIRES: Readonly<Record<AgentPhase, readonly AgentPhase[]>> = {
+export const AGENT_PHASE_REQUIRES: Readonly<Record<AgentPhase, readonly AgentPhase[]>> = {
   resolve: [],
   read: ['resolve'],
   gather: ['read'],
@@ -304,7 +304,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
     turnsThisRun += 1;
 
     // The order: a move whose phase's prerequisites are not done is refused, and the model is told.
-    const missing = REQUIRES[move.phase].filter((p) => !s.phasesDone.includes(p));
+    const missing = AGENT_PHASE_REQUIRES[move.phase].filter((p) => !s.phasesDone.includes(p));
     const toolPhases = move.action === 'call_tool' ? (o.tools[move.tool] ?? []) : [];
     if (missing.length > 0 || (move.action === 'call_tool' && !toolPhases.includes(move.phase))) {
       const detail = missing.length > 0 ? `${move.phase} needs ${missing.join(' and ')} first` : `${move.tool} is not a ${move.phase} tool (it is ${toolPhases.join(', ')})`;

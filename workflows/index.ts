@@ -53,6 +53,7 @@ export {
 } from './tool-step.js';
 export { validateOutput, type BusinessRule, type Validation } from './validate.js';
 export {
+  AGENT_PHASE_REQUIRES,
   AGENT_PHASES,
   AgentMove,
   AgentSummary,

@@ -1,4 +1,5 @@
 import type { DoubleReply, RecordedRequest, Responder } from 'governor/testing';
+import { AGENT_PHASE_REQUIRES, type AgentPhase } from 'governor/workflow';
 import { AGENT_TOOLS } from '../prompts/support-agent.js';
 import { decideComplaint, supportAgentResponder } from './agent-responders.js';
 
@@ -34,16 +35,6 @@ export function bindArgs(args: Readonly<Record<string, unknown>>, ids: RunIds): 
   const bound: Record<string, string | undefined> = { $customer: ids.customer, $ticket: ids.ticket, $complaint: ids.complaint };
   return Object.fromEntries(Object.entries(args).map(([k, v]) => [k, typeof v === 'string' && v in bound ? (bound[v] ?? v) : v]));
 }
-
-/** What each phase of the agent needs done first, as the workflow enforces it: a fooled agent still keeps to the order. */
-const NEEDS: Readonly<Record<string, readonly string[]>> = {
-  resolve: [],
-  read: ['resolve'],
-  gather: ['read'],
-  prepare: ['read'],
-  execute: ['read', 'prepare'],
-  confirm: ['execute'],
-};
 
 function complaintIn(req: RecordedRequest): Parameters<typeof decideComplaint>[0] | undefined {
   const match = /<complaint>(\{[\s\S]*?\})<\/complaint>/.exec(req.text);
@@ -90,7 +81,7 @@ export function injectedModel(targets: readonly InjectionTarget[]): InjectedMode
     // A tool the agent is offered is proposed in its phase once that phase may run (the attack has to get past the
     // order); any other tool at once, in the phase where writes happen.
     const phase = phases?.[0] ?? 'execute';
-    if (phases && !NEEDS[phase]!.every((p) => done.includes(p))) return supportAgentResponder(req);
+    if (phases && !AGENT_PHASE_REQUIRES[phase as AgentPhase].every((p) => done.includes(p))) return supportAgentResponder(req);
     const args = bindArgs(t.action.args, { customer: ids[2], ticket: ids[1] });
     return proposed(t, { kind: 'json', value: { action: 'call_tool', phase, tool: t.action.tool, args: JSON.stringify(args), text: 'The case asks for it.' } });
   };

@@ -1,25 +1,24 @@
 /**
- * `npm run bench:overheads`: what encryption and tracing add to a governed run. With the model double fixed at 200 ms per call, it measures
- * side by side, interleaved in one run, (a) a whole triage run on the kit through Temporal — context load, one
+ * `npm run bench:overheads`: what encryption and tracing add to a governed run. With the model double fixed at
+ * 200 ms per call, it measures side by side, interleaved in one run, (a) a whole triage run on the kit through Temporal — context load, one
  * governed model call, validation, the decision tool with evidence — (b) the same run with every payload encrypted,
  * (c) the same model call made directly with the SDK in a plain loop, and (d) the run on two worker processes of the
  * same build, one exporting OpenTelemetry traces over OTLP and one not, then reports p50, p95 and their ratios.
  *
  *   npm run bench:overheads -- [--runs 30] [--latency 200]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Anthropic from '@anthropic-ai/sdk';
 import { AesGcmPayloadCodec } from 'governor/worker';
 import { classifierJsonSchema, renderClassifierMessages, supportTicketClassifier as spec } from '../examples/support/prompts/support-ticket-classifier.js';
-import { eventually, startHarness, ticketEvent } from '../examples/support/harness.js';
+import { startHarness, ticketEvent } from '../examples/support/harness.js';
+import { spawnSupportWorker } from './common.js';
 import { SupportClient } from '../examples/support/client.js';
 import { ModelDouble } from 'governor/testing';
 import { triageResponder } from '../examples/support/double/triage-responder.js';
@@ -58,32 +57,9 @@ const otlp = createServer((req, res) => {
   req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
 });
 await new Promise<void>((r) => otlp.listen(0, '127.0.0.1', r));
-const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = await mkdtemp(join(tmpdir(), 'governor-bench-'));
-const workerProcess = async (queue: string, env: Record<string, string>): Promise<ChildProcess> => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/support/worker.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: h.server.address,
-      ANTHROPIC_API_KEY: 'bench',
-      ANTHROPIC_BASE_URL: h.double.anthropicBaseURL,
-      OPENAI_API_KEY: '',
-      DATABASE_URL: '',
-      GOVERNOR_DATA_DIR: join(dataDir, queue),
-      GOVERNOR_TASK_QUEUE: queue,
-      GOVERNOR_METRICS_PORT: '0',
-      GOVERNOR_LOG_LEVEL: 'ERROR',
-      GOVERNOR_MODEL_TIMEOUT_MS: '30000',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  await eventually(`the ${queue} worker to poll`, async () => (stderr.includes('polling on') ? true : undefined), 120_000);
-  return child;
-};
+const workerProcess = (queue: string, env: Record<string, string>) =>
+  spawnSupportWorker({ address: h.server.address, anthropicBaseURL: h.double.anthropicBaseURL, dataDir: join(dataDir, queue), taskQueue: queue, built: false, env: { GOVERNOR_MODEL_TIMEOUT_MS: '30000', ...env } });
 const [untracedWorker, tracedWorker] = await Promise.all([
   workerProcess('bench-untraced', {}),
   workerProcess('bench-traced', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(otlp.address() as AddressInfo).port}`, OTEL_SERVICE_NAME: 'governor-bench' }),
@@ -144,8 +120,7 @@ try {
   process.stderr.write('\n');
   await untracedClient.close();
   await tracedClient.close();
-  for (const child of [untracedWorker, tracedWorker]) child.kill('SIGTERM');
-  await Promise.all([untracedWorker, tracedWorker].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+  await Promise.all([untracedWorker, tracedWorker].map((w) => w.stop()));
   await new Promise((r) => otlp.close(r));
   await rm(dataDir, { recursive: true, force: true });
   await slow.close();

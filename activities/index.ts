@@ -1,16 +1,16 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type Client } from '@temporalio/client';
-import type { EvidenceRecord, PermissionOutcome, ToolExecution } from '../contracts/evidence.js';
+import { digestOf, type EvidenceDigest, type EvidenceRecord, type PermissionOutcome, type ToolExecution } from '../contracts/evidence.js';
 import { FailureType, retryableFailure } from '../contracts/failures.js';
 import type { HandoffExpectation, HandoffVerdict } from '../contracts/handoff.js';
 import { formatIssues } from '../contracts/issues.js';
-import type { ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model.js';
+import type { ModelCallInput, ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model.js';
 import { evaluatePolicy, type PermissionDecision, type Policy } from '../contracts/policy.js';
 import { checkToolCall, factsOf, type ToolRegistry } from '../contracts/tools.js';
 import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../contracts/lease.js';
 import { BreakerRegistry } from './breakers.js';
 import { readControls } from './controls.js';
-import { resolveRun } from './prompt-registry.js';
+import { PromptRegistryError, registeredCallResolver, resolveRun } from './prompt-registry.js';
 import { queueForGrading, recordReview, ReviewInputInvalid } from './reviews.js';
 import type { PinnedRun } from '../contracts/prompts.js';
 import type { WorkflowControls } from '../contracts/controls.js';
@@ -139,6 +139,16 @@ export function createActivities(deps: ActivityDeps) {
     implementations.set(tool.spec.name, tool as ToolImplementation);
   }
   const registry: ToolRegistry = Object.fromEntries([...implementations].map(([name, tool]) => [name, tool.spec]));
+  const resolveCall = registeredCallResolver(store);
+  /** A call whose pinned prompt the registry does not hold as pinned fails for good: the step moves down its chain. */
+  const fullRequest = async (req: ModelCallInput): Promise<ModelCallRequest> => {
+    try {
+      return await resolveCall(req);
+    } catch (err) {
+      if (err instanceof PromptRegistryError) throw ApplicationFailure.create({ type: FailureType.InvalidConfig, nonRetryable: true, message: err.message });
+      throw err;
+    }
+  };
 
   /**
    * The one path every tool call takes: arguments validated against the registry, the policy checked again here
@@ -230,7 +240,8 @@ export function createActivities(deps: ActivityDeps) {
   };
   return {
     /** One model call, through the provider's circuit breaker. */
-    async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
+    async callModel(input: ModelCallInput): Promise<ModelCallResult> {
+      const req = await fullRequest(input);
       // The shared limits first: outside the breaker, since a spent budget says nothing about the provider's health.
       if (spend) await admitModelCall(store, spend, req);
       const result = await breakers.execute(`model:${req.model.provider}`, () => callModel(providers, req));
@@ -249,7 +260,8 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** A cached answer for exactly this prompt version, model and input, or null. */
-    async cacheGet(req: ModelCallRequest): Promise<{ value: unknown; cachedAt: string } | null> {
+    async cacheGet(input: ModelCallInput): Promise<{ value: unknown; cachedAt: string } | null> {
+      const req = await fullRequest(input);
       const row = await store.db.query<{ value: unknown; created_at: Date }>('select value, created_at from model_cache where key = $1', [cacheKey(req)]);
       const hit = row.rows[0];
       return hit ? { value: hit.value, cachedAt: new Date(hit.created_at).toISOString() } : null;
@@ -259,7 +271,8 @@ export function createActivities(deps: ActivityDeps) {
      * The first answer cached for this request by any of `models`, in their order: the same prompt version and input,
      * whichever model produced it. The last resort of a fallback chain whose models all failed.
      */
-    async cacheGetAny(req: ModelCallRequest, models: ModelRef[]): Promise<{ value: unknown; cachedAt: string; model: ModelRef } | null> {
+    async cacheGetAny(input: ModelCallInput, models: ModelRef[]): Promise<{ value: unknown; cachedAt: string; model: ModelRef } | null> {
+      const req = await fullRequest(input);
       for (const model of models) {
         const row = await store.db.query<{ value: unknown; created_at: Date }>('select value, created_at from model_cache where key = $1', [
           cacheKey({ ...req, model }),
@@ -270,7 +283,8 @@ export function createActivities(deps: ActivityDeps) {
       return null;
     },
 
-    async cachePut(req: ModelCallRequest, value: unknown): Promise<void> {
+    async cachePut(input: ModelCallInput, value: unknown): Promise<void> {
+      const req = await fullRequest(input);
       await store.db.query(
         `insert into model_cache (key, prompt_name, prompt_version, model, value) values ($1, $2, $3, $4, $5)
          on conflict (key) do nothing`,
@@ -336,9 +350,14 @@ export function createActivities(deps: ActivityDeps) {
       return resolveRun(store, { ...req, workflowType });
     },
 
-    /** Evidence of a workflow, in order: what the run's summary is built from. */
+    /** Evidence of a workflow, in order. */
     async listEvidence(workflowId: string): Promise<EvidenceRecord[]> {
       return evidenceForWorkflow(store, workflowId);
+    },
+
+    /** The digests of a workflow's evidence, in order: what the run's summary is built from. */
+    async evidenceDigests(workflowId: string): Promise<EvidenceDigest[]> {
+      return (await evidenceForWorkflow(store, workflowId)).map(digestOf);
     },
 
     /**

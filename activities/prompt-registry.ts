@@ -11,6 +11,7 @@ import {
   type RolloutStage,
 } from '../contracts/prompts.js';
 import { formatIssues, issuesFrom } from '../contracts/issues.js';
+import { isRegisteredCall, type ModelCallInput, type ModelCallRequest } from '../contracts/model.js';
 import { readControls } from './controls.js';
 import { canonicalJson, sha256, type Store } from './store.js';
 
@@ -108,6 +109,30 @@ export async function getPromptVersion(store: Store, name: string, version: stri
     throw new PromptRegistryError(known.length ? `${name} has no version ${JSON.stringify(version)}; known: ${known.join(', ')}` : `no prompt named ${JSON.stringify(name)} is registered`);
   }
   return toRow(row);
+}
+
+/**
+ * Turns a call that names its prompt by content hash into the full request: the version's system prompt and output
+ * schema, read from the registry and checked against the hash the run pinned. A registered version never changes,
+ * so what was read is kept (the most recent `maxEntries` versions) and later calls cost no query. A version missing
+ * or different from the pin is a `PromptRegistryError`: no retry makes it the prompt the run pinned.
+ */
+export function registeredCallResolver(store: Store, maxEntries = 256): (req: ModelCallInput) => Promise<ModelCallRequest> {
+  // A Map keeps insertion order: the first key is the oldest entry, evicted when the map is full.
+  const byHash = new Map<string, Pick<ModelCallRequest, 'system' | 'output'>>();
+  return async (req) => {
+    if (!isRegisteredCall(req)) return req;
+    const { name, version, hash } = req.prompt;
+    let content = byHash.get(hash);
+    if (!content) {
+      const row = await getPromptVersion(store, name, version);
+      if (row.hash !== hash) throw new PromptRegistryError(`${name}@${version} in the registry has hash ${row.hash}, not the ${hash} this run pinned`);
+      content = { system: row.record.system, output: row.record.output };
+      if (byHash.size >= maxEntries) byHash.delete(byHash.keys().next().value!);
+      byHash.set(hash, content);
+    }
+    return { ...req, ...content, prompt: { name, version } };
+  };
 }
 
 /** The version a label points at, or a clear error. */

@@ -45,6 +45,23 @@ export interface ModelCallRequest {
   readonly attempt?: number;
 }
 
+/**
+ * A model call whose prompt is a registered version pinned by its content hash: the model-call activity reads the
+ * system prompt and output schema from the registry (checking the hash), so the prompt is not written into the run's
+ * history again with every call — it is there once, in the pin.
+ */
+export interface RegisteredModelCall extends Omit<ModelCallRequest, 'system' | 'output' | 'prompt'> {
+  readonly prompt: { readonly name: string; readonly version: string; readonly hash: string };
+}
+
+/** What the model-call and cache activities accept: a request with its prompt inline, or one naming it by hash. */
+export type ModelCallInput = ModelCallRequest | RegisteredModelCall;
+
+/** True when the request names its prompt by content hash instead of carrying it. */
+export function isRegisteredCall(req: ModelCallInput): req is RegisteredModelCall {
+  return !('system' in req);
+}
+
 export interface TokenUsage {
   readonly inputTokens: number;
   readonly outputTokens: number;

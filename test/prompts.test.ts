@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import type { PromptRecord } from 'governor';
 import {
@@ -11,6 +12,7 @@ import {
   PromptRegistryError,
   recordEvalResult,
   registerPrompt,
+  registeredCallResolver,
   rollbackLabel,
   setControl,
   type Store,
@@ -78,6 +80,23 @@ describe('the prompt registry', () => {
       [v2.version, V1, 'usr_oncall', 'worse on review'],
     ]);
   });
+
+  it('a model call naming its prompt by hash gets the registered text, and is refused when the hash is not the pinned one', async () => {
+    const resolve = registeredCallResolver(store);
+    const call = { model: { provider: 'anthropic' as const, model: 'claude-haiku-4-5' }, temperature: 0, maxOutputTokens: 10, messages: [{ role: 'user' as const, content: 'hi' }] };
+    const full = await resolve({ ...call, prompt: { name: NAME, version: V1, hash: promptHash(classifierRecord) } });
+    assert.equal(full.system, classifierRecord.system);
+    assert.deepEqual(full.output, classifierRecord.output);
+    assert.deepEqual(full.prompt, { name: NAME, version: V1 });
+    const inline = { ...call, system: 'inline', output: classifierRecord.output, prompt: { name: NAME, version: V1 } };
+    assert.equal(await resolve(inline), inline, 'a prompt carried inline is used as it is');
+    await assert.rejects(resolve({ ...call, prompt: { name: NAME, version: V1, hash: 'f'.repeat(64) } }), (err: Error) => {
+      assert.ok(err instanceof PromptRegistryError);
+      assert.match(err.message, new RegExp(`${NAME}@${V1} in the registry has hash ${promptHash(classifierRecord)}, not the f{64} this run pinned`));
+      return true;
+    });
+    await assert.rejects(resolve({ ...call, prompt: { name: NAME, version: 'nope', hash: 'f'.repeat(64) } }), /has no version "nope"/);
+  });
 });
 
 describe('a run pins its prompt at its start', () => {
@@ -117,6 +136,15 @@ describe('a run pins its prompt at its start', () => {
     assert.ok(systemOf(e2.ticket.body).includes('Wording v2'), 'the model was sent the new wording');
     const { searchAttributes } = await h.client.client.workflow.getHandle(r2.workflowId).describe();
     assert.deepEqual(searchAttributes.GovernorPromptVersion, [`${NAME}@${v2.version}`]);
+
+    // The prompt is in the run's history once, in the pin: each model call names it by hash and the activity reads it.
+    const r2History = await h.client.client.workflow.getHandle(r2.workflowId).fetchHistory();
+    const encoded = Buffer.from(proto.temporal.api.history.v1.History.encode(r2History).finish()).toString('latin1');
+    assert.equal(encoded.split('Wording v2').length - 1, 1, 'the new wording is written once');
+    const scheduled = r2History.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel');
+    const input = JSON.parse(Buffer.from(scheduled!.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!).toString()) as Record<string, unknown>;
+    assert.deepEqual(input.prompt, { name: NAME, version: v2.version, hash: promptHash(v2) });
+    assert.ok(!('system' in input) && !('output' in input));
 
     await rollbackLabel(h.store, { name: NAME, label: 'production', actor: 'usr_oncall', reason: 'regression' });
     const e3 = ticketEvent();

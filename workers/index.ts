@@ -42,6 +42,7 @@ export {
   recordEvalResult,
   requirePassingEval,
   registerPrompt,
+  registeredCallResolver,
   resolvePrompt,
   resolveRun,
   rollbackLabel,

@@ -15,7 +15,7 @@ import type { Activities } from '../activities/index.js';
 import type { Budgets, Ledger } from '../contracts/budget.js';
 import { FailureType, nonRetryableTypes } from '../contracts/failures.js';
 import { formatIssues } from '../contracts/issues.js';
-import type { ChatMessage, ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model.js';
+import type { ChatMessage, ModelCallInput, ModelCallResult, ModelRef } from '../contracts/model.js';
 import { charge, estimateCall, exhausted } from './ledger.js';
 import { kitMetrics } from './metrics.js';
 import { modelCallSpan } from './tracing.js';
@@ -36,6 +36,12 @@ export interface StepPrompt {
    * Answers are cached, under the model that gave them, when either is on.
    */
   readonly cache: { readonly reuse: boolean; readonly lastResort: boolean };
+  /**
+   * The content hash of the registered version this is (set from a pin): each model call then names the prompt by
+   * hash and the activity reads it from the registry, instead of the system prompt and output schema being written
+   * into history with every call. Absent for a prompt that lives only in code: it travels inline.
+   */
+  readonly hash?: string | null;
 }
 
 /** What a prompt spec (`prompts/*.ts`) carries that a governed step needs; its output schema as JSON Schema apart. */
@@ -133,15 +139,18 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
   const maxWallMs = durationMs(budgets.maxWallTime as Duration);
   // Workflow time, not the wall clock: the sandbox's Date is the time of the current workflow task.
   const elapsed = () => new Date().getTime() - startedAt;
-  const request = (model: ModelRef, messages: readonly ChatMessage[]): ModelCallRequest => ({
-    model,
-    temperature: prompt.temperature,
-    maxOutputTokens: prompt.maxOutputTokens,
-    system: prompt.system,
-    messages,
-    output: prompt.output,
-    prompt: { name: prompt.name, version: prompt.version },
-  });
+  const request = (model: ModelRef, messages: readonly ChatMessage[]): ModelCallInput =>
+    prompt.hash
+      ? { model, temperature: prompt.temperature, maxOutputTokens: prompt.maxOutputTokens, messages, prompt: { name: prompt.name, version: prompt.version, hash: prompt.hash } }
+      : {
+          model,
+          temperature: prompt.temperature,
+          maxOutputTokens: prompt.maxOutputTokens,
+          system: prompt.system,
+          messages,
+          output: prompt.output,
+          prompt: { name: prompt.name, version: prompt.version },
+        };
 
   const gate = (value: T, model: ModelRef, cached: boolean): ModelStepOutcome<T> => {
     const confidence = options.confidence?.of(value);
@@ -156,9 +165,9 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
   const useCache = prompt.cache.reuse || prompt.cache.lastResort;
   // The cache is an optimisation: when the store cannot answer (after the local activity's own attempts) a read is a
   // miss and a write is skipped, so a store outage slows a step down but never fails it.
-  const cacheGet = (req: ModelCallRequest) => localCache.cacheGet(req).catch(() => null);
-  const cacheGetAny = (req: ModelCallRequest, models: ModelRef[]) => localCache.cacheGetAny(req, models).catch(() => null);
-  const cachePut = (req: ModelCallRequest, value: unknown) => localCache.cachePut(req, value).catch(() => undefined);
+  const cacheGet = (req: ModelCallInput) => localCache.cacheGet(req).catch(() => null);
+  const cacheGetAny = (req: ModelCallInput, models: ModelRef[]) => localCache.cacheGetAny(req, models).catch(() => null);
+  const cachePut = (req: ModelCallInput, value: unknown) => localCache.cachePut(req, value).catch(() => undefined);
   if (useCache && prompt.cache.reuse) {
     const hit = await cacheGet(request(primary, options.messages));
     if (hit) {

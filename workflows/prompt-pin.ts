@@ -38,5 +38,5 @@ export function codePinned(code: PromptRecord): PinnedRun {
 /** The governed step's view of a pinned prompt. */
 export function stepPromptOf(pinned: PinnedPrompt): StepPrompt {
   const r = pinned.record;
-  return { name: r.name, version: r.version, system: r.system, temperature: r.temperature, maxOutputTokens: r.maxOutputTokens, output: r.output, cache: r.cache };
+  return { name: r.name, version: r.version, system: r.system, temperature: r.temperature, maxOutputTokens: r.maxOutputTokens, output: r.output, cache: r.cache, hash: pinned.hash };
 }

@@ -350,14 +350,13 @@ export function createActivities(deps: ActivityDeps) {
       return resolveRun(store, { ...req, workflowType });
     },
 
-    /** Evidence of a workflow, in order. */
-    async listEvidence(workflowId: string): Promise<EvidenceRecord[]> {
-      return evidenceForWorkflow(store, workflowId);
-    },
-
-    /** The digests of a workflow's evidence, in order: what the run's summary is built from. */
-    async evidenceDigests(workflowId: string): Promise<EvidenceDigest[]> {
-      return (await evidenceForWorkflow(store, workflowId)).map(digestOf);
+    /**
+     * Evidence of a workflow, in order: whole records, or with `digest` only what a run's summary is built from (the
+     * whole records are in the run's history already, one per step).
+     */
+    async listEvidence<V extends 'full' | 'digest' = 'full'>(workflowId: string, view?: V): Promise<V extends 'digest' ? EvidenceDigest[] : EvidenceRecord[]> {
+      const records = await evidenceForWorkflow(store, workflowId);
+      return (view === 'digest' ? records.map(digestOf) : records) as V extends 'digest' ? EvidenceDigest[] : EvidenceRecord[];
     },
 
     /**

@@ -48,6 +48,32 @@ export interface EvidenceRecord {
   readonly deduplicated: boolean;
 }
 
+/**
+ * The part of an evidence record a run's summary is built from: which step ran which tool, how it ended, under which
+ * permission, with which receipt. Read back at a run's end instead of whole records (the run's history already holds
+ * each record from its step, and `governor verify` checks the chain), so the summary read stays small.
+ */
+export type EvidenceDigest = Pick<
+  EvidenceRecord,
+  'evidenceId' | 'stepId' | 'tool' | 'status' | 'permission' | 'policyVersion' | 'policyRule' | 'approver' | 'receiptId' | 'detail'
+>;
+
+/** The digest of a record: the same fields, nothing else. */
+export function digestOf(r: EvidenceRecord): EvidenceDigest {
+  return {
+    evidenceId: r.evidenceId,
+    stepId: r.stepId,
+    tool: r.tool,
+    status: r.status,
+    permission: r.permission,
+    policyVersion: r.policyVersion,
+    policyRule: r.policyRule,
+    approver: r.approver,
+    receiptId: r.receiptId,
+    detail: r.detail,
+  };
+}
+
 /** What a tool execution returns into history: the result and the evidence that it happened. */
 export interface ToolExecution<R = unknown> {
   readonly result: R | null;

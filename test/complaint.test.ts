@@ -78,6 +78,17 @@ describe('complaintEscalation', () => {
     assert.deepEqual(state.checkpoints.map((c) => c.name), ['context_loaded', 'decided', 'email_sent', 'add_ticket_note_done', 'summarized']);
     assert.equal(state.checkpoints[2]!.data.messageId, sent[0]!.message_id);
     assert.deepEqual((await verifyEvidence(h.store, workflowId)).problems, []);
+
+    // The summary read its records back as digests: the whole records are already in history, one per step.
+    const markers = (await h.client.client.workflow.getHandle(workflowId).fetchHistory()).events?.flatMap((e) => {
+      const m = e.markerRecordedEventAttributes;
+      const data = m?.details?.data?.payloads?.[0]?.data;
+      return data ? [{ type: (JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type, result: m.details?.result?.payloads?.[0]?.data }] : [];
+    }) ?? [];
+    const read = markers.find((m) => m.type === 'listEvidence');
+    const digests = JSON.parse(Buffer.from(read!.result!).toString()) as Array<Record<string, unknown>>;
+    assert.deepEqual(digests.map((d) => d.evidenceId), result.evidenceIds);
+    assert.deepEqual(Object.keys(digests[0]!).sort(), ['approver', 'detail', 'evidenceId', 'permission', 'policyRule', 'policyVersion', 'receiptId', 'status', 'stepId', 'tool']);
   });
 
   it('a prompt-injected refund is denied by policy: nothing executes, the denial is evidence, a human is asked', async () => {

@@ -1,4 +1,4 @@
-import type { EvidenceRecord } from '../contracts/evidence.js';
+import type { EvidenceDigest } from '../contracts/evidence.js';
 
 export interface ActionSummary {
   readonly stepId: string;
@@ -37,11 +37,11 @@ export interface EvidenceSummary {
 }
 
 /** True when a `success` record exists for one of `tools`: the only way an action counts as done. */
-export function succeeded(records: readonly EvidenceRecord[], tools: readonly string[]): boolean {
+export function succeeded(records: readonly EvidenceDigest[], tools: readonly string[]): boolean {
   return records.some((r) => tools.includes(r.tool) && r.status === 'success');
 }
 
-function because(r: EvidenceRecord): string {
+function because(r: EvidenceDigest): string {
   if (r.status === 'success') return `${r.permission === 'approved' ? `approved by ${r.approver}, ` : ''}receipt ${r.receiptId ?? '(none)'}`;
   if (r.status === 'denied' && r.permission === 'denied') return `denied by policy ${r.policyVersion} rule ${r.policyRule}: ${r.detail ?? ''}`;
   if (r.status === 'denied') return `not approved (${r.detail ?? 'no approval'})`;
@@ -49,11 +49,11 @@ function because(r: EvidenceRecord): string {
 }
 
 /**
- * The run's summary, from evidence records only: an action is `done` when and only when a `success` record exists
+ * The run's summary, from evidence records (or their digests, `evidenceDigests`) only: an action is `done` when and only when a `success` record exists
  * for it. `expected` names tools the workflow meant to run; one with no record at all is reported as not done.
  */
 export function summarizeFromEvidence(
-  records: readonly EvidenceRecord[],
+  records: readonly EvidenceDigest[],
   options: {
     readonly writesOnly: ReadonlySet<string>;
     readonly expected: readonly string[];

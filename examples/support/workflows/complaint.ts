@@ -301,7 +301,9 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   }
 
   // 5. The summary comes from the evidence store, never from the model's reply.
-  const records = await listEvidence(workflowId);
+  // Digests, not whole records: each record is already in history from its step. (Runs that read whole records
+  // replay with them: a record has every field of its digest, and the summary reads no other.)
+  const records = await listEvidence(workflowId, 'digest');
   const fromEvidence = summarizeFromEvidence(records, {
     writesOnly: WRITE_TOOLS,
     expected,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { InvalidInputError } from '../client/index.js';
 import { MAX_TRIGGER_BYTES } from '../contracts/trigger.js';
 import { reviewSignal, reviewUpdate } from '../examples/support/definitions.js';
@@ -9,6 +9,15 @@ import { eventually, startHarness, ticketEvent, type Harness } from './helpers/h
 
 /** A ticket the double's classifier cannot place: confidence 0.41, below the 0.75 threshold. */
 const AMBIGUOUS = { subject: 'Why?', body: 'Why did I get blocked?' };
+
+/** A run's local-activity markers in history order: the activity type and the event id. */
+function localActivityTypes(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): Array<{ type: string; eventId: number }> {
+  return (history.events ?? []).flatMap((e) => {
+    const m = e.markerRecordedEventAttributes;
+    const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+    return data ? [{ type: (JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type, eventId: Number(e.eventId) }] : [];
+  });
+}
 
 describe('supportTicketTriage on a real Temporal dev server', () => {
   let h: Harness;
@@ -229,7 +238,7 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
   // run continued in; a patch marker recorded after one then failed replay now and then (queries on finished runs
   // broke in about one run in three, depending on timing). The invariant that prevents it is checked on every run:
   // no patch marker after a local-activity marker. Replay and a query are checked too.
-  it('every finished run records its patches before any local activity, replays, and answers its state query', async () => {
+  it('every finished run records its patches before any local activity, reads its opening three together, replays, and answers its state query', async () => {
     const failures: string[] = [];
     for (let i = 0; i < 12; i++) {
       const review = i % 3 !== 0;
@@ -243,6 +252,12 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
       const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName).filter((m): m is string => !!m);
       const firstLocal = markers.indexOf('core_local_activity');
       if (firstLocal >= 0 && markers.slice(firstLocal).includes('core_patch')) failures.push(`${workflowId}: patch marker after a local activity (${markers.join(', ')})`);
+      // The opening reads ran together: their three markers follow one another, where reads one after another had
+      // the prompt-version and phase upserts between the pin and the context read.
+      const opening = localActivityTypes(history).slice(0, 3);
+      if (opening.map((m) => m.type).sort().join() !== 'loadTicketContext,resolveRun,workflowControls' || opening[2]!.eventId - opening[0]!.eventId !== 2) {
+        failures.push(`${workflowId}: opening reads not together (${JSON.stringify(opening)})`);
+      }
       await Worker.runReplayHistory({ workflowBundle: h.bundle }, history, workflowId).catch((e: Error) => failures.push(`${workflowId} replay: ${e.message}`));
       await h.client.triageState(workflowId).catch((e: Error) => failures.push(`${workflowId} query: ${e.message}`));
     }

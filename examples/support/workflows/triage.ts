@@ -1,6 +1,6 @@
 import { ApplicationFailure, allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { Budgets, FailureType, idempotencyKey, ReviewSampling, type ModelRef, type PinnedRun, type StepId, type WorkflowId } from 'governor';
+import { Budgets, FailureType, idempotencyKey, ReviewSampling, type ModelRef, type PinnedRun, type StepId, type WorkflowControls, type WorkflowId } from 'governor';
 import {
   DecisionGate,
   deadlineAfter,
@@ -134,6 +134,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   });
   const decision = (): ReviewDecision | null => gate.decided(REVIEW) ?? null;
 
+  const step = (name: string): StepRecord => nextStep(state.steps, name);
+
   // The prompt comes from the registry, pinned at the run's start; runs begun before the registry used the code's spec
   // and recorded its version here.
   const registry = patched('support-prompt-registry');
@@ -143,22 +145,10 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   const recordsReviews = patched('support-review-records');
   // Reminders before the review deadline: timers and a tool call an older history does not have.
   const reminds = patched('support-review-reminders');
+  // The run's three opening reads (controls, prompt pin, ticket context) issued together: one round of local
+  // activities instead of three in a row.
+  const together = patched('support-triage-parallel-start');
   if (!registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
-
-  // The controls in force (SLO breach actions), read once: review-only, or start at the chain's fallback.
-  const controls = await readWorkflowControls();
-  state.controls = controls;
-  const chain = chainUnder(controls, configuredChain);
-  const modelRef = chain[0]!;
-  // The prompt and the run's place in a rollout, pinned together.
-  const pinnedRun: PinnedRun = registry ? await pinRun(classifierRecord, { eventId: event.event_id }) : codePinned(classifierRecord);
-  const pinned = pinnedRun.prompt;
-  const prompt = pinned.record;
-  state.rollout = pinnedRun.rollout
-    ? { ...pinnedRun.rollout, decidedBy: pinnedRun.production ? 'candidate' : 'production', productionVersion: pinnedRun.production?.record.version ?? prompt.version }
-    : null;
-  if (registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${prompt.name}@${prompt.version}` }]);
-  state.prompt = { name: prompt.name, version: prompt.version, model: modelRef.model, provider: modelRef.provider, temperature: prompt.temperature, hash: pinned.hash };
 
   const enter = (phase: Phase) => {
     state.phase = phase;
@@ -167,8 +157,38 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
       { key: governorSearchAttributes.awaitingReview, value: phase === Phase.AwaitingReview },
     ]);
   };
+  // The prompt and the run's place in a rollout, pinned together.
+  const pin = async (): Promise<PinnedRun> => (registry ? pinRun(classifierRecord, { eventId: event.event_id }) : codePinned(classifierRecord));
+  const contextStep = step('load_context');
+  const loadContext = async (): Promise<TicketContext> => {
+    contextStep.attempts = 1;
+    const loaded = await localContext.loadTicketContext(event);
+    contextStep.status = 'succeeded';
+    return loaded;
+  };
 
-  const step = (name: string): StepRecord => nextStep(state.steps, name);
+  // The controls in force (SLO breach actions), read once: review-only, or start at the chain's fallback.
+  let controls: WorkflowControls;
+  let pinnedRun: PinnedRun;
+  let early: TicketContext | null = null;
+  if (together) {
+    enter(Phase.LoadingContext);
+    [controls, pinnedRun, early] = await Promise.all([readWorkflowControls(), pin(), loadContext()]);
+  } else {
+    controls = await readWorkflowControls();
+    pinnedRun = await pin();
+  }
+  state.controls = controls;
+  const chain = chainUnder(controls, configuredChain);
+  const modelRef = chain[0]!;
+  const pinned = pinnedRun.prompt;
+  const prompt = pinned.record;
+  state.rollout = pinnedRun.rollout
+    ? { ...pinnedRun.rollout, decidedBy: pinnedRun.production ? 'candidate' : 'production', productionVersion: pinnedRun.production?.record.version ?? prompt.version }
+    : null;
+  if (registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${prompt.name}@${prompt.version}` }]);
+  state.prompt = { name: prompt.name, version: prompt.version, model: modelRef.model, provider: modelRef.provider, temperature: prompt.temperature, hash: pinned.hash };
+
 
   /** A tool request of this run; the step fields also travel in the arguments, where the evidence records them. */
   const toolRequest = (tool: string, action: string, step: string, args: Record<string, unknown>): ToolRequest => {
@@ -176,12 +196,13 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     return { tool, action, actor: TRIAGE_ACTOR, workflowId, stepId: step, idempotencyKey: key, args: { workflowId, stepId: step, idempotencyKey: key, ...args } };
   };
 
-  // 1. Context.
-  enter(Phase.LoadingContext);
-  const contextStep = step('load_context');
-  contextStep.attempts = 1;
-  const ctx: TicketContext = await localContext.loadTicketContext(event);
-  contextStep.status = 'succeeded';
+  // 1. Context (read with the controls and the pin above, in runs that read them together).
+  let ctx: TicketContext;
+  if (early) ctx = early;
+  else {
+    enter(Phase.LoadingContext);
+    ctx = await loadContext();
+  }
 
   // 2. Classify through the governed model step: fallback chain, validation, bounded repair, budgets, cache.
   enter(Phase.Classifying);

@@ -83,6 +83,22 @@ try {
     const complaint = await h.client.startComplaint({ ...event, event_id: 'evt_replay_complaint_local', complaint: { ...event.complaint, id: 'cmp_replay_2' }, customer: { ...event.customer, id: 'cus_replay_d' } });
     await save('complaint-local-steps', complaint.workflowId);
   }
+  // A run that goes to review and is approved: `triage-patched-reviewed` was recorded on the code that versioned each
+  // change with a patch of its own (before the release patch), `triage-release-reviewed` on the release patch.
+  for (const name of ['triage-patched-reviewed', 'triage-release-reviewed']) {
+    if (!wanted(name)) continue;
+    h.double.enqueue({ kind: 'json', value: { category: 'other', urgency: 'low', confidence: 0.4, reason: 'unclear' } });
+    const run = await h.client.startTriage(ticketEvent({ eventId: `evt_replay_${name.replaceAll('-', '_')}`, subject: 'Why?', body: 'Why did I get blocked?' }));
+    await eventually('review', async () => ((await h.client.triageState(run.workflowId)).phase === 'awaiting_review' ? true : undefined));
+    await h.client.review(run.workflowId, { action: 'approve', reviewerId: 'usr_442' });
+    await save(name, run.workflowId);
+  }
+  if (wanted('complaint-release')) {
+    // A complaint on the release patch: reads with the controls and the pin, the summary from evidence digests.
+    const event = complaintEvent({ ticketId: 'tkt_replay_3' });
+    const complaint = await h.client.startComplaint({ ...event, event_id: 'evt_replay_complaint_release', complaint: { ...event.complaint, id: 'cmp_replay_3' }, customer: { ...event.customer, id: 'cus_replay_e' } });
+    await save('complaint-release', complaint.workflowId);
+  }
   if (wanted('handoff-analyzed') || wanted('handoff-analyst')) {
     const triaged = await h.client.startTriage(ticketEvent({ eventId: 'evt_replay_for_handoff', subject: 'Charged twice', body: 'I was charged twice.' }));
     await h.client.triageResult(triaged.workflowId);

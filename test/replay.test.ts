@@ -7,6 +7,8 @@ import { Worker } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { bundleWorkflows, installRuntime } from 'governor/worker';
 import { SUPPORT_WORKFLOWS_PATH } from '../examples/support/setup.js';
+import { COMPLAINT_RELEASE } from '../examples/support/workflows/complaint.js';
+import { TRIAGE_RELEASE } from '../examples/support/workflows/triage.js';
 
 // The baseline of the first release: one recorded run per path through the reference workflows
 // (`npm run record-histories`). From the first release on, every behaviour change is versioned (`patched()` or a
@@ -17,8 +19,11 @@ const HISTORIES = [
   'triage-kit-fallback',
   'triage-kit-cache-hit',
   'triage-kit-cache-last-resort',
+  'triage-patched-reviewed',
+  'triage-release-reviewed',
   'complaint-injected-resolved',
   'complaint-local-steps',
+  'complaint-release',
   'lease-ticket',
   'handoff-analyzed',
   'handoff-analyst',
@@ -28,6 +33,9 @@ const HISTORIES = [
 const WORKFLOW_IDS: Record<string, string> = {
   'complaint-injected-resolved': 'complaint/evt_replay_complaint',
   'complaint-local-steps': 'complaint/evt_replay_complaint_local',
+  'complaint-release': 'complaint/evt_replay_complaint_release',
+  'triage-patched-reviewed': 'triage/evt_replay_triage_patched_reviewed',
+  'triage-release-reviewed': 'triage/evt_replay_triage_release_reviewed',
   'lease-ticket': 'lease/ticket:tkt_replay_1',
   'handoff-analyzed': 'handoff/replay',
   'handoff-analyst': 'handoff/replay/analyst',
@@ -50,6 +58,21 @@ describe('replay of saved histories', () => {
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, WORKFLOW_IDS[name]);
     });
   }
+
+  // A run begun before a release patch replays through the patches it recorded, one per change; a run begun on it
+  // recorded the release patch alone.
+  it('the saved runs recorded the patches their names say', async () => {
+    const patches = async (name: string) =>
+      (await load(name)).events.flatMap((e) => {
+        const m = (e as { markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads: Array<{ data: string }> }> } }).markerRecordedEventAttributes;
+        const data = m?.markerName === 'core_patch' ? m.details?.['patch-data']?.payloads[0]?.data : undefined;
+        return data ? [(JSON.parse(Buffer.from(data, 'base64').toString()) as { id: string }).id] : [];
+      });
+    assert.deepEqual(await patches('triage-patched-reviewed'), ['support-prompt-registry', 'support-review-sampling', 'support-review-records', 'support-review-reminders', 'governor-workflow-controls']);
+    assert.deepEqual(await patches('triage-release-reviewed'), [TRIAGE_RELEASE]);
+    assert.deepEqual(await patches('complaint-local-steps'), ['support-complaint-prompt-registry', 'support-complaint-local-steps', 'governor-workflow-controls']);
+    assert.deepEqual(await patches('complaint-release'), [COMPLAINT_RELEASE]);
+  });
 
   it('a deliberately changed workflow fails replay with a determinism violation', async () => {
     const changed = fileURLToPath(new URL('./fixtures/changed-workflow/index.ts', import.meta.url));

@@ -252,6 +252,8 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
       const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName).filter((m): m is string => !!m);
       const firstLocal = markers.indexOf('core_local_activity');
       if (firstLocal >= 0 && markers.slice(firstLocal).includes('core_patch')) failures.push(`${workflowId}: patch marker after a local activity (${markers.join(', ')})`);
+      // One patch marker: the release's, standing for every change before it.
+      if (markers.filter((m) => m === 'core_patch').length !== 1) failures.push(`${workflowId}: ${markers.filter((m) => m === 'core_patch').length} patch markers, not the release's alone`);
       // The opening reads ran together: their three markers follow one another, where reads one after another had
       // the prompt-version and phase upserts between the pin and the context read.
       const opening = localActivityTypes(history).slice(0, 3);

@@ -12,11 +12,12 @@ const { workflowControls } = proxyLocalActivities<Activities>({
 /**
  * The controls in force for this workflow type (`review_only`, `fallback_chain`, `freeze_rollout`, set by SLO breach
  * actions), read once at the run's start and kept in its history. Runs begun before controls existed replay without
- * reading them (a version marker). Controls are a brake, not a gate: when the store cannot answer after the local
+ * reading them (a version marker; `known: true` when the caller's own patch already says this run reads them, so no
+ * second marker is written). Controls are a brake, not a gate: when the store cannot answer after the local
  * activity's attempts, the run goes on under normal controls and says so in its log.
  */
-export async function readWorkflowControls(): Promise<WorkflowControls> {
-  if (!patched('governor-workflow-controls')) return NORMAL_CONTROLS;
+export async function readWorkflowControls(options: { readonly known?: boolean } = {}): Promise<WorkflowControls> {
+  if (!options.known && !patched('governor-workflow-controls')) return NORMAL_CONTROLS;
   try {
     return await workflowControls(workflowInfo().workflowType);
   } catch (err) {

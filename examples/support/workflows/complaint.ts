@@ -41,6 +41,12 @@ import { approvalUpdate, complaintStateQuery, resolveUpdate, type ApprovalAccept
 import { COMPLAINT_TOOLS, complaintDecider as spec, complaintRecord, renderComplaintMessages, renderComplaintRepair } from '../prompts/complaint-escalation.js';
 import { ESCALATION_TEAMS, SUPPORT_TOOLS } from '../tools.js';
 
+/**
+ * The patch a complaint run begun on this release records: it stands for `support-complaint-prompt-registry`,
+ * `support-complaint-local-steps` and `governor-workflow-controls`. The next behaviour change adds its own patch.
+ */
+export const COMPLAINT_RELEASE = 'support-complaint-2026-11-23';
+
 /** Reading the run's evidence back for the summary: a fast query, retried a little. */
 const EVIDENCE_READ = { startToCloseTimeout: '10s', retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 } } as const;
 const evidenceReads = { regular: proxyActivities<Activities>(EVIDENCE_READ).listEvidence, local: proxyLocalActivities<Activities>(EVIDENCE_READ).listEvidence };
@@ -129,12 +135,16 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   const checkpoint = (name: string, data: Record<string, string | number | boolean | null> = {}) => {
     state.checkpoints.push({ name, at: now(), data });
   };
+  // Versioning, asked before any local activity (a patch marker after a local-activity marker breaks replay). A run
+  // begun on this release records one patch that stands for the changes below; runs begun before it replay through
+  // the patches they recorded, in the same order.
+  const current = patched(COMPLAINT_RELEASE);
   // The prompt comes from the registry, pinned at the run's start; runs begun before the registry used the code's spec
   // and recorded its version here.
-  const registry = patched('support-complaint-prompt-registry');
+  const registry = current || patched('support-complaint-prompt-registry');
   // Tool steps and the evidence read as local activities: about half the history of a run (runs begun before replay
-  // as they were). Asked before any local activity: a patch marker after a local-activity marker breaks replay.
-  const localSteps = patched('support-complaint-local-steps');
+  // as they were).
+  const localSteps = current || patched('support-complaint-local-steps');
   const listEvidence = localSteps ? evidenceReads.local : evidenceReads.regular;
   if (!registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
@@ -213,7 +223,7 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   };
 
   // The controls in force (SLO breach actions), read once: a fallback-chain control starts at the chain's fallback.
-  const controls = await readWorkflowControls();
+  const controls = await readWorkflowControls({ known: current });
   state.controls = controls;
   const chain = chainUnder(controls, configuredChain);
   // The run's prompt: production's version, or a rollout candidate's on its share when the candidate decides

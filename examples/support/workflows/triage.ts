@@ -42,6 +42,13 @@ import { reviewSignal, reviewUpdate, stateQuery, supportSearchAttributes, type R
 /** The one decision a triage run waits for, by its key in the gate. */
 const REVIEW = 'review';
 
+/**
+ * The patch a triage run begun on this release records: it stands for `support-prompt-registry`,
+ * `support-review-sampling`, `support-review-records`, `support-review-reminders`, `governor-workflow-controls` and
+ * the opening reads issued together. The next behaviour change adds its own patch after it.
+ */
+export const TRIAGE_RELEASE = 'support-triage-2026-11-23';
+
 /** The actor the policy knows the triage workflow as. */
 export const TRIAGE_ACTOR = 'workflow:supportTicketTriage';
 
@@ -136,18 +143,22 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
 
   const step = (name: string): StepRecord => nextStep(state.steps, name);
 
+  // Versioning. Every patch is asked here, before any local activity: a patch marker recorded after a local-activity
+  // marker breaks replay of the finished run. A run begun on this release records one patch that stands for every
+  // change below (each patch costs a marker and a search-attribute upsert in every run); runs begun before it replay
+  // through the patches they recorded, asked in the same order as when they ran.
+  const current = patched(TRIAGE_RELEASE);
   // The prompt comes from the registry, pinned at the run's start; runs begun before the registry used the code's spec
   // and recorded its version here.
-  const registry = patched('support-prompt-registry');
-  // Review sampling and review records (runs recorded before them replay without). Asked here, before any local
-  // activity: a patch marker recorded after a local-activity marker breaks replay of the finished run.
-  const sampled = patched('support-review-sampling');
-  const recordsReviews = patched('support-review-records');
+  const registry = current || patched('support-prompt-registry');
+  // Review sampling and review records (runs recorded before them replay without).
+  const sampled = current || patched('support-review-sampling');
+  const recordsReviews = current || patched('support-review-records');
   // Reminders before the review deadline: timers and a tool call an older history does not have.
-  const reminds = patched('support-review-reminders');
+  const reminds = current || patched('support-review-reminders');
   // The run's three opening reads (controls, prompt pin, ticket context) issued together: one round of local
-  // activities instead of three in a row.
-  const together = patched('support-triage-parallel-start');
+  // activities instead of three in a row. New in this release.
+  const together = current;
   if (!registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
   const enter = (phase: Phase) => {
@@ -173,7 +184,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   let early: TicketContext | null = null;
   if (together) {
     enter(Phase.LoadingContext);
-    [controls, pinnedRun, early] = await Promise.all([readWorkflowControls(), pin(), loadContext()]);
+    [controls, pinnedRun, early] = await Promise.all([readWorkflowControls({ known: true }), pin(), loadContext()]);
   } else {
     controls = await readWorkflowControls();
     pinnedRun = await pin();

@@ -1,6 +1,6 @@
 /** What the benchmark sections share: percentiles, a slowed double, worker processes, and how a figure is reported. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Harness } from '../examples/support/harness.js';
@@ -17,6 +17,42 @@ export function slowTriage(h: Harness, latencyMs: number): void {
     const reply = triageResponder(req);
     return reply && reply.kind === 'json' ? { ...reply, delayMs: latencyMs } : reply;
   });
+}
+
+/** Linux's clock tick for /proc times (USER_HZ): 100 on every architecture it runs on. */
+const USER_HZ = 100;
+
+/**
+ * CPU time in ms that a process and its live children have used so far, from /proc (Linux; null elsewhere or when
+ * the process is gone). The children count for PostgreSQL, whose backends are processes of their own.
+ */
+export function processTreeCpuMs(pid: number): number | null {
+  const stat = (p: string): { ppid: number; ms: number } | null => {
+    try {
+      // Fields after the command name (which may hold spaces) start at its closing parenthesis: ppid is the 2nd,
+      // utime and stime the 12th and 13th.
+      const text = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return { ppid: Number(f[1]), ms: ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ };
+    } catch {
+      return null;
+    }
+  };
+  const own = stat(String(pid));
+  if (!own) return null;
+  let ms = own.ms;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || entry === String(pid)) continue;
+    const child = stat(entry);
+    if (child?.ppid === pid) ms += child.ms;
+  }
+  return ms;
+}
+
+/** The CPU this process (every thread) has used so far, in ms. */
+export function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 /** One line of the summary: a measured ratio and the target it is held to. */

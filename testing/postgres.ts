@@ -11,6 +11,8 @@ const run = promisify(execFile);
 export interface PostgresServer {
   /** `postgres://governor@127.0.0.1:<port>/postgres` */
   readonly url: string;
+  /** The cluster's data directory (`postmaster.pid` names the server's process while it runs). */
+  readonly dataDir: string;
   /** Stops the server as an operator's restart would (fast shutdown: open connections are cut); data is kept. */
   pause(): Promise<void>;
   /** Starts it again on the same port and data. */
@@ -50,6 +52,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   await start();
   return {
     url: `postgres://governor@127.0.0.1:${port}/postgres`,
+    dataDir: data,
     async pause() {
       await as('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
     },

@@ -28,6 +28,8 @@ export interface DevServer {
   readonly namespace: string;
   readonly uiUrl: string | null;
   readonly binary: string;
+  /** The server's process id (for CPU and memory accounting). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -141,6 +143,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     namespace,
     uiUrl,
     binary: cli.path,
+    pid: child.pid,
     stop() {
       stopping ??= (async () => {
         if (exitCode !== undefined) return;

@@ -4,7 +4,7 @@ import { encryptedDataConverter } from '../activities/payload-codec.js';
 import { temporalConnectionConfig } from '../activities/temporal-connection.js';
 import { ReviewRejection } from '../contracts/failures.js';
 import { formatIssues, issuesFrom, type ValidationIssue } from '../contracts/issues.js';
-import { parseContract } from '../contracts/trigger.js';
+import { decisionPayloadIssues, parseContract } from '../contracts/trigger.js';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { AnyWorkflowDescriptor, ModelChoice, RunDetail, WaitingDecision, WorkflowDescriptor } from '../workflows/descriptor.js';
 import { ProviderName } from '../contracts/model.js';
@@ -197,6 +197,9 @@ export class GovernorClient {
     }
     const decision = this.byName.get(type)?.decisions[verb];
     if (!decision) return { status: 'invalid', message: `${type} runs take no ${verb} decision` };
+    // Before the contract: a payload JSON cannot carry, or one past the cap, would fail in transport, not as an answer.
+    const unsendable = decisionPayloadIssues(payload);
+    if (unsendable.length > 0) return { status: 'invalid', message: formatIssues(unsendable) };
     const parsed = decision.schema.safeParse(payload);
     if (!parsed.success) return { status: 'invalid', message: formatIssues(issuesFrom(parsed.error)) };
     const closed = async (): Promise<UpdateResult<T>> => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { InvalidInputError } from '../client/index.js';
-import { MAX_TRIGGER_BYTES } from '../contracts/trigger.js';
+import { MAX_DECISION_BYTES, MAX_TRIGGER_BYTES } from '../contracts/trigger.js';
 import { reviewSignal, reviewUpdate } from '../examples/support/definitions.js';
 import { Worker } from '@temporalio/worker';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
@@ -170,6 +170,21 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
     });
     const notAllowed = await h.client.review(workflowId, { action: 'approve', reviewerId: 'usr_999' });
     assert.equal(notAllowed.status, 'not_authorised');
+    // Too long for an id, and too large to send at all (past the server's 2 MB payload limit): answers, not errors.
+    assert.deepEqual(await h.client.review(workflowId, { action: 'approve', reviewerId: `usr_${'x'.repeat(300)}` }), {
+      status: 'invalid',
+      message: 'reviewerId: reviewerId is at most 200 characters',
+    });
+    const huge = { action: 'approve' as const, reviewerId: `usr_${'x'.repeat(3_000_000)}` };
+    assert.deepEqual(await h.client.review(workflowId, huge), {
+      status: 'invalid',
+      message: `(root): payload is ${Buffer.byteLength(JSON.stringify(huge))} bytes; the limit is ${MAX_DECISION_BYTES}`,
+    });
+    await assert.rejects(handle.executeUpdate(reviewUpdate, { args: [{ action: 'approve', reviewerId: `usr_${'x'.repeat(300)}` }] }), (err: unknown) => {
+      assert.ok(err instanceof WorkflowUpdateFailedError);
+      assert.match(String((err.cause as Error).message), /reviewerId: reviewerId is at most 200 characters/);
+      return true;
+    });
     const history = await handle.fetchHistory();
     assert.ok(!history.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes), 'a refused update leaves no trace in history');
     assert.deepEqual(await h.client.triageState(workflowId), before, 'state unchanged');

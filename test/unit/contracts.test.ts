@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_TRIGGER_BYTES } from '../../contracts/trigger.js';
+import { decisionPayloadIssues, MAX_DECISION_BYTES, MAX_TRIGGER_BYTES, ReviewerId } from '../../contracts/trigger.js';
 import { parseTriggerEvent } from '../../examples/support/contracts/ticket.js';
 
 const event = {
@@ -31,5 +31,23 @@ describe('trigger contracts (unit)', () => {
     const broken = parseTriggerEvent('{"event":');
     assert.ok(!broken.ok);
     assert.match(broken.issues[0]!.rule, /not valid JSON/);
+  });
+});
+
+describe('decision payloads (unit)', () => {
+  it('a payload JSON cannot carry, or one past the cap, is refused naming the field; a decision-sized one passes', () => {
+    assert.deepEqual(decisionPayloadIssues({ action: 'approve', reviewerId: 'usr_442' }), []);
+    assert.deepEqual(decisionPayloadIssues({ action: 'approve', reviewerId: 1n }), [{ field: 'reviewerId', rule: 'is a BigInt, which JSON cannot carry: send a number or a string' }]);
+    const cyclic: Record<string, unknown> = { action: 'approve' };
+    cyclic.self = cyclic;
+    assert.equal(decisionPayloadIssues(cyclic)[0]?.field, 'self');
+    const big = { note: 'x'.repeat(MAX_DECISION_BYTES) };
+    assert.deepEqual(decisionPayloadIssues(big), [{ field: '(root)', rule: `payload is ${JSON.stringify(big).length} bytes; the limit is ${MAX_DECISION_BYTES}` }]);
+  });
+
+  it('a reviewer id is 1-200 characters after trimming', () => {
+    assert.equal(ReviewerId.parse('  usr_442 '), 'usr_442');
+    assert.equal(ReviewerId.safeParse('   ').error?.issues[0]?.message, 'reviewerId is required');
+    assert.equal(ReviewerId.safeParse('u'.repeat(201)).error?.issues[0]?.message, 'reviewerId is at most 200 characters');
   });
 });

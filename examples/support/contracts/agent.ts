@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Budgets, ContextBudget, Duration, id, ModelRef } from 'governor';
+import { Budgets, ContextBudget, Duration, id, ModelRef, ReviewerId } from 'governor';
 import type { AgentCarry } from 'governor/workflow';
 
 /** Trigger contract `support_agent.requested`, schema version 1: an investigation a support agent carries out with tools. */
@@ -43,7 +43,7 @@ export type AgentConfig = z.infer<typeof AgentConfig>;
 
 /** A person's guidance to an agent that kept looping: pinned for every turn after. */
 export const AgentGuidance = z.strictObject({
-  reviewerId: z.string().trim().min(1, 'reviewerId is required'),
+  reviewerId: ReviewerId,
   guidance: z.string().trim().min(1, 'say what the agent should do').max(1000),
 });
 export type AgentGuidance = z.infer<typeof AgentGuidance>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EvidenceSummary, StepRecord } from 'governor/workflow';
-import { Budgets, Duration, id, ModelRef, parseContract, type EvidenceRecord, type Ledger, type WorkflowControls } from 'governor';
+import { Budgets, Duration, id, ModelRef, parseContract, ReviewerId, type EvidenceRecord, type Ledger, type WorkflowControls } from 'governor';
 import { Customer } from './ticket.js';
 
 /** Trigger contract `complaint.received`, schema version 1. Strict like every contract: unknown fields are errors. */
@@ -149,16 +149,16 @@ export interface ComplaintResult {
 
 /** A human's answer to a held action. */
 export const ApprovalDecision = z.strictObject({
-  stepId: z.string().min(1),
+  stepId: z.string().min(1).max(200, 'stepId is at most 200 characters'),
   approved: z.boolean(),
-  reviewerId: z.string().trim().min(1, 'reviewerId is required'),
+  reviewerId: ReviewerId,
   note: z.string().max(500).optional(),
 });
 export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 
 /** A human closing what was escalated to them (a denial, a failed tool, an unreviewable decision). */
 export const HumanResolution = z.strictObject({
-  reviewerId: z.string().trim().min(1, 'reviewerId is required'),
+  reviewerId: ReviewerId,
   note: z.string().max(1000).optional(),
 });
 export type HumanResolution = z.infer<typeof HumanResolution>;

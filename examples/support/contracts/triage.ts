@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SupportTicketCreated, type Customer, type Ticket } from './ticket.js';
-import { Budgets, Duration, ModelRef, ReviewSampling, type Ledger, type ReviewSamplingInput, type RolloutStage, type SamplingRecord, type WorkflowControls } from 'governor';
+import { Budgets, Duration, ModelRef, ReviewerId, ReviewSampling, type Ledger, type ReviewSamplingInput, type RolloutStage, type SamplingRecord, type WorkflowControls } from 'governor';
 import type { StepRecord } from 'governor/workflow';
 
 export const Category = z.enum(['billing', 'bug', 'sales', 'account', 'how_to', 'other']);
@@ -21,17 +21,17 @@ export type TicketClassification = z.infer<typeof TicketClassification>;
 export const ReviewDecision = z.discriminatedUnion('action', [
   z.strictObject({
     action: z.literal('approve'),
-    reviewerId: z.string().trim().min(1, 'reviewerId is required'),
+    reviewerId: ReviewerId,
     note: z.string().max(500).optional(),
   }),
   z.strictObject({
     action: z.literal('reject'),
-    reviewerId: z.string().trim().min(1, 'reviewerId is required'),
+    reviewerId: ReviewerId,
     note: z.string().max(500).optional(),
   }),
   z.strictObject({
     action: z.literal('correct'),
-    reviewerId: z.string().trim().min(1, 'reviewerId is required'),
+    reviewerId: ReviewerId,
     corrected: z.strictObject({ category: Category, urgency: Urgency }),
     note: z.string().max(500).optional(),
   }),

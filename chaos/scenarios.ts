@@ -115,35 +115,39 @@ export function workerKills(log: Log, runs: number, kills: number): Promise<Outc
   });
 }
 
-/** The Temporal dev server stopped and started again on the same database file mid-batch. */
-export function serverRestart(log: Log, runs: number): Promise<Outcome> {
-  return scenario(log, 'dev server restarted on the same database mid-batch', async (rig) => {
+/**
+ * Two workers and a batch of complaint runs; once a few emails are out, `disrupt` runs (it returns what it did, for
+ * the log) and the batch is left to finish on its own.
+ */
+function midBatch(log: Log, runs: number, name: string, disrupt: (rig: Rig) => Promise<string>): Promise<Outcome> {
+  return scenario(log, name, async (rig) => {
     await rig.startWorker();
     await rig.startWorker();
     const traffic = arrive(rig, runs, 100);
     while ((await emailsSent(rig)) < Math.min(5, runs / 2)) await sleep(200);
     const before = await emailsSent(rig);
-    await rig.restartServer();
-    log(`server restarted after ${before} emails`);
+    const did = await disrupt(rig);
+    log(`${did} after ${before} emails`);
     await traffic.done;
-    return { ids: traffic.ids, note: `restarted after ${before} of ${runs} emails` };
+    return { ids: traffic.ids, note: `${did} after ${before} of ${runs} emails` };
+  });
+}
+
+/** The Temporal dev server stopped and started again on the same database file mid-batch. */
+export function serverRestart(log: Log, runs: number): Promise<Outcome> {
+  return midBatch(log, runs, 'dev server restarted on the same database mid-batch', async (rig) => {
+    await rig.restartServer();
+    return 'restarted';
   });
 }
 
 /** The PostgreSQL store stopped for 5 s mid-batch. */
 export function storeRestart(log: Log, runs: number): Promise<Outcome> {
-  return scenario(log, 'PostgreSQL store stopped for 5 s mid-batch', async (rig) => {
-    await rig.startWorker();
-    await rig.startWorker();
-    const traffic = arrive(rig, runs, 100);
-    while ((await emailsSent(rig)) < Math.min(5, runs / 2)) await sleep(200);
-    const before = await emailsSent(rig);
+  return midBatch(log, runs, 'PostgreSQL store stopped for 5 s mid-batch', async (rig) => {
     await rig.pg.pause();
     await sleep(5000);
     await rig.pg.resume();
-    log(`store restarted after ${before} emails`);
-    await traffic.done;
-    return { ids: traffic.ids, note: `stopped after ${before} of ${runs} emails` };
+    return 'stopped';
   });
 }
 

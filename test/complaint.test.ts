@@ -13,7 +13,7 @@ import type { ComplaintState } from '../examples/support/contracts/complaint.js'
 import type { EvidenceRecord } from '../contracts/evidence.js';
 import { leaseStateQuery, leaseWorkflowId } from 'governor';
 import { startMetricsServer } from '../workers/metrics.js';
-import { complaintEvent, eventually, startHarness, type Harness, startWorkerProcess } from './helpers/harness.js';
+import { complaintEvent, eventually, localActivityMarkers, startHarness, type Harness, startWorkerProcess } from './helpers/harness.js';
 import { decideComplaint } from '../examples/support/double/agent-responders.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -80,11 +80,7 @@ describe('complaintEscalation', () => {
     assert.deepEqual((await verifyEvidence(h.store, workflowId)).problems, []);
 
     // The summary read its records back as digests: the whole records are already in history, one per step.
-    const markers = (await h.client.client.workflow.getHandle(workflowId).fetchHistory()).events?.flatMap((e) => {
-      const m = e.markerRecordedEventAttributes;
-      const data = m?.details?.data?.payloads?.[0]?.data;
-      return data ? [{ type: (JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type, result: m.details?.result?.payloads?.[0]?.data }] : [];
-    }) ?? [];
+    const markers = localActivityMarkers(await h.client.client.workflow.getHandle(workflowId).fetchHistory());
     const read = markers.find((m) => m.type === 'listEvidence');
     const digests = JSON.parse(Buffer.from(read!.result!).toString()) as Array<Record<string, unknown>>;
     assert.deepEqual(digests.map((d) => d.evidenceId), result.evidenceIds);

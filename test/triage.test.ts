@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { InvalidInputError } from '../client/index.js';
 import { MAX_DECISION_BYTES, MAX_TRIGGER_BYTES } from '../contracts/trigger.js';
 import { reviewSignal, reviewUpdate } from '../examples/support/definitions.js';
 import { Worker } from '@temporalio/worker';
-import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
+import { eventually, localActivityMarkers, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 
 /** A ticket the double's classifier cannot place: confidence 0.41, below the 0.75 threshold. */
 const AMBIGUOUS = { subject: 'Why?', body: 'Why did I get blocked?' };
-
-/** A run's local-activity markers in history order: the activity type and the event id. */
-function localActivityTypes(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): Array<{ type: string; eventId: number }> {
-  return (history.events ?? []).flatMap((e) => {
-    const m = e.markerRecordedEventAttributes;
-    const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
-    return data ? [{ type: (JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type, eventId: Number(e.eventId) }] : [];
-  });
-}
 
 describe('supportTicketTriage on a real Temporal dev server', () => {
   let h: Harness;
@@ -271,7 +262,7 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
       if (markers.filter((m) => m === 'core_patch').length !== 1) failures.push(`${workflowId}: ${markers.filter((m) => m === 'core_patch').length} patch markers, not the release's alone`);
       // The opening reads ran together: their three markers follow one another, where reads one after another had
       // the prompt-version and phase upserts between the pin and the context read.
-      const opening = localActivityTypes(history).slice(0, 3);
+      const opening = localActivityMarkers(history).slice(0, 3).map(({ type, eventId }) => ({ type, eventId }));
       if (opening.map((m) => m.type).sort().join() !== 'loadTicketContext,resolveRun,workflowControls' || opening[2]!.eventId - opening[0]!.eventId !== 2) {
         failures.push(`${workflowId}: opening reads not together (${JSON.stringify(opening)})`);
       }

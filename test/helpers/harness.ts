@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { WorkflowHandle } from '@temporalio/client';
 import { fileURLToPath } from 'node:url';
 import { eventually, type Harness } from '../../examples/support/harness.js';
 
@@ -31,4 +32,18 @@ export async function startWorkerProcess(h: Harness, dataDir: string, env: Recor
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   await eventually('the worker process to poll', async () => (stderr.includes('polling on') ? true : undefined), 60_000);
   return child;
+}
+
+/**
+ * A run's local-activity markers in history order: the activity type, the event id, and the recorded result (the
+ * result payload's bytes, null when the activity recorded none).
+ */
+export function localActivityMarkers(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): Array<{ type: string; eventId: number; result: Uint8Array | null }> {
+  return (history.events ?? []).flatMap((e) => {
+    const m = e.markerRecordedEventAttributes;
+    const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+    if (!data) return [];
+    const type = (JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type;
+    return [{ type, eventId: Number(e.eventId), result: m?.details?.result?.payloads?.[0]?.data ?? null }];
+  });
 }

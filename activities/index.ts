@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type Client } from '@temporalio/client';
 import { digestOf, type EvidenceDigest, type EvidenceRecord, type PermissionOutcome, type ToolExecution } from '../contracts/evidence.js';
-import { FailureType, retryableFailure } from '../contracts/failures.js';
+import { FailureType, retryableFailure, terminalFailure } from '../contracts/failures.js';
 import type { HandoffExpectation, HandoffVerdict } from '../contracts/handoff.js';
 import { formatIssues } from '../contracts/issues.js';
 import type { ModelCallInput, ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model.js';
@@ -145,7 +145,7 @@ export function createActivities(deps: ActivityDeps) {
     try {
       return await resolveCall(req);
     } catch (err) {
-      if (err instanceof PromptRegistryError) throw ApplicationFailure.create({ type: FailureType.InvalidConfig, nonRetryable: true, message: err.message });
+      if (err instanceof PromptRegistryError) throw terminalFailure(FailureType.InvalidConfig, err.message);
       throw err;
     }
   };

@@ -1,16 +1,16 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type Client } from '@temporalio/client';
-import { digestOf, type EvidenceDigest, type EvidenceRecord, type PermissionOutcome, type ToolExecution } from '../contracts/evidence.js';
+import { digestOf, type EvidenceOf, type EvidenceRecord, type EvidenceView, type PermissionOutcome, type ToolExecution } from '../contracts/evidence.js';
 import { FailureType, retryableFailure, terminalFailure } from '../contracts/failures.js';
 import type { HandoffExpectation, HandoffVerdict } from '../contracts/handoff.js';
 import { formatIssues } from '../contracts/issues.js';
-import type { ModelCallInput, ModelCallRequest, ModelCallResult, ModelRef } from '../contracts/model.js';
+import { withoutRedundantText, type ModelCallInput, type ModelCallRequest, type ModelCallResult, type ModelRef } from '../contracts/model.js';
 import { evaluatePolicy, type PermissionDecision, type Policy } from '../contracts/policy.js';
 import { checkToolCall, factsOf, type ToolRegistry } from '../contracts/tools.js';
 import { leaseAcquireSignal, leaseWorkflowId, resourceLeaseWorkflowName, type LeaseRequest } from '../contracts/lease.js';
 import { BreakerRegistry } from './breakers.js';
 import { readControls } from './controls.js';
-import { PromptRegistryError, registeredCallResolver, resolveRun } from './prompt-registry.js';
+import { PromptRegistryError, registeredPrompts, resolveRun } from './prompt-registry.js';
 import { queueForGrading, recordReview, ReviewInputInvalid } from './reviews.js';
 import type { PinnedRun } from '../contracts/prompts.js';
 import type { WorkflowControls } from '../contracts/controls.js';
@@ -59,6 +59,11 @@ export interface ToolRequest {
   readonly permission?: { readonly outcome: PermissionOutcome; readonly approver: string | null; readonly policyVersion?: string; readonly rule?: string };
   /** Fencing tokens of the leases the workflow holds on the resources it writes. */
   readonly leases?: Readonly<Record<string, number>>;
+  /**
+   * What the call returns into history: the whole evidence record (the default) or its digest. The store keeps the
+   * whole record either way; a workflow that reads only the digest's fields keeps its history smaller by asking for it.
+   */
+  readonly evidence?: EvidenceView;
 }
 
 /**
@@ -139,16 +144,17 @@ export function createActivities(deps: ActivityDeps) {
     implementations.set(tool.spec.name, tool as ToolImplementation);
   }
   const registry: ToolRegistry = Object.fromEntries([...implementations].map(([name, tool]) => [name, tool.spec]));
-  const resolveCall = registeredCallResolver(store);
-  /** A call whose pinned prompt the registry does not hold as pinned fails for good: the step moves down its chain. */
-  const fullRequest = async (req: ModelCallInput): Promise<ModelCallRequest> => {
+  const prompts = registeredPrompts(store);
+  /** A prompt the registry does not hold as pinned fails the call for good: the step moves down its chain. */
+  const pinnedOnly = async <T>(read: () => Promise<T>): Promise<T> => {
     try {
-      return await resolveCall(req);
+      return await read();
     } catch (err) {
       if (err instanceof PromptRegistryError) throw terminalFailure(FailureType.InvalidConfig, err.message);
       throw err;
     }
   };
+  const fullRequest = (req: ModelCallInput): Promise<ModelCallRequest> => pinnedOnly(() => prompts.call(req));
 
   /**
    * The one path every tool call takes: arguments validated against the registry, the policy checked again here
@@ -212,7 +218,7 @@ export function createActivities(deps: ActivityDeps) {
    * retried or fails the step) and their latency — through the activity's metric meter, so they reach the same
    * endpoint as the workflow metrics, tagged with the workflow type.
    */
-  const observedTool = (req: ToolRequest, fn: () => Promise<ToolExecution>) => {
+  const observedTool = async <V extends EvidenceView>(req: ToolRequest & { evidence?: V }, fn: () => Promise<ToolExecution>): Promise<ToolExecution<unknown, EvidenceOf<V>>> => {
     const { metricMeter, info } = Context.current();
     // The activity's meter tags namespace, task queue and activity type; the workflow type is added here.
     const meter = metricMeter.withTags({ workflowType: info.workflowType ?? '' });
@@ -221,7 +227,7 @@ export function createActivities(deps: ActivityDeps) {
       meter.createCounter('governor_tool_calls', 'calls', 'Tool calls, by evidence status').withTags({ tool: req.tool, status }).add(1);
       meter.createHistogram('governor_tool_call_latency', 'int', 'ms', 'Tool call latency, effect and evidence').withTags({ tool: req.tool }).record(Math.round(performance.now() - started));
     };
-    return inSpan(
+    const execution = await inSpan(
       `execute_tool ${req.tool}`,
       { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': req.tool, 'governor.actor': req.actor, 'governor.action': req.action, 'governor.step': req.stepId },
       async (span) => {
@@ -237,6 +243,7 @@ export function createActivities(deps: ActivityDeps) {
         return execution;
       },
     );
+    return (req.evidence === 'digest' ? { result: execution.result, evidence: digestOf(execution.evidence) } : execution) as ToolExecution<unknown, EvidenceOf<V>>;
   };
   return {
     /** One model call, through the provider's circuit breaker. */
@@ -248,7 +255,7 @@ export function createActivities(deps: ActivityDeps) {
       if (spend) await recordSpend(store, req.model.provider, costOf(result.model.model, result.usage, spendPrices), result.usage);
       annotateModelContent(req, result);
       // Transport retries happen in Temporal's retry loop, out of the workflow's sight: the answer says how many.
-      return { ...result, attempt: Context.current().info.attempt };
+      return withoutRedundantText({ ...result, attempt: Context.current().info.attempt });
     },
 
     /**
@@ -256,7 +263,10 @@ export function createActivities(deps: ActivityDeps) {
      * What a workflow's context budget is planned with; a local activity, so the count is recorded for replay.
      */
     async countTokens(req: TokenCountRequest): Promise<TokenCount> {
-      return countTokens(providers.get(req.model.provider), req);
+      // A registered prompt is counted by the text its hash names.
+      const { prompt, ...rest } = req;
+      const system = prompt ? (await pinnedOnly(() => prompts.content(prompt))).system : req.system;
+      return countTokens(providers.get(req.model.provider), { ...rest, ...(system === undefined ? {} : { system }) });
     },
 
     /** A cached answer for exactly this prompt version, model and input, or null. */
@@ -300,12 +310,12 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Executes a registry tool (read or write) with evidence, exactly once per idempotency key. */
-    async executeTool(req: ToolRequest): Promise<ToolExecution> {
+    async executeTool<V extends EvidenceView = 'full'>(req: ToolRequest & { evidence?: V }): Promise<ToolExecution<unknown, EvidenceOf<V>>> {
       return observedTool(req, () => runTool(req));
     },
 
     /** Records a step that never ran (denied by policy or by a human) or failed for good. */
-    async recordToolOutcome(req: ToolRequest & { status: 'failed' | 'denied'; detail: string }): Promise<ToolExecution> {
+    async recordToolOutcome<V extends EvidenceView = 'full'>(req: ToolRequest & { evidence?: V; status: 'failed' | 'denied'; detail: string }): Promise<ToolExecution<unknown, EvidenceOf<V>>> {
       caller(req);
       const checked = checkToolCall(registry, req.tool, req.args);
       return observedTool(req, () => recordOutcome(store, toolCall(req, checked.ok ? checked.spec.resources(checked.args) : []), req.status, req.detail));
@@ -354,9 +364,9 @@ export function createActivities(deps: ActivityDeps) {
      * Evidence of a workflow, in order: whole records, or with `digest` only what a run's summary is built from (the
      * whole records are in the run's history already, one per step).
      */
-    async listEvidence<V extends 'full' | 'digest' = 'full'>(workflowId: string, view?: V): Promise<V extends 'digest' ? EvidenceDigest[] : EvidenceRecord[]> {
+    async listEvidence<V extends EvidenceView = 'full'>(workflowId: string, view?: V): Promise<Array<EvidenceOf<V>>> {
       const records = await evidenceForWorkflow(store, workflowId);
-      return (view === 'digest' ? records.map(digestOf) : records) as V extends 'digest' ? EvidenceDigest[] : EvidenceRecord[];
+      return (view === 'digest' ? records.map(digestOf) : records) as Array<EvidenceOf<V>>;
     },
 
     /**

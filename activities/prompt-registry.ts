@@ -1,5 +1,6 @@
 import {
   evalPassed,
+  pinnedRecordOf,
   PromptLabel,
   PromptRecord,
   Rollout,
@@ -111,28 +112,47 @@ export async function getPromptVersion(store: Store, name: string, version: stri
   return toRow(row);
 }
 
+/** A registered version's content, named by what a run pinned. */
+export interface PromptRef {
+  readonly name: string;
+  readonly version: string;
+  readonly hash: string;
+}
+
 /**
- * Turns a call that names its prompt by content hash into the full request: the version's system prompt and output
- * schema, read from the registry and checked against the hash the run pinned. A registered version never changes,
- * so what was read is kept (the most recent `maxEntries` versions) and later calls cost no query. A version missing
- * or different from the pin is a `PromptRegistryError`: no retry makes it the prompt the run pinned.
+ * Reads what runs name by content hash: a version's system prompt and output schema, from the registry, checked
+ * against the hash the run pinned. A registered version never changes, so what was read is kept (the most recent
+ * `maxEntries` versions) and later reads cost no query. A version missing or different from the pin is a
+ * `PromptRegistryError`: no retry makes it the prompt the run pinned.
  */
-export function registeredCallResolver(store: Store, maxEntries = 256): (req: ModelCallInput) => Promise<ModelCallRequest> {
+export function registeredPrompts(store: Store, maxEntries = 256) {
   // A Map keeps insertion order: the first key is the oldest entry, evicted when the map is full.
   const byHash = new Map<string, Pick<ModelCallRequest, 'system' | 'output'>>();
-  return async (req) => {
-    if (!isRegisteredCall(req)) return req;
-    const { name, version, hash } = req.prompt;
-    let content = byHash.get(hash);
-    if (!content) {
+  const content = async ({ name, version, hash }: PromptRef): Promise<Pick<ModelCallRequest, 'system' | 'output'>> => {
+    let found = byHash.get(hash);
+    if (!found) {
       const row = await getPromptVersion(store, name, version);
       if (row.hash !== hash) throw new PromptRegistryError(`${name}@${version} in the registry has hash ${row.hash}, not the ${hash} this run pinned`);
-      content = { system: row.record.system, output: row.record.output };
+      found = { system: row.record.system, output: row.record.output };
       if (byHash.size >= maxEntries) byHash.delete(byHash.keys().next().value!);
-      byHash.set(hash, content);
+      byHash.set(hash, found);
     }
-    return { ...req, ...content, prompt: { name, version } };
+    return found;
   };
+  return {
+    content,
+    /** The full request of a call that names its prompt by hash; a call that carries its prompt is returned as is. */
+    async call(req: ModelCallInput): Promise<ModelCallRequest> {
+      if (!isRegisteredCall(req)) return req;
+      const { name, version } = req.prompt;
+      return { ...req, ...(await content(req.prompt)), prompt: { name, version } };
+    },
+  };
+}
+
+/** Turns a call that names its prompt by content hash into the full request (see `registeredPrompts`). */
+export function registeredCallResolver(store: Store, maxEntries = 256): (req: ModelCallInput) => Promise<ModelCallRequest> {
+  return registeredPrompts(store, maxEntries).call;
 }
 
 /** The version a label points at, or a clear error. */
@@ -145,11 +165,14 @@ export async function labelledVersion(store: Store, name: string, label: string)
   return row.version;
 }
 
-/** What a run pins at its start: the version `label` points at now, with its hash. */
+/**
+ * What a run pins at its start: the version `label` points at now, by its settings and hash (the text and output
+ * schema stay in the registry, read by hash at each call).
+ */
 export async function resolvePrompt(store: Store, name: string, label: string): Promise<PinnedPrompt> {
   const version = await labelledVersion(store, name, label);
   const row = await getPromptVersion(store, name, version);
-  return { record: row.record, hash: row.hash, label };
+  return { record: pinnedRecordOf(row.record), hash: row.hash, label };
 }
 
 /**
@@ -287,7 +310,7 @@ export async function resolveRun(store: Store, req: { name: string; label: strin
   const rollout = await readRollout(store, req.workflowType);
   if (!rollout || rollout.promptName !== req.name) return { prompt: production, production: null, shadow: null, rollout: null };
   const row = await getPromptVersion(store, req.name, rollout.candidateVersion);
-  const candidate: PinnedPrompt = { record: row.record, hash: row.hash, label: null };
+  const candidate: PinnedPrompt = { record: pinnedRecordOf(row.record), hash: row.hash, label: null };
   const inShare = rollout.stage === 'full' || splitPoint(req.eventId) < rollout.share;
   const pinned = { stage: rollout.stage, share: rollout.share, candidateVersion: rollout.candidateVersion, inShare };
   if (!inShare) return { prompt: production, production: null, shadow: null, rollout: pinned };

@@ -1,6 +1,7 @@
 import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { EvidenceRecord } from '../contracts/evidence.js';
-import type { ModelCallRequest, ModelCallResult } from '../contracts/model.js';
+import type { ModelCallRequest } from '../contracts/model.js';
+import type { ProviderResult } from './providers/adapter.js';
 
 /**
  * Governor's activity-side spans. They go through the global `@opentelemetry/api`: with no tracer provider
@@ -39,7 +40,7 @@ export function annotate(attributes: Attributes): void {
  * Prompt and reply of a model call on the activity's span, only where content capture is on, in the GenAI
  * conventions' shape (a JSON list of messages with parts).
  */
-export function annotateModelContent(req: ModelCallRequest, result: ModelCallResult): void {
+export function annotateModelContent(req: ModelCallRequest, result: ProviderResult): void {
   annotate({ 'gen_ai.response.id': result.requestId ?? '' });
   if (!traceContent) return;
   const parts = (content: string) => [{ type: 'text', content }];

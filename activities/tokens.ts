@@ -7,6 +7,8 @@ import type { ProviderAdapter } from './providers/adapter.js';
 export interface TokenCountRequest {
   readonly model: ModelRef;
   readonly system?: string;
+  /** A registered prompt named by its pin, counted by the system prompt the registry holds under its hash. */
+  readonly prompt?: { readonly name: string; readonly version: string; readonly hash: string };
   readonly messages: readonly ChatMessage[];
 }
 

@@ -49,9 +49,11 @@ export interface EvidenceRecord {
 }
 
 /**
- * The part of an evidence record a run's summary is built from: which step ran which tool, how it ended, under which
- * permission, with which receipt. Read back at a run's end instead of whole records (the run's history already holds
- * each record from its step, and `governor verify` checks the chain), so the summary read stays small.
+ * The part of an evidence record a workflow acts on: which step ran which tool, how it ended, under which permission,
+ * with which receipt. A governed tool step returns this into history instead of the whole record, and a run's summary
+ * reads it back at the end: the whole record (arguments and result hashes, leases, times, its place in the hash
+ * chain) stays in the store, where `governor verify` checks the chain, so history carries what decides the run's
+ * path and nothing it does not read.
  */
 export type EvidenceDigest = Pick<
   EvidenceRecord,
@@ -74,8 +76,14 @@ export function digestOf(r: EvidenceRecord): EvidenceDigest {
   };
 }
 
-/** What a tool execution returns into history: the result and the evidence that it happened. */
-export interface ToolExecution<R = unknown> {
+/** How much of the evidence record a call returns into history: all of it, or its digest. */
+export type EvidenceView = 'full' | 'digest';
+
+/** The record a view returns. */
+export type EvidenceOf<V extends EvidenceView> = V extends 'digest' ? EvidenceDigest : EvidenceRecord;
+
+/** What a tool execution returns into history: the result and the evidence that it happened (whole or digest). */
+export interface ToolExecution<R = unknown, E extends EvidenceDigest = EvidenceRecord> {
   readonly result: R | null;
-  readonly evidence: EvidenceRecord;
+  readonly evidence: E;
 }

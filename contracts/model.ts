@@ -57,6 +57,21 @@ export interface RegisteredModelCall extends Omit<ModelCallRequest, 'system' | '
 /** What the model-call and cache activities accept: a request with its prompt inline, or one naming it by hash. */
 export type ModelCallInput = ModelCallRequest | RegisteredModelCall;
 
+/** The reply's text: as written, or the JSON of the parsed value it was left out for. */
+export function replyText(reply: Pick<ModelCallResult, 'text' | 'parsed'>): string {
+  return reply.text ?? JSON.stringify(reply.parsed);
+}
+
+/**
+ * What the model-call activity returns into history: the reply without its text when the text is the parsed
+ * value's JSON, which `replyText` gives back.
+ */
+export function withoutRedundantText<R extends ModelCallResult>(reply: R): R {
+  if (reply.text === undefined || reply.parsed === null || reply.parsed === undefined || reply.text !== JSON.stringify(reply.parsed)) return reply;
+  const { text: _text, ...rest } = reply;
+  return rest as R;
+}
+
 /** True when the request names its prompt by content hash instead of carrying it. */
 export function isRegisteredCall(req: ModelCallInput): req is RegisteredModelCall {
   return !('system' in req);
@@ -73,7 +88,11 @@ export interface TokenUsage {
  */
 export interface ModelCallResult {
   readonly model: ModelRef;
-  readonly text: string;
+  /**
+   * The reply as the model wrote it. Absent when it is exactly the JSON of `parsed` (a structured-output call), so
+   * history does not hold the answer twice; `replyText` gives it either way.
+   */
+  readonly text?: string;
   readonly parsed: unknown;
   readonly parseError: string | null;
   readonly usage: TokenUsage;

@@ -33,9 +33,36 @@ export const PromptRecord = z.strictObject({
 export type PromptRecord = z.infer<typeof PromptRecord>;
 export type PromptRecordInput = z.input<typeof PromptRecord>;
 
+/**
+ * A registered version as a run pins it: the settings its steps read, and the hash (beside it in `PinnedPrompt`) that
+ * names the whole record. The registry keeps the rest under that hash — the system prompt's text and the output's JSON
+ * Schema, which the model-call activity reads by hash at each call, and the record's governance (owner, eval suite,
+ * rollback version) — so a run's history names its prompt instead of holding it. `systemChars` is the text's length,
+ * for a step's cost estimate before a call. Runs pinned before this kept the whole record in history, and `codePinned`
+ * carries the code's: there `system` and `output.jsonSchema` are present.
+ */
+export type PinnedRecord = Pick<PromptRecord, 'name' | 'version' | 'temperature' | 'maxOutputTokens' | 'cache'> & {
+  readonly system?: string;
+  readonly systemChars?: number;
+  readonly output: { readonly name: string; readonly description: string; readonly jsonSchema?: Record<string, unknown> };
+};
+
+/** What a run pins of a registered record (see `PinnedRecord`). */
+export function pinnedRecordOf(r: PromptRecord): PinnedRecord {
+  return {
+    name: r.name,
+    version: r.version,
+    temperature: r.temperature,
+    maxOutputTokens: r.maxOutputTokens,
+    cache: r.cache,
+    systemChars: r.system.length,
+    output: { name: r.output.name, description: r.output.description },
+  };
+}
+
 /** The prompt a run resolved at its start and keeps for its whole life, pinned in its history. */
 export interface PinnedPrompt {
-  readonly record: PromptRecord;
+  readonly record: PinnedRecord;
   /** sha256 of the record's canonical JSON; null for a run begun before the registry (it used the code's spec). */
   readonly hash: string | null;
   /** The label it was resolved through (`production`), or null when named by version. */

@@ -79,12 +79,17 @@ describe('complaintEscalation', () => {
     assert.equal(state.checkpoints[2]!.data.messageId, sent[0]!.message_id);
     assert.deepEqual((await verifyEvidence(h.store, workflowId)).problems, []);
 
-    // The summary read its records back as digests: the whole records are already in history, one per step.
+    // History holds digests: each tool step's marker and the summary's read. The whole records stay in the store
+    // (checked above), where the chain is verified.
+    const digestFields = ['approver', 'detail', 'evidenceId', 'permission', 'policyRule', 'policyVersion', 'receiptId', 'status', 'stepId', 'tool'];
     const markers = localActivityMarkers(await h.client.client.workflow.getHandle(workflowId).fetchHistory());
     const read = markers.find((m) => m.type === 'listEvidence');
     const digests = JSON.parse(Buffer.from(read!.result!).toString()) as Array<Record<string, unknown>>;
     assert.deepEqual(digests.map((d) => d.evidenceId), result.evidenceIds);
-    assert.deepEqual(Object.keys(digests[0]!).sort(), ['approver', 'detail', 'evidenceId', 'permission', 'policyRule', 'policyVersion', 'receiptId', 'status', 'stepId', 'tool']);
+    assert.deepEqual(Object.keys(digests[0]!).sort(), digestFields);
+    const steps = markers.filter((m) => m.type === 'executeTool').map((m) => JSON.parse(Buffer.from(m.result!).toString()) as { evidence: Record<string, unknown> });
+    assert.deepEqual(steps.map((x) => x.evidence.evidenceId).sort(), [...result.evidenceIds].sort(), 'every step returned its evidence');
+    for (const x of steps) assert.deepEqual(Object.keys(x.evidence).sort(), digestFields, 'a step returns the digest, not the whole record');
   });
 
   it('a prompt-injected refund is denied by policy: nothing executes, the denial is evidence, a human is asked', async () => {

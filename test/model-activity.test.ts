@@ -12,7 +12,7 @@ import { createProviders } from '../activities/providers/registry.js';
 import { extractJson, toOpenAIStrictSchema } from '../activities/providers/json.js';
 import { openStore, type Store } from '../activities/store.js';
 import { failureRow, FailureType } from '../contracts/failures.js';
-import type { ModelCallRequest, ModelCallResult } from '../contracts/model.js';
+import { replyText, type ModelCallRequest, type ModelCallResult } from '../contracts/model.js';
 import { Policy } from '../contracts/policy.js';
 import { ModelDouble } from '../testing/model-double.js';
 
@@ -74,11 +74,19 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
     assert.fail('expected the activity to fail');
   };
 
-  it('returns raw text, parsed value, usage, model, latency and prompt version', async () => {
+  it('returns parsed value, usage, model, latency and prompt version; the raw text only when it says more', async () => {
     double.enqueue({ kind: 'json', value: { x: 1 } });
     const result = (await env().run(activities.callModel, request('anthropic'))) as ModelCallResult;
     assert.deepEqual(result.parsed, { x: 1 });
-    assert.equal(result.text, '{"x":1}');
+    // A structured answer's text is the parsed value's JSON: left out of history, given back by replyText.
+    assert.ok(!('text' in result), 'no second copy of the answer');
+    assert.equal(replyText(result), '{"x":1}');
+    // Prose around the JSON is what a repair turn quotes back: kept.
+    double.enqueue({ kind: 'text', text: 'Here you go: {"x":2}' });
+    const prose = (await env().run(activities.callModel, request('anthropic'))) as ModelCallResult;
+    assert.deepEqual(prose.parsed, { x: 2 });
+    assert.equal(prose.text, 'Here you go: {"x":2}');
+    assert.equal(replyText(prose), 'Here you go: {"x":2}');
     assert.equal(result.parseError, null);
     assert.deepEqual(result.prompt, { name: 'support_ticket_classifier', version: 'v1' });
     assert.deepEqual(result.model, { provider: 'anthropic', model: 'm' });

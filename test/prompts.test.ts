@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import type { PromptRecord } from 'governor';
+import type { PinnedRun, PromptRecord } from 'governor';
 import {
   getPromptVersion,
   labelChanges,
@@ -21,7 +21,7 @@ import { complaintRecord } from '../examples/support/prompts/complaint-escalatio
 import { classifierRecord } from '../examples/support/prompts/support-ticket-classifier.js';
 import { openSupportStore } from '../examples/support/setup.js';
 import { governorCli as cli } from './helpers/cli.js';
-import { complaintEvent, eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
+import { complaintEvent, eventually, localActivityMarkers, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 import { startPostgres, type PostgresServer } from './helpers/postgres.js';
 
 const NAME = classifierRecord.name;
@@ -137,10 +137,18 @@ describe('a run pins its prompt at its start', () => {
     const { searchAttributes } = await h.client.client.workflow.getHandle(r2.workflowId).describe();
     assert.deepEqual(searchAttributes.GovernorPromptVersion, [`${NAME}@${v2.version}`]);
 
-    // The prompt is in the run's history once, in the pin: each model call names it by hash and the activity reads it.
+    // The run's history names the prompt and does not hold it: the pin keeps the settings the steps read and the hash;
+    // each model call names it by hash and the activity reads the text and output schema from the registry.
     const r2History = await h.client.client.workflow.getHandle(r2.workflowId).fetchHistory();
     const encoded = Buffer.from(proto.temporal.api.history.v1.History.encode(r2History).finish()).toString('latin1');
-    assert.equal(encoded.split('Wording v2').length - 1, 1, 'the new wording is written once');
+    assert.equal(encoded.split('Wording v2').length - 1, 0, 'the wording is not in history');
+    assert.equal(encoded.split(JSON.stringify(v2.output.jsonSchema)).length - 1, 0, 'nor the output schema');
+    const pin = localActivityMarkers(r2History).find((m) => m.type === 'resolveRun');
+    const pinned = (JSON.parse(Buffer.from(pin!.result!).toString()) as PinnedRun).prompt;
+    assert.equal(pinned.hash, promptHash(v2));
+    assert.deepEqual(Object.keys(pinned.record).sort(), ['cache', 'maxOutputTokens', 'name', 'output', 'systemChars', 'temperature', 'version']);
+    assert.equal(pinned.record.systemChars, v2.system.length);
+    assert.deepEqual(pinned.record.output, { name: v2.output.name, description: v2.output.description });
     const scheduled = r2History.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel');
     const input = JSON.parse(Buffer.from(scheduled!.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!).toString()) as Record<string, unknown>;
     assert.deepEqual(input.prompt, { name: NAME, version: v2.version, hash: promptHash(v2) });

@@ -43,12 +43,14 @@ export {
   requirePassingEval,
   registerPrompt,
   registeredCallResolver,
+  registeredPrompts,
   resolvePrompt,
   resolveRun,
   rollbackLabel,
   setRollout,
   type EvalResult,
   type LabelChange,
+  type PromptRef,
   type PromptVersionRow,
 } from '../activities/prompt-registry.js';
 export {

@@ -6,7 +6,8 @@ import { planContext, type ContextBudget, type ContextPlan } from '../contracts/
 import type { ChatMessage, ModelRef } from '../contracts/model.js';
 import { stepId } from '../contracts/ids.js';
 import { countContextTokens } from './context.js';
-import { governedModelStep, type StepPrompt } from './model-step.js';
+import type { TokenCountRequest } from '../activities/tokens.js';
+import { governedModelStep, isRegisteredPrompt, type StepPrompt } from './model-step.js';
 import { jsonSchemaOf, repairTurn } from './prompt.js';
 import { governedToolCall, type ToolStepContext } from './tool-step.js';
 
@@ -179,6 +180,11 @@ export const agentSummarySchema = (): Record<string, unknown> => jsonSchemaOf(Ag
  * context that cannot fit, or a loop it could not break by replanning. Continues as new between turns, carrying
  * only what the next turn needs, so no run's history grows past `turnsPerRun` turns.
  */
+/** The system prompt of a token count: its text, or the registered version that holds it. */
+function systemOf(prompt: StepPrompt): Pick<TokenCountRequest, 'system' | 'prompt'> {
+  return isRegisteredPrompt(prompt) ? { prompt: { name: prompt.name, version: prompt.version, hash: prompt.hash } } : { system: prompt.system };
+}
+
 export async function runAgent(o: AgentOptions): Promise<AgentState> {
   const s = o.state;
   let context: ContextEntry[] = [...(o.carry?.context ?? [])];
@@ -187,7 +193,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
   const pinnedTextOf = () => `Task: ${o.task}\nPinned facts (always true, never dropped):\n${pinned.map((p) => `- ${p}`).join('\n')}`;
   let pinnedText = pinnedTextOf();
   s.pinned = [...pinned];
-  let fixed = await countContextTokens({ model: o.chain[0]!, system: o.prompt.system, messages: [{ role: 'user', content: pinnedText }] });
+  let fixed = await countContextTokens({ model: o.chain[0]!, ...systemOf(o.prompt), messages: [{ role: 'user', content: pinnedText }] });
   const recentFailures: string[] = [];
   const recentMoves: string[] = [];
   let turnsThisRun = 0;
@@ -376,7 +382,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
       pinned.push(`Guidance from ${asked.by}: ${asked.guidance}`);
       s.pinned = [...pinned];
       pinnedText = pinnedTextOf();
-      fixed = await countContextTokens({ model: o.chain[0]!, system: o.prompt.system, messages: [{ role: 'user', content: pinnedText }] });
+      fixed = await countContextTokens({ model: o.chain[0]!, ...systemOf(o.prompt), messages: [{ role: 'user', content: pinnedText }] });
       s.turns.push({ n: s.turn, phase: s.phasesDone.at(-1) ?? 'resolve', action: 'replan', tool: null, status: 'guided', detail: `${asked.by}: ${asked.guidance.slice(0, 200)}`, evidenceId: null });
       s.replans = 0;
       recentFailures.length = 0;

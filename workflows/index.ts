@@ -29,10 +29,13 @@ export { resourceLease, type ResourceLeaseInput } from './lease-workflow.js';
 export { charge, costOf, emptyLedger, estimateCall, exhausted, priceOf } from './ledger.js';
 export {
   governedModelStep,
+  isRegisteredPrompt,
   stepPrompt,
+  type InlineStepPrompt,
   type ModelStepOptions,
   type ModelStepOutcome,
   type PromptSpec,
+  type RegisteredStepPrompt,
   type StepPrompt,
   type TrailEntry,
 } from './model-step.js';

@@ -15,20 +15,18 @@ import type { Activities } from '../activities/index.js';
 import type { Budgets, Ledger } from '../contracts/budget.js';
 import { FailureType, nonRetryableTypes } from '../contracts/failures.js';
 import { formatIssues } from '../contracts/issues.js';
-import type { ChatMessage, ModelCallInput, ModelCallResult, ModelRef } from '../contracts/model.js';
+import { replyText, type ChatMessage, type ModelCallInput, type ModelCallResult, type ModelRef } from '../contracts/model.js';
 import { charge, estimateCall, exhausted } from './ledger.js';
 import { kitMetrics } from './metrics.js';
 import { modelCallSpan } from './tracing.js';
 import { validateOutput, type BusinessRule } from './validate.js';
 
 /** What a governed step asks of the model: a versioned prompt and a structured output. */
-export interface StepPrompt {
+interface StepPromptSettings {
   readonly name: string;
   readonly version: string;
-  readonly system: string;
   readonly temperature: number;
   readonly maxOutputTokens: number;
-  readonly output: { readonly name: string; readonly description: string; readonly jsonSchema: Record<string, unknown> };
   /**
    * Response cache. `reuse`: identical input to the same prompt version and model is answered from the cache before
    * any call. `lastResort`: when every model of the chain failed, an answer cached for the same prompt version and
@@ -36,19 +34,39 @@ export interface StepPrompt {
    * Answers are cached, under the model that gave them, when either is on.
    */
   readonly cache: { readonly reuse: boolean; readonly lastResort: boolean };
-  /**
-   * The content hash of the registered version this is (set from a pin): each model call then names the prompt by
-   * hash and the activity reads it from the registry, instead of the system prompt and output schema being written
-   * into history with every call. Absent for a prompt that lives only in code: it travels inline.
-   */
-  readonly hash?: string | null;
+}
+
+/** A prompt that lives in code: each call carries its system prompt and output schema. */
+export interface InlineStepPrompt extends StepPromptSettings {
+  readonly system: string;
+  readonly output: { readonly name: string; readonly description: string; readonly jsonSchema: Record<string, unknown> };
+  readonly hash?: null;
+}
+
+/**
+ * A registered version, named by its content hash (from a pin): each model call carries `{name, version, hash}` and
+ * the activity reads the system prompt and output schema from the registry, instead of both being written into
+ * history with every call. `systemChars` is the system prompt's length, for the step's cost estimate.
+ */
+export interface RegisteredStepPrompt extends StepPromptSettings {
+  readonly hash: string;
+  readonly systemChars: number;
+  readonly output: { readonly name: string; readonly description: string };
+}
+
+/** The prompt of a governed step. */
+export type StepPrompt = InlineStepPrompt | RegisteredStepPrompt;
+
+/** True when the prompt is named by hash rather than carried. */
+export function isRegisteredPrompt(prompt: StepPrompt): prompt is RegisteredStepPrompt {
+  return typeof prompt.hash === 'string';
 }
 
 /** What a prompt spec (`prompts/*.ts`) carries that a governed step needs; its output schema as JSON Schema apart. */
-export type PromptSpec = Omit<StepPrompt, 'output'> & { readonly output: { readonly name: string; readonly description: string } };
+export type PromptSpec = Omit<InlineStepPrompt, 'output'> & { readonly output: { readonly name: string; readonly description: string } };
 
 /** The step's view of a versioned prompt spec, with the provider-facing JSON Schema of its output. */
-export function stepPrompt(spec: PromptSpec, jsonSchema: Record<string, unknown>): StepPrompt {
+export function stepPrompt(spec: PromptSpec, jsonSchema: Record<string, unknown>): InlineStepPrompt {
   return {
     name: spec.name,
     version: spec.version,
@@ -140,7 +158,7 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
   // Workflow time, not the wall clock: the sandbox's Date is the time of the current workflow task.
   const elapsed = () => new Date().getTime() - startedAt;
   const request = (model: ModelRef, messages: readonly ChatMessage[]): ModelCallInput =>
-    prompt.hash
+    isRegisteredPrompt(prompt)
       ? { model, temperature: prompt.temperature, maxOutputTokens: prompt.maxOutputTokens, messages, prompt: { name: prompt.name, version: prompt.version, hash: prompt.hash } }
       : {
           model,
@@ -188,7 +206,7 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
       const stop = exhausted(ledger, budgets, elapsed(), maxWallMs);
       if (stop) return { status: 'budget_exceeded', detail: stop, trail };
       if (budgets.downgradeOnBudget) {
-        const chars = prompt.system.length + messages.reduce((n, m) => n + m.content.length, 0);
+        const chars = (isRegisteredPrompt(prompt) ? prompt.systemChars : prompt.system.length) + messages.reduce((n, m) => n + m.content.length, 0);
         const fits = (m: ModelRef) => ledger.usd + estimateCall(m.model, chars, prompt.maxOutputTokens, budgets) <= budgets.maxUsd;
         if (!fits(model)) {
           const cheaper = [...chain]
@@ -249,7 +267,7 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
       if (repairsLeft <= 0) return { status: 'needs_review', reason: 'invalid_output', value: null, detail: issueText, trail };
       repairsLeft--;
       kitMetrics.repair({ step: options.step, promptVersion: `${prompt.name}@${prompt.version}` });
-      messages = options.repair(messages, reply.text, issueText);
+      messages = options.repair(messages, replyText(reply), issueText);
     }
   }
   const detail = trail.filter((t) => t.event === 'failed').map((t) => `${t.provider}/${t.model}: ${t.detail}`).join('; ');

@@ -1,4 +1,5 @@
-import { proxyLocalActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyLocalActivities } from '@temporalio/workflow';
+import { FailureType } from '../contracts/failures.js';
 import type { Activities } from '../activities/index.js';
 import type { PinnedPrompt, PinnedRun, PromptRecord } from '../contracts/prompts.js';
 import type { StepPrompt } from './model-step.js';
@@ -35,8 +36,18 @@ export function codePinned(code: PromptRecord): PinnedRun {
   return { prompt, production: null, shadow: null, rollout: null };
 }
 
-/** The governed step's view of a pinned prompt. */
+/**
+ * The governed step's view of a pinned prompt: by hash for a registered version (its calls name it and the activity
+ * reads text and schema from the registry), inline for a code-pinned one.
+ */
 export function stepPromptOf(pinned: PinnedPrompt): StepPrompt {
   const r = pinned.record;
-  return { name: r.name, version: r.version, system: r.system, temperature: r.temperature, maxOutputTokens: r.maxOutputTokens, output: r.output, cache: r.cache, hash: pinned.hash };
+  const settings = { name: r.name, version: r.version, temperature: r.temperature, maxOutputTokens: r.maxOutputTokens, cache: r.cache };
+  const output = { name: r.output.name, description: r.output.description };
+  // A run pinned before pins were slimmed holds the whole record: its length is the text's.
+  if (pinned.hash !== null) return { ...settings, output, hash: pinned.hash, systemChars: r.systemChars ?? r.system?.length ?? 0 };
+  if (r.system === undefined || r.output.jsonSchema === undefined) {
+    throw ApplicationFailure.nonRetryable(`prompt ${r.name}@${r.version} has no hash and no text: a code-pinned prompt carries its system prompt and output schema`, FailureType.InvalidConfig);
+  }
+  return { ...settings, system: r.system, output: { ...output, jsonSchema: r.output.jsonSchema } };
 }

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, log, proxyActivities, proxyLocalActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities, ToolRequest } from '../activities/index.js';
-import type { EvidenceRecord } from '../contracts/evidence.js';
+import type { EvidenceDigest } from '../contracts/evidence.js';
 import { nonRetryableTypes } from '../contracts/failures.js';
 import { idempotencyKey, type StepId } from '../contracts/ids.js';
 import type { ValidationIssue } from '../contracts/issues.js';
@@ -27,15 +27,15 @@ const local = { checkPermission: proxyLocalActivities<Activities>(PERMISSION).ch
 
 
 export type ToolCallOutcome =
-  | { readonly status: 'done'; readonly tool: string; readonly stepId: string; readonly result: unknown; readonly evidence: EvidenceRecord }
+  | { readonly status: 'done'; readonly tool: string; readonly stepId: string; readonly result: unknown; readonly evidence: EvidenceDigest }
   /** Arguments failed the tool's schema: nothing ran and nothing is recorded; the caller asks the model to repair. */
   | { readonly status: 'invalid_args'; readonly tool: string; readonly stepId: string; readonly issues: ValidationIssue[] }
   /** The policy denied it: recorded with the rule, never executed. */
-  | { readonly status: 'denied'; readonly tool: string; readonly stepId: string; readonly rule: string; readonly reason: string; readonly evidence: EvidenceRecord }
+  | { readonly status: 'denied'; readonly tool: string; readonly stepId: string; readonly rule: string; readonly reason: string; readonly evidence: EvidenceDigest }
   /** It needed approval and did not get it (a human said no, or nobody answered in time). */
-  | { readonly status: 'rejected'; readonly tool: string; readonly stepId: string; readonly approver: string | null; readonly reason: string; readonly evidence: EvidenceRecord }
+  | { readonly status: 'rejected'; readonly tool: string; readonly stepId: string; readonly approver: string | null; readonly reason: string; readonly evidence: EvidenceDigest }
   /** It ran and failed after its retries (or the tool layer refused it): recorded as failed. */
-  | { readonly status: 'failed'; readonly tool: string; readonly stepId: string; readonly detail: string; readonly evidence: EvidenceRecord };
+  | { readonly status: 'failed'; readonly tool: string; readonly stepId: string; readonly detail: string; readonly evidence: EvidenceDigest };
 
 export interface ApprovalRequest {
   readonly stepId: string;
@@ -101,7 +101,7 @@ function failureDetail(err: unknown): string {
  * One governed tool call: arguments validated against the registry → permission check (policy: actor, scope, risk)
  * → the run's resource scope, if it declares one → the approval gate if the policy asks → execution with the
  * idempotency key `workflowId/stepId`, holding the lease of every resource a write touches → evidence. Every way it
- * ends is a typed outcome with its evidence record (an invalid call has none: nothing ran, and the caller repairs it).
+ * ends is a typed outcome with the digest of its evidence record (an invalid call has none: nothing ran, and the caller repairs it).
  */
 export async function governedToolCall(ctx: ToolStepContext, call: ToolCall): Promise<ToolCallOutcome> {
   const outcome = await governedToolCallInner(ctx, call);
@@ -123,7 +123,7 @@ async function governedToolCallInner(ctx: ToolStepContext, call: ToolCall): Prom
   const checked = checkToolCall(ctx.tools, call.tool, call.args);
   if (!checked.ok) return { ...base, status: 'invalid_args', issues: checked.issues };
   const { spec, args } = checked;
-  const request: ToolRequest = {
+  const request: ToolRequest & { evidence: 'digest' } = {
     tool: spec.name,
     action: call.action,
     actor: ctx.actor,
@@ -131,6 +131,8 @@ async function governedToolCallInner(ctx: ToolStepContext, call: ToolCall): Prom
     workflowId,
     stepId: call.step,
     idempotencyKey: idempotencyKey(workflowId, call.step),
+    // History keeps the digest the step acts on; the whole record stays in the store, in its chain.
+    evidence: 'digest',
   };
 
   const { checkPermission, recordToolOutcome } = ctx.local ? local : regular;

@@ -2,8 +2,11 @@ import type { ApplicationFailure } from '@temporalio/common';
 import type { Price } from '../../contracts/budget.js';
 import type { ModelCallRequest, ModelCallResult } from '../../contracts/model.js';
 
-/** What an adapter's `call` returns; the registry adds the model, the prompt and the measured latency. */
-export type ProviderReply = Omit<ModelCallResult, 'model' | 'prompt' | 'latencyMs'>;
+/** What an adapter's `call` returns, the text always; the registry adds the model, the prompt and the measured latency. */
+export type ProviderReply = Omit<ModelCallResult, 'model' | 'prompt' | 'latencyMs' | 'text'> & { readonly text: string };
+
+/** A provider's answer as the registry returns it, before the activity leaves out a text the parsed value repeats. */
+export type ProviderResult = ModelCallResult & { readonly text: string };
 
 /**
  * A model provider, behind the one interface the model-call activity uses. Governor ships three: `anthropicProvider`

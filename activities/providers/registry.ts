@@ -2,8 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { Price } from '../../contracts/budget.js';
 import { FailureType } from '../../contracts/failures.js';
-import { ProviderName, type ModelCallRequest, type ModelCallResult } from '../../contracts/model.js';
-import type { ProviderAdapter } from './adapter.js';
+import { ProviderName, type ModelCallRequest } from '../../contracts/model.js';
+import type { ProviderAdapter, ProviderResult } from './adapter.js';
 import { anthropicProvider } from './anthropic.js';
 import { providerFailure, unclassifiedFailure } from './errors.js';
 import { openaiCompatibleProvider, type OpenAICompatibleSettings } from './openai-compatible.js';
@@ -184,7 +184,7 @@ function howToConfigure(name: string): string {
 }
 
 /** One model call through the provider the request names; errors come back classified per the failure table. */
-export async function callModel(providers: Providers, req: ModelCallRequest): Promise<ModelCallResult> {
+export async function callModel(providers: Providers, req: ModelCallRequest): Promise<ProviderResult> {
   const name = req.model.provider;
   const adapter = providers.get(name);
   if (!adapter) {

@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineUpdate, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { z } from 'zod';
-import { Budgets, stepId, toolRegistry, type EvidenceRecord, type ModelRef } from 'governor';
+import { Budgets, stepId, toolRegistry, type EvidenceDigest, type ModelRef } from 'governor';
 import {
   DecisionGate,
   deadlineAfter,
@@ -56,7 +56,7 @@ export interface CreditState {
   proposal: CreditProposal | null;
   pending: { stepId: string; approvers: readonly string[]; deadline: string } | null;
   outcome: 'credited' | 'declined' | 'rejected' | 'failed' | null;
-  evidence: EvidenceRecord[];
+  evidence: EvidenceDigest[];
 }
 export const creditState = defineQuery<CreditState>('state');
 export const ApproveCredit = z.strictObject({ stepId: z.string(), approved: z.boolean(), reviewerId: z.string().min(1) });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EvidenceSummary, StepRecord } from 'governor/workflow';
-import { Budgets, Duration, id, ModelRef, parseContract, ReviewerId, type EvidenceRecord, type Ledger, type WorkflowControls } from 'governor';
+import { Budgets, Duration, id, ModelRef, parseContract, ReviewerId, type EvidenceDigest, type Ledger, type WorkflowControls } from 'governor';
 import { Customer } from './ticket.js';
 
 /** Trigger contract `complaint.received`, schema version 1. Strict like every contract: unknown fields are errors. */
@@ -124,7 +124,7 @@ export interface ComplaintState {
   prompt: { name: string; version: string } | null;
   decision: ComplaintDecision | null;
   steps: StepRecord[];
-  evidence: EvidenceRecord[];
+  evidence: EvidenceDigest[];
   pendingApprovals: PendingApproval[];
   humanTasks: HumanTask[];
   /** While the run waits for a person to resolve its human tasks: who may, and until when (null otherwise). */

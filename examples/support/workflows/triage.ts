@@ -201,10 +201,13 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   state.prompt = { name: prompt.name, version: prompt.version, model: modelRef.model, provider: modelRef.provider, temperature: prompt.temperature, hash: pinned.hash };
 
 
-  /** A tool request of this run; the step fields also travel in the arguments, where the evidence records them. */
-  const toolRequest = (tool: string, action: string, step: string, args: Record<string, unknown>): ToolRequest => {
+  /**
+   * A tool request of this run; the step fields also travel in the arguments, where the evidence records them. The
+   * run reads the evidence's id and status, so it asks for the digest: the whole record stays in the store.
+   */
+  const toolRequest = (tool: string, action: string, step: string, args: Record<string, unknown>): ToolRequest & { evidence: 'digest' } => {
     const key = idempotencyKey(workflowId, step as StepId);
-    return { tool, action, actor: TRIAGE_ACTOR, workflowId, stepId: step, idempotencyKey: key, args: { workflowId, stepId: step, idempotencyKey: key, ...args } };
+    return { tool, action, actor: TRIAGE_ACTOR, workflowId, stepId: step, idempotencyKey: key, args: { workflowId, stepId: step, idempotencyKey: key, ...args }, evidence: 'digest' };
   };
 
   // 1. Context (read with the controls and the pin above, in runs that read them together).

@@ -155,6 +155,19 @@ export function createActivities(deps: ActivityDeps) {
     }
   };
   const fullRequest = (req: ModelCallInput): Promise<ModelCallRequest> => pinnedOnly(() => prompts.call(req));
+  const cached = async (req: ModelCallRequest): Promise<{ value: unknown; cachedAt: string } | null> => {
+    const row = await store.db.query<{ value: unknown; created_at: Date }>('select value, created_at from model_cache where key = $1', [cacheKey(req)]);
+    const hit = row.rows[0];
+    return hit ? { value: hit.value, cachedAt: new Date(hit.created_at).toISOString() } : null;
+  };
+  /** The latest answer for the key wins: a repaired answer replaces the first one the call cached. */
+  const cacheWrite = async (req: ModelCallRequest, value: unknown): Promise<void> => {
+    await store.db.query(
+      `insert into model_cache (key, prompt_name, prompt_version, model, value) values ($1, $2, $3, $4, $5)
+       on conflict (key) do update set value = excluded.value, created_at = now()`,
+      [cacheKey(req), req.prompt.name, req.prompt.version, req.model.model, JSON.stringify(value)],
+    );
+  };
 
   /**
    * The one path every tool call takes: arguments validated against the registry, the policy checked again here
@@ -249,13 +262,23 @@ export function createActivities(deps: ActivityDeps) {
     /** One model call, through the provider's circuit breaker. */
     async callModel(input: ModelCallInput): Promise<ModelCallResult> {
       const req = await fullRequest(input);
+      const attempt = Context.current().info.attempt;
+      if (req.cache?.read) {
+        const hit = await cached(req);
+        if (hit) {
+          annotate({ 'governor.cache.hit': true });
+          return { model: req.model, parsed: hit.value, parseError: null, usage: { inputTokens: 0, outputTokens: 0 }, stopReason: null, latencyMs: 0, requestId: null, prompt: req.prompt, attempt, cached: { at: hit.cachedAt } };
+        }
+      }
       // The shared limits first: outside the breaker, since a spent budget says nothing about the provider's health.
       if (spend) await admitModelCall(store, spend, req);
       const result = await breakers.execute(`model:${req.model.provider}`, () => callModel(providers, req));
       if (spend) await recordSpend(store, req.model.provider, costOf(result.model.model, result.usage, spendPrices), result.usage);
+      // Cached unvalidated: every read validates what it gets, and an answer the workflow repairs replaces this one.
+      if (req.cache?.write && result.parsed !== null && result.parsed !== undefined) await cacheWrite(req, result.parsed);
       annotateModelContent(req, result);
       // Transport retries happen in Temporal's retry loop, out of the workflow's sight: the answer says how many.
-      return withoutRedundantText({ ...result, attempt: Context.current().info.attempt });
+      return withoutRedundantText({ ...result, attempt });
     },
 
     /**
@@ -271,10 +294,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /** A cached answer for exactly this prompt version, model and input, or null. */
     async cacheGet(input: ModelCallInput): Promise<{ value: unknown; cachedAt: string } | null> {
-      const req = await fullRequest(input);
-      const row = await store.db.query<{ value: unknown; created_at: Date }>('select value, created_at from model_cache where key = $1', [cacheKey(req)]);
-      const hit = row.rows[0];
-      return hit ? { value: hit.value, cachedAt: new Date(hit.created_at).toISOString() } : null;
+      return cached(await fullRequest(input));
     },
 
     /**
@@ -294,12 +314,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async cachePut(input: ModelCallInput, value: unknown): Promise<void> {
-      const req = await fullRequest(input);
-      await store.db.query(
-        `insert into model_cache (key, prompt_name, prompt_version, model, value) values ($1, $2, $3, $4, $5)
-         on conflict (key) do nothing`,
-        [cacheKey(req), req.prompt.name, req.prompt.version, req.model.model, JSON.stringify(value)],
-      );
+      await cacheWrite(await fullRequest(input), value);
     },
 
     /** The permission check: policy as code and data; its answer is recorded in history. */

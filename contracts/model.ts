@@ -43,6 +43,12 @@ export interface ModelCallRequest {
   readonly prompt: { readonly name: string; readonly version: string };
   /** Which attempt of the model-call activity answered: 1, plus the transport retries Temporal made before it. */
   readonly attempt?: number;
+  /**
+   * The response cache, read and written by the call itself: `read` answers from an answer cached for exactly this
+   * prompt version, model and input (no provider is asked); `write` caches a fresh answer that has a parsed value,
+   * replacing what was there. Absent: the call leaves the cache alone.
+   */
+  readonly cache?: { readonly read: boolean; readonly write: boolean };
 }
 
 /**
@@ -102,4 +108,6 @@ export interface ModelCallResult {
   readonly prompt: { readonly name: string; readonly version: string };
   /** Which attempt of the model-call activity answered: 1, plus the transport retries Temporal made before it. */
   readonly attempt?: number;
+  /** Set when the answer came from the response cache (`ModelCallRequest.cache.read`): usage is zero, nobody was asked. */
+  readonly cached?: { readonly at: string };
 }

@@ -84,14 +84,28 @@ try {
     await save('complaint-local-steps', complaint.workflowId);
   }
   // A run that goes to review and is approved: `triage-patched-reviewed` was recorded on the code that versioned each
-  // change with a patch of its own (before the release patch), `triage-release-reviewed` on the release patch.
-  for (const name of ['triage-patched-reviewed', 'triage-release-reviewed']) {
+  // change with a patch of its own (before the release patches), `triage-release-reviewed` on the first release patch,
+  // `triage-release2-reviewed` on the second (the cache read and written by the model call).
+  for (const name of ['triage-patched-reviewed', 'triage-release-reviewed', 'triage-release2-reviewed']) {
     if (!wanted(name)) continue;
     h.double.enqueue({ kind: 'json', value: { category: 'other', urgency: 'low', confidence: 0.4, reason: 'unclear' } });
     const run = await h.client.startTriage(ticketEvent({ eventId: `evt_replay_${name.replaceAll('-', '_')}`, subject: 'Why?', body: 'Why did I get blocked?' }));
     await eventually('review', async () => ((await h.client.triageState(run.workflowId)).phase === 'awaiting_review' ? true : undefined));
     await h.client.review(run.workflowId, { action: 'approve', reviewerId: 'usr_442' });
     await save(name, run.workflowId);
+  }
+  if (wanted('triage-release2-cache-hit')) {
+    // On the second release: an answer repaired and cached by the workflow, then the same input answered from the
+    // cache by the model call itself.
+    h.double.reset();
+    h.double.enqueue({ kind: 'json', value: { category: 'billing', urgency: 'low', confidence: 0.9, reason: ' ' } }, { kind: 'json', value: { category: 'billing', urgency: 'low', confidence: 0.9, reason: 'A card question.' } });
+    const text = { subject: 'Card declined', body: 'My card keeps getting declined at checkout.', sameText: true };
+    const repaired = await h.client.startTriage(ticketEvent({ ...text, eventId: 'evt_replay_release2_repaired', customerId: 'cus_replay_f' }));
+    await h.client.triageResult(repaired.workflowId);
+    const hit = await h.client.startTriage(ticketEvent({ ...text, eventId: 'evt_replay_release2_hit', customerId: 'cus_replay_g' }));
+    await save('triage-release2-cache-hit', hit.workflowId);
+    await save('triage-release2-repaired', repaired.workflowId);
+    h.double.reset();
   }
   if (wanted('complaint-release')) {
     // A complaint on the release patch: reads with the controls and the pin, the summary from evidence digests.

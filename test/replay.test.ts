@@ -8,7 +8,7 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { bundleWorkflows, installRuntime } from 'governor/worker';
 import { SUPPORT_WORKFLOWS_PATH } from '../examples/support/setup.js';
 import { COMPLAINT_RELEASE } from '../examples/support/workflows/complaint.js';
-import { TRIAGE_RELEASE } from '../examples/support/workflows/triage.js';
+import { TRIAGE_RELEASE, TRIAGE_RELEASE_1 } from '../examples/support/workflows/triage.js';
 
 // The baseline of the first release: one recorded run per path through the reference workflows
 // (`npm run record-histories`). From the first release on, every behaviour change is versioned (`patched()` or a
@@ -21,6 +21,9 @@ const HISTORIES = [
   'triage-kit-cache-last-resort',
   'triage-patched-reviewed',
   'triage-release-reviewed',
+  'triage-release2-reviewed',
+  'triage-release2-repaired',
+  'triage-release2-cache-hit',
   'complaint-injected-resolved',
   'complaint-local-steps',
   'complaint-release',
@@ -36,6 +39,9 @@ const WORKFLOW_IDS: Record<string, string> = {
   'complaint-release': 'complaint/evt_replay_complaint_release',
   'triage-patched-reviewed': 'triage/evt_replay_triage_patched_reviewed',
   'triage-release-reviewed': 'triage/evt_replay_triage_release_reviewed',
+  'triage-release2-reviewed': 'triage/evt_replay_triage_release2_reviewed',
+  'triage-release2-repaired': 'triage/evt_replay_release2_repaired',
+  'triage-release2-cache-hit': 'triage/evt_replay_release2_hit',
   'lease-ticket': 'lease/ticket:tkt_replay_1',
   'handoff-analyzed': 'handoff/replay',
   'handoff-analyst': 'handoff/replay/analyst',
@@ -69,7 +75,8 @@ describe('replay of saved histories', () => {
         return data ? [(JSON.parse(Buffer.from(data, 'base64').toString()) as { id: string }).id] : [];
       });
     assert.deepEqual(await patches('triage-patched-reviewed'), ['support-prompt-registry', 'support-review-sampling', 'support-review-records', 'support-review-reminders', 'governor-workflow-controls']);
-    assert.deepEqual(await patches('triage-release-reviewed'), [TRIAGE_RELEASE]);
+    assert.deepEqual(await patches('triage-release-reviewed'), [TRIAGE_RELEASE_1]);
+    for (const name of ['triage-release2-reviewed', 'triage-release2-repaired', 'triage-release2-cache-hit']) assert.deepEqual(await patches(name), [TRIAGE_RELEASE]);
     assert.deepEqual(await patches('complaint-local-steps'), ['support-complaint-prompt-registry', 'support-complaint-local-steps', 'governor-workflow-controls']);
     assert.deepEqual(await patches('complaint-release'), [COMPLAINT_RELEASE]);
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { eventually, startHarness, ticketEvent, type Harness, startWorkerProcess } from './helpers/harness.js';
+import { eventually, localActivityMarkers, startHarness, ticketEvent, type Harness, startWorkerProcess } from './helpers/harness.js';
 import type { DoubleReply } from '../testing/model-double.js';
 import { startMetricsServer } from '../workers/metrics.js';
 
@@ -129,6 +129,47 @@ describe('resilience kit: fallback chain, circuit breaker, budgets, cache', () =
     assert.equal(state.ledger.modelCalls, 0);
     assert.equal(state.ledger.usd, 0);
     assert.equal(state.modelTrail[0]?.event, 'cache_hit');
+
+    // The model call reads and writes the cache itself: no local activity before or after it, in either run.
+    for (const id of [a.workflowId, b.workflowId]) {
+      const history = await h.client.client.workflow.getHandle(id).fetchHistory();
+      assert.deepEqual(localActivityMarkers(history).map((m) => m.type).filter((t) => t.startsWith('cache')), [], `${id}: no cache local activities`);
+      const scheduled = history.events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel')!;
+      const input = JSON.parse(Buffer.from(scheduled.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!).toString()) as { cache?: unknown };
+      assert.deepEqual(input.cache, { read: true, write: true });
+    }
+    const bHistory = await h.client.client.workflow.getHandle(b.workflowId).fetchHistory();
+    const completed = bHistory.events!.find((e) => e.activityTaskCompletedEventAttributes)!;
+    const reply = JSON.parse(Buffer.from(completed.activityTaskCompletedEventAttributes!.result!.payloads![0]!.data!).toString()) as { cached?: { at: string }; usage: unknown };
+    assert.ok(reply.cached?.at, 'the call answered from the cache');
+    assert.deepEqual(reply.usage, { inputTokens: 0, outputTokens: 0 });
+  });
+
+  it('cache in the call: a cached answer that no longer validates is asked again, and a repaired answer is what is cached', async () => {
+    const text = { subject: 'Card declined', body: 'My card keeps getting declined at checkout.', sameText: true };
+    const run = async (customer: string) => {
+      const { workflowId } = await h.client.startTriage(ticketEvent({ ...text, customerId: `${customer}${process.pid}` }));
+      await h.client.triageResult(workflowId);
+      return h.client.triageState(workflowId);
+    };
+    // A blank reason fails the business rule; the repair turn answers validly. The first answer was cached by the
+    // call; the repaired one replaces it.
+    h.double.enqueue({ kind: 'json', value: { ...VALID, reason: '  ' } }, { kind: 'json', value: VALID });
+    const repaired = await run('cus_repair_a');
+    assert.deepEqual(repaired.modelTrail.map((t) => t.event), ['invalid', 'answered']);
+    const hit = await run('cus_repair_b');
+    assert.equal(h.double.count(), 2, 'the second ticket was answered from the cache');
+    assert.deepEqual(hit.modelTrail.map((t) => t.event), ['cache_hit']);
+    assert.deepEqual(hit.classification, VALID);
+
+    // A cached answer the workflow's rules refuse (as a changed rule would) is a miss: the model is asked.
+    const changed = await h.store.db.query(`update model_cache set value = $1 where key = (select key from model_cache order by created_at desc limit 1) returning key`, [JSON.stringify({ ...VALID, reason: '' })]);
+    assert.equal(changed.rows.length, 1);
+    h.double.enqueue({ kind: 'json', value: VALID });
+    const again = await run('cus_repair_c');
+    assert.equal(h.double.count(), 3);
+    assert.deepEqual(again.modelTrail.map((t) => t.event), ['answered']);
+    assert.equal(again.ledger.cacheHits, 0);
   });
 
   it('every model down: the last resort is the answer cached for the same input by another model, and a reviewer confirms it', async () => {

@@ -244,7 +244,7 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
   // run continued in; a patch marker recorded after one then failed replay now and then (queries on finished runs
   // broke in about one run in three, depending on timing). The invariant that prevents it is checked on every run:
   // no patch marker after a local-activity marker. Replay and a query are checked too.
-  it('every finished run records its patches before any local activity, reads its opening three together, replays, and answers its state query', async () => {
+  it('every finished run records its patches before any local activity, reads its opening three together, writes attributes once per task, replays, and answers its state query', async () => {
     const failures: string[] = [];
     for (let i = 0; i < 12; i++) {
       const review = i % 3 !== 0;
@@ -265,6 +265,18 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
       const opening = localActivityMarkers(history).slice(0, 3).map(({ type, eventId }) => ({ type, eventId }));
       if (opening.map((m) => m.type).sort().join() !== 'loadTicketContext,resolveRun,workflowControls' || opening[2]!.eventId - opening[0]!.eventId !== 2) {
         failures.push(`${workflowId}: opening reads not together (${JSON.stringify(opening)})`);
+      }
+      // Search attributes are written once per workflow task: the commands each task completed with hold one upsert of
+      // the run's own attributes at most (the SDK's TemporalChangeVersion upsert aside), the last values it set.
+      let upserts = 0;
+      for (const e of history.events ?? []) {
+        if (e.workflowTaskCompletedEventAttributes) upserts = 0;
+        const fields = Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
+        if (fields.some((f) => f !== 'TemporalChangeVersion') && ++upserts > 1) failures.push(`${workflowId}: a second upsert in one task (event ${e.eventId}: ${fields.join(', ')})`);
+      }
+      const { searchAttributes } = await h.client.client.workflow.getHandle(workflowId).describe();
+      if (searchAttributes.GovernorPhase?.[0] !== 'completed' || searchAttributes.GovernorAwaitingReview?.[0] !== false) {
+        failures.push(`${workflowId}: finished with ${JSON.stringify(searchAttributes)}`);
       }
       await Worker.runReplayHistory({ workflowBundle: h.bundle }, history, workflowId).catch((e: Error) => failures.push(`${workflowId} replay: ${e.message}`));
       await h.client.triageState(workflowId).catch((e: Error) => failures.push(`${workflowId} query: ${e.message}`));

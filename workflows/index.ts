@@ -43,6 +43,7 @@ export { jsonSchemaOf, repairTurn } from './prompt.js';
 export { codePinned, pinRun, stepPromptOf } from './prompt-pin.js';
 export { queueForGrading, recordReviewDecision, routeThisRun, type ReviewRecordRequest } from './sampling.js';
 export { governorSearchAttributes, searchAttributeKeys, type AnySearchAttributeKey } from './search-attributes.js';
+export { SearchAttributeBatch } from './attribute-batch.js';
 export { kitMetrics } from './metrics.js';
 export { nextStep, type StepRecord, type StepStatus } from './step.js';
 export { succeeded, summarizeFromEvidence, type ActionSummary, type ClaimCheck, type ClaimRule, type EvidenceSummary } from './summary.js';

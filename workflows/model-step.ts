@@ -97,6 +97,14 @@ export interface ModelStepOptions<T> {
   readonly callTimeout: Duration;
   /** Called after every model call, valid or not, for the run's visible state. */
   readonly onCall?: (call: ModelCallResult, valid: boolean, issues: string[]) => void;
+  /**
+   * The model-call activity reads and writes the response cache itself (`ModelCallRequest.cache`): a step's first call
+   * is answered from the cache when the prompt reuses answers, and a fresh answer is cached by the call that got it, so
+   * a miss costs no local activity before the call and none after it (each is a round trip from the workflow to the
+   * worker, and a marker). What the step returns is the same: a cached answer is validated again and charged nothing,
+   * an answer the workflow later repairs is cached after its repair. A workflow turns it on behind a version marker.
+   */
+  readonly cacheInCall?: boolean;
 }
 
 /** One line of the step's trail: which model did what, and why the others were skipped. */
@@ -186,7 +194,10 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
   const cacheGet = (req: ModelCallInput) => localCache.cacheGet(req).catch(() => null);
   const cacheGetAny = (req: ModelCallInput, models: ModelRef[]) => localCache.cacheGetAny(req, models).catch(() => null);
   const cachePut = (req: ModelCallInput, value: unknown) => localCache.cachePut(req, value).catch(() => undefined);
-  if (useCache && prompt.cache.reuse) {
+  // In-call: the first call of the primary reads the cache; an answer that fails validation is asked for again,
+  // this time of the model.
+  let readInCall = options.cacheInCall === true && useCache && prompt.cache.reuse;
+  if (useCache && prompt.cache.reuse && !options.cacheInCall) {
     const hit = await cacheGet(request(primary, options.messages));
     if (hit) {
       const validation = validateOutput(options.schema, options.rules, hit.value, null);
@@ -220,9 +231,12 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
       }
       let reply: ModelCallResult;
       const span = modelCallSpan.start(options.step, prompt, model);
+      // The step's first request to this model: the one a cached answer is keyed by.
+      const first = messages.length === options.messages.length;
       try {
         const req = request(model, messages);
-        reply = await modelCallSpan.around(span, () => callModel(req));
+        const cache = options.cacheInCall && useCache && first ? { cache: { read: readInCall && model === primary, write: true } } : {};
+        reply = await modelCallSpan.around(span, () => callModel({ ...req, ...cache }));
       } catch (err) {
         const type = failureOf(err);
         modelCallSpan.failed(span, type);
@@ -232,6 +246,17 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
         // The deployment's daily spend ceiling: no model of the chain may be called either.
         if (type === FailureType.SpendCeilingReached) return { status: 'budget_exceeded', detail: messageOf(err), trail };
         break; // next model in the chain
+      }
+      if (reply.cached) {
+        modelCallSpan.cached(span, reply.cached.at);
+        readInCall = false;
+        const hit = validateOutput(options.schema, options.rules, reply.parsed, null);
+        if (hit.ok) {
+          charge(ledger, options.step, reply.model, { inputTokens: 0, outputTokens: 0 }, budgets, true);
+          trail.push({ model: reply.model.model, provider: reply.model.provider, event: 'cache_hit', detail: `cached ${reply.cached.at}` });
+          return gate(hit.value, reply.model, true);
+        }
+        continue; // a cached answer that no longer validates: ask the model
       }
       const charged = charge(ledger, options.step, reply.model, reply.usage, budgets);
       const validation = validateOutput(options.schema, options.rules, reply.parsed, reply.parseError);
@@ -259,7 +284,8 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
         trail.push({ model: model.model, provider: model.provider, event: 'answered', detail: 'valid' });
         // Keyed by the model that answered (and the first request's input, not a repair turn's), so a later hit is
         // attributed to the model that gave the answer.
-        if (useCache) await cachePut(request(model, options.messages), validation.value);
+        // In-call, the call that got a first answer cached it; a repaired answer is cached here, over the first.
+        if (useCache && !(options.cacheInCall && first)) await cachePut(request(model, options.messages), validation.value);
         return gate(validation.value, model, false);
       }
       const issueText = formatIssues(validation.issues);

@@ -54,6 +54,12 @@ export const modelCallSpan = {
     span.end();
   },
 
+  /** Answered from the response cache by the call itself: no provider was asked. */
+  cached(span: Span, at: string): void {
+    span.setAttributes({ 'governor.cache.hit': true, 'governor.cache.cached_at': at });
+    span.end();
+  },
+
   failed(span: Span, failureType: string): void {
     span.setAttribute('error.type', failureType);
     span.setStatus({ code: SpanStatusCode.ERROR, message: failureType });

@@ -1,5 +1,5 @@
 import { ApplicationFailure, allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
+import type { Duration, SearchAttributeUpdatePair } from '@temporalio/common';
 import { Budgets, FailureType, idempotencyKey, ReviewSampling, type ModelRef, type PinnedRun, type StepId, type WorkflowControls, type WorkflowId } from 'governor';
 import {
   DecisionGate,
@@ -15,6 +15,7 @@ import {
   readWorkflowControls,
   recordReviewDecision,
   routeThisRun,
+  SearchAttributeBatch,
   stepPromptOf,
   chainUnder,
   type BusinessRule,
@@ -43,11 +44,16 @@ import { reviewSignal, reviewUpdate, stateQuery, supportSearchAttributes, type R
 const REVIEW = 'review';
 
 /**
- * The patch a triage run begun on this release records: it stands for `support-prompt-registry`,
- * `support-review-sampling`, `support-review-records`, `support-review-reminders`, `governor-workflow-controls` and
- * the opening reads issued together. The next behaviour change adds its own patch after it.
+ * The patch a triage run begun on this release records: it stands for every change of `TRIAGE_RELEASE_1` and the
+ * response cache read and written by the model call itself (`cacheInCall`). The next release adds its own in front.
  */
-export const TRIAGE_RELEASE = 'support-triage-2026-11-23';
+export const TRIAGE_RELEASE = 'support-triage-2026-11-23.2';
+
+/**
+ * The release before: it stands for `support-prompt-registry`, `support-review-sampling`, `support-review-records`,
+ * `support-review-reminders`, `governor-workflow-controls` and the opening reads issued together.
+ */
+export const TRIAGE_RELEASE_1 = 'support-triage-2026-11-23';
 
 /** The actor the policy knows the triage workflow as. */
 export const TRIAGE_ACTOR = 'workflow:supportTicketTriage';
@@ -148,22 +154,31 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   // change below (each patch costs a marker and a search-attribute upsert in every run); runs begun before it replay
   // through the patches they recorded, asked in the same order as when they ran.
   const current = patched(TRIAGE_RELEASE);
+  const release1 = current || patched(TRIAGE_RELEASE_1);
   // The prompt comes from the registry, pinned at the run's start; runs begun before the registry used the code's spec
   // and recorded its version here.
-  const registry = current || patched('support-prompt-registry');
+  const registry = release1 || patched('support-prompt-registry');
   // Review sampling and review records (runs recorded before them replay without).
-  const sampled = current || patched('support-review-sampling');
-  const recordsReviews = current || patched('support-review-records');
+  const sampled = release1 || patched('support-review-sampling');
+  const recordsReviews = release1 || patched('support-review-records');
   // Reminders before the review deadline: timers and a tool call an older history does not have.
-  const reminds = current || patched('support-review-reminders');
+  const reminds = release1 || patched('support-review-reminders');
   // The run's three opening reads (controls, prompt pin, ticket context) issued together: one round of local
-  // activities instead of three in a row. New in this release.
-  const together = current;
-  if (!registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
+  // activities instead of three in a row.
+  const together = release1;
+  // The model call reads and writes the response cache itself: no local activity before the call or after it. New in
+  // this release.
+  const cacheInCall = current;
+  // Search attributes written once per workflow task, not once per change: the phases a task passes through are never
+  // seen between tasks. New in this release; `flush` before each wait outside the task and before the run returns.
+  const batch = current ? new SearchAttributeBatch() : null;
+  const upsert = (pairs: SearchAttributeUpdatePair[]) => (batch ? batch.set(pairs) : upsertSearchAttributes(pairs));
+  const flush = () => batch?.flush();
+  if (!registry) upsert([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
   const enter = (phase: Phase) => {
     state.phase = phase;
-    upsertSearchAttributes([
+    upsert([
       { key: governorSearchAttributes.phase, value: phase },
       { key: governorSearchAttributes.awaitingReview, value: phase === Phase.AwaitingReview },
     ]);
@@ -197,7 +212,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   state.rollout = pinnedRun.rollout
     ? { ...pinnedRun.rollout, decidedBy: pinnedRun.production ? 'candidate' : 'production', productionVersion: pinnedRun.production?.record.version ?? prompt.version }
     : null;
-  if (registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${prompt.name}@${prompt.version}` }]);
+  if (registry) upsert([{ key: governorSearchAttributes.promptVersion, value: `${prompt.name}@${prompt.version}` }]);
   state.prompt = { name: prompt.name, version: prompt.version, model: modelRef.model, provider: modelRef.provider, temperature: prompt.temperature, hash: pinned.hash };
 
 
@@ -220,6 +235,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
 
   // 2. Classify through the governed model step: fallback chain, validation, bounded repair, budgets, cache.
   enter(Phase.Classifying);
+  flush();
   const classify = step('classify');
   let reviewReason: ReviewReason | null = null;
   let reviewDetail = '';
@@ -231,6 +247,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     messages: renderClassifierMessages(ctx),
     repair: (messages, reply, issues) => {
       enter(Phase.Repairing);
+      flush();
       return renderRepairMessages(messages, reply, issues);
     },
     chain,
@@ -238,6 +255,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
     ledger: state.ledger,
     confidence: { of: (c) => c.confidence, threshold: config.confidenceThreshold },
     callTimeout: (config.modelCallTimeout ?? '60s') as Duration,
+    cacheInCall,
     onCall: (reply, valid, issues) => {
       state.modelCalls.push({
         round: state.modelCalls.length,
@@ -268,6 +286,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   }
   // Shadow: the candidate classifies the same input beside production; both are recorded, production decides.
   if (pinnedRun.shadow) {
+    flush();
     const shadowed = await governedModelStep({
       step: 'classify_shadow',
       prompt: stepPromptOf(pinnedRun.shadow),
@@ -280,6 +299,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
       ledger: state.ledger,
       confidence: { of: (c) => c.confidence, threshold: config.confidenceThreshold },
       callTimeout: (config.modelCallTimeout ?? '60s') as Duration,
+      cacheInCall,
     });
     const value = 'value' in shadowed ? shadowed.value : null;
     const primary = state.classification;
@@ -318,7 +338,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   enter(Phase.Deciding);
   const classification = state.classification;
   if (classification) {
-    upsertSearchAttributes([
+    upsert([
       { key: supportSearchAttributes.category, value: classification.category },
       { key: supportSearchAttributes.urgency, value: classification.urgency },
     ]);
@@ -326,6 +346,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
 
   const escalate = async (reason: 'urgent_billing' | 'review_deadline_passed') => {
     enter(Phase.Escalating);
+    flush();
     const s = step('create_escalation');
     s.attempts = 1;
     const { evidence } = await tools.executeTool(
@@ -343,6 +364,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
 
   const finish = async (): Promise<TriageResult> => {
     enter(Phase.Completed);
+    flush();
     // Let an update that is still being answered finish before the run closes.
     await condition(allHandlersFinished);
     const final = state.outcome ?? 'rejected';
@@ -401,6 +423,7 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
           },
         }
       : undefined;
+    flush();
     const answer = await gate.wait(REVIEW, { approvers: config.reviewers, deadline, info: pendingReview, ...(reminders ? { reminders } : {}) });
     state.pendingReview = null;
     if (!answer.decided) {

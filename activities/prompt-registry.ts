@@ -12,7 +12,7 @@ import {
   type RolloutStage,
 } from '../contracts/prompts.js';
 import { formatIssues, issuesFrom } from '../contracts/issues.js';
-import { isRegisteredCall, type ModelCallInput, type ModelCallRequest } from '../contracts/model.js';
+import { isRegisteredCall, type ModelCallInput, type ModelCallRequest, type PromptRef } from '../contracts/model.js';
 import { readControls } from './controls.js';
 import { canonicalJson, sha256, type Store } from './store.js';
 
@@ -110,13 +110,6 @@ export async function getPromptVersion(store: Store, name: string, version: stri
     throw new PromptRegistryError(known.length ? `${name} has no version ${JSON.stringify(version)}; known: ${known.join(', ')}` : `no prompt named ${JSON.stringify(name)} is registered`);
   }
   return toRow(row);
-}
-
-/** A registered version's content, named by what a run pinned. */
-export interface PromptRef {
-  readonly name: string;
-  readonly version: string;
-  readonly hash: string;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Tiktoken } from 'js-tiktoken/lite';
 import o200k from 'js-tiktoken/ranks/o200k_base';
-import type { ChatMessage, ModelRef } from '../contracts/model.js';
+import type { ChatMessage, ModelRef, PromptRef } from '../contracts/model.js';
 import type { ProviderAdapter } from './providers/adapter.js';
 
 /** What a count is of: a model's system prompt and messages. */
@@ -8,7 +8,7 @@ export interface TokenCountRequest {
   readonly model: ModelRef;
   readonly system?: string;
   /** A registered prompt named by its pin, counted by the system prompt the registry holds under its hash. */
-  readonly prompt?: { readonly name: string; readonly version: string; readonly hash: string };
+  readonly prompt?: PromptRef;
   readonly messages: readonly ChatMessage[];
 }
 

@@ -57,7 +57,14 @@ export interface ModelCallRequest {
  * history again with every call — it is there once, in the pin.
  */
 export interface RegisteredModelCall extends Omit<ModelCallRequest, 'system' | 'output' | 'prompt'> {
-  readonly prompt: { readonly name: string; readonly version: string; readonly hash: string };
+  readonly prompt: PromptRef;
+}
+
+/** A registered prompt version as a run names it: by name, version and the content hash it pinned. */
+export interface PromptRef {
+  readonly name: string;
+  readonly version: string;
+  readonly hash: string;
 }
 
 /** What the model-call and cache activities accept: a request with its prompt inline, or one naming it by hash. */

@@ -50,7 +50,6 @@ export {
   setRollout,
   type EvalResult,
   type LabelChange,
-  type PromptRef,
   type PromptVersionRow,
 } from '../activities/prompt-registry.js';
 export {

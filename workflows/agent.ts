@@ -7,7 +7,7 @@ import type { ChatMessage, ModelRef } from '../contracts/model.js';
 import { stepId } from '../contracts/ids.js';
 import { countContextTokens } from './context.js';
 import type { TokenCountRequest } from '../activities/tokens.js';
-import { governedModelStep, isRegisteredPrompt, type StepPrompt } from './model-step.js';
+import { governedModelStep, isRegisteredPrompt, promptRefOf, type StepPrompt } from './model-step.js';
 import { jsonSchemaOf, repairTurn } from './prompt.js';
 import { governedToolCall, type ToolStepContext } from './tool-step.js';
 
@@ -182,7 +182,7 @@ export const agentSummarySchema = (): Record<string, unknown> => jsonSchemaOf(Ag
  */
 /** The system prompt of a token count: its text, or the registered version that holds it. */
 function systemOf(prompt: StepPrompt): Pick<TokenCountRequest, 'system' | 'prompt'> {
-  return isRegisteredPrompt(prompt) ? { prompt: { name: prompt.name, version: prompt.version, hash: prompt.hash } } : { system: prompt.system };
+  return isRegisteredPrompt(prompt) ? { prompt: promptRefOf(prompt) } : { system: prompt.system };
 }
 
 export async function runAgent(o: AgentOptions): Promise<AgentState> {

@@ -30,6 +30,7 @@ export { charge, costOf, emptyLedger, estimateCall, exhausted, priceOf } from '.
 export {
   governedModelStep,
   isRegisteredPrompt,
+  promptRefOf,
   stepPrompt,
   type InlineStepPrompt,
   type ModelStepOptions,

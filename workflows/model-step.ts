@@ -15,7 +15,7 @@ import type { Activities } from '../activities/index.js';
 import type { Budgets, Ledger } from '../contracts/budget.js';
 import { FailureType, nonRetryableTypes } from '../contracts/failures.js';
 import { formatIssues } from '../contracts/issues.js';
-import { replyText, type ChatMessage, type ModelCallInput, type ModelCallResult, type ModelRef } from '../contracts/model.js';
+import { replyText, type ChatMessage, type ModelCallInput, type ModelCallResult, type ModelRef, type PromptRef } from '../contracts/model.js';
 import { charge, estimateCall, exhausted } from './ledger.js';
 import { kitMetrics } from './metrics.js';
 import { modelCallSpan } from './tracing.js';
@@ -60,6 +60,11 @@ export type StepPrompt = InlineStepPrompt | RegisteredStepPrompt;
 /** True when the prompt is named by hash rather than carried. */
 export function isRegisteredPrompt(prompt: StepPrompt): prompt is RegisteredStepPrompt {
   return typeof prompt.hash === 'string';
+}
+
+/** How a call names a registered prompt. */
+export function promptRefOf(prompt: RegisteredStepPrompt): PromptRef {
+  return { name: prompt.name, version: prompt.version, hash: prompt.hash };
 }
 
 /** What a prompt spec (`prompts/*.ts`) carries that a governed step needs; its output schema as JSON Schema apart. */
@@ -167,7 +172,7 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
   const elapsed = () => new Date().getTime() - startedAt;
   const request = (model: ModelRef, messages: readonly ChatMessage[]): ModelCallInput =>
     isRegisteredPrompt(prompt)
-      ? { model, temperature: prompt.temperature, maxOutputTokens: prompt.maxOutputTokens, messages, prompt: { name: prompt.name, version: prompt.version, hash: prompt.hash } }
+      ? { model, temperature: prompt.temperature, maxOutputTokens: prompt.maxOutputTokens, messages, prompt: promptRefOf(prompt) }
       : {
           model,
           temperature: prompt.temperature,
@@ -197,16 +202,18 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
   // In-call: the first call of the primary reads the cache; an answer that fails validation is asked for again,
   // this time of the model.
   let readInCall = options.cacheInCall === true && useCache && prompt.cache.reuse;
+  // A cached answer is used only if it validates now; it is charged nothing. Null: ask the model.
+  const fromCache = (value: unknown, model: ModelRef, cachedAt: string): ModelStepOutcome<T> | null => {
+    const validation = validateOutput(options.schema, options.rules, value, null);
+    if (!validation.ok) return null;
+    charge(ledger, options.step, model, { inputTokens: 0, outputTokens: 0 }, budgets, true);
+    trail.push({ model: model.model, provider: model.provider, event: 'cache_hit', detail: `cached ${cachedAt}` });
+    return gate(validation.value, model, true);
+  };
   if (useCache && prompt.cache.reuse && !options.cacheInCall) {
     const hit = await cacheGet(request(primary, options.messages));
-    if (hit) {
-      const validation = validateOutput(options.schema, options.rules, hit.value, null);
-      if (validation.ok) {
-        charge(ledger, options.step, primary, { inputTokens: 0, outputTokens: 0 }, budgets, true);
-        trail.push({ model: primary.model, provider: primary.provider, event: 'cache_hit', detail: `cached ${hit.cachedAt}` });
-        return gate(validation.value, primary, true);
-      }
-    }
+    const served = hit ? fromCache(hit.value, primary, hit.cachedAt) : null;
+    if (served) return served;
   }
 
   let repairsLeft = budgets.maxRepairRounds;
@@ -250,12 +257,8 @@ export async function governedModelStep<T>(options: ModelStepOptions<T>): Promis
       if (reply.cached) {
         modelCallSpan.cached(span, reply.cached.at);
         readInCall = false;
-        const hit = validateOutput(options.schema, options.rules, reply.parsed, null);
-        if (hit.ok) {
-          charge(ledger, options.step, reply.model, { inputTokens: 0, outputTokens: 0 }, budgets, true);
-          trail.push({ model: reply.model.model, provider: reply.model.provider, event: 'cache_hit', detail: `cached ${reply.cached.at}` });
-          return gate(hit.value, reply.model, true);
-        }
+        const served = fromCache(reply.parsed, reply.model, reply.cached.at);
+        if (served) return served;
         continue; // a cached answer that no longer validates: ask the model
       }
       const charged = charge(ledger, options.step, reply.model, reply.usage, budgets);

@@ -37,6 +37,7 @@ export const FAILURES = {
   TokenRateLimited: { retries: true, health: false, next: 'back_off', doc: "The provider's shared token rate (all workers) is spent for now; retried when tokens refill, never counted against the provider." },
   SpendCeilingReached: { retries: false, health: false, next: 'stop', doc: 'The daily spend ceiling across every run is reached: no new model calls until it resets; the step stops with budget_exceeded.' },
   StoreUnavailable: { retries: true, health: false, next: 'retry', doc: "Governor's own database is unreachable; retried, never counted against a tool." },
+  ReadFailed: { retries: true, health: false, next: 'retry', doc: "A read asked together with others failed: all are tried again together, then that read's own handling applies." },
   ToolArgumentsInvalid: { retries: false, health: false, next: 'review', doc: "A tool's arguments failed their schema: the tool never ran." },
   PermissionDenied: { retries: false, health: false, next: 'human', doc: 'The policy denied the call: recorded, escalated to a human.' },
   UnknownTool: { retries: false, health: false, next: 'human', doc: 'The tool is not in the registry of this worker.' },

@@ -18,3 +18,4 @@ export * from './controls.js';
 export * from './prompts.js';
 export * from './review.js';
 export * from './context.js';
+export * from './reads.js';

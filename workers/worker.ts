@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundlePath, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
+import { readTogetherActivity } from '../activities/reads.js';
 import { temporalConnectionConfig } from '../activities/temporal-connection.js';
 import { DEFAULT_TASK_QUEUE } from '../contracts/ids.js';
 import type { Tracing } from './tracing.js';
@@ -89,6 +90,11 @@ export interface GovernorWorkerOptions {
   readonly taskQueue?: string;
   readonly activities: Activities & Record<string, (...args: never[]) => Promise<unknown>>;
   /**
+   * The worker's own activities that are reads (a lookup, no effect), which a run may ask together with others in one
+   * local activity (`readTogether` in `governor/workflow`). Governor's reads (`KIT_READS`) are always declared.
+   */
+  readonly reads?: readonly string[];
+  /**
    * A bundle from `bundleWorkflows`, a bundle written to a file at build time (`{ codePath }`, see
    * `writeWorkflowBundle`: the worker starts without webpack, faster and in less memory), or the module to bundle.
    */
@@ -146,7 +152,7 @@ export async function createGovernorWorker(options: GovernorWorkerOptions): Prom
     connection,
     namespace: config.namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    activities: options.activities,
+    activities: { ...options.activities, readTogether: readTogetherActivity(options.activities, options.reads) },
     workflowBundle,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     ...(options.tracing ? { plugins: [options.tracing.plugin] } : {}),

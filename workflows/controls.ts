@@ -2,6 +2,7 @@ import { log, patched, proxyLocalActivities, workflowInfo } from '@temporalio/wo
 import type { Activities } from '../activities/index.js';
 import { NORMAL_CONTROLS, type WorkflowControls } from '../contracts/controls.js';
 import type { ModelRef } from '../contracts/model.js';
+import type { Read } from './reads.js';
 
 /** A millisecond read on the worker's own store: a local activity, recorded once as a marker. */
 const { workflowControls } = proxyLocalActivities<Activities>({
@@ -21,9 +22,22 @@ export async function readWorkflowControls(options: { readonly known?: boolean }
   try {
     return await workflowControls(workflowInfo().workflowType);
   } catch (err) {
-    log.warn('workflow controls unreadable; running under normal controls', { error: (err as Error).message });
-    return NORMAL_CONTROLS;
+    return unreadable((err as Error).message);
   }
+}
+
+/** The controls as one read of several (`readTogether`), with the same brake: unreadable means normal controls. */
+export function controlsRead(): Read<WorkflowControls> {
+  return {
+    activity: 'workflowControls',
+    args: [workflowInfo().workflowType],
+    settle: (outcome) => (outcome.ok ? (outcome.value as WorkflowControls) : unreadable(outcome.error.message)),
+  };
+}
+
+function unreadable(error: string): WorkflowControls {
+  log.warn('workflow controls unreadable; running under normal controls', { error });
+  return NORMAL_CONTROLS;
 }
 
 /** The model chain under the controls: `fallbackChain` starts at the second model, when there is one. */

@@ -7,7 +7,7 @@
  * `export { resourceLease } from 'governor/workflow';`
  */
 export { DecisionGate, type DecisionGateOptions, type DecisionReminders, type GateOutcome, type PendingDecision } from './approval.js';
-export { chainUnder, readWorkflowControls } from './controls.js';
+export { chainUnder, controlsRead, readWorkflowControls } from './controls.js';
 export { countContextTokens } from './context.js';
 export {
   defineDecision,
@@ -41,7 +41,8 @@ export {
   type TrailEntry,
 } from './model-step.js';
 export { jsonSchemaOf, repairTurn } from './prompt.js';
-export { codePinned, pinRun, stepPromptOf } from './prompt-pin.js';
+export { codePinned, pinRead, pinRun, stepPromptOf } from './prompt-pin.js';
+export { readOf, readTogether, type Read, type ReadValue } from './reads.js';
 export { queueForGrading, recordReviewDecision, routeThisRun, type ReviewRecordRequest } from './sampling.js';
 export { governorSearchAttributes, searchAttributeKeys, type AnySearchAttributeKey } from './search-attributes.js';
 export { SearchAttributeBatch } from './attribute-batch.js';

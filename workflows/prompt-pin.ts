@@ -3,6 +3,7 @@ import { FailureType } from '../contracts/failures.js';
 import type { Activities } from '../activities/index.js';
 import type { PinnedPrompt, PinnedRun, PromptRecord } from '../contracts/prompts.js';
 import type { StepPrompt } from './model-step.js';
+import type { Read } from './reads.js';
 
 /** A millisecond read on the worker's own store, recorded once as a marker: the pin. */
 const { resolveRun } = proxyLocalActivities<Activities>({
@@ -25,9 +26,26 @@ export async function pinRun(code: Pick<PromptRecord, 'name'>, options: { eventI
   try {
     return await resolveRun({ name: code.name, label, eventId: options.eventId });
   } catch (err) {
-    // Not a Temporal failure: it fails the workflow task, which Temporal retries, instead of failing the run.
-    throw new Error(`the prompt registry could not resolve ${code.name}@${label}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
+    throw unresolved(code.name, label, (err as { cause?: Error }).cause?.message ?? (err as Error).message);
   }
+}
+
+/** The pin as one read of several (`readTogether`): when the registry cannot answer, the workflow task fails alike. */
+export function pinRead(code: Pick<PromptRecord, 'name'>, options: { eventId: string; label?: string }): Read<PinnedRun> {
+  const label = options.label ?? 'production';
+  return {
+    activity: 'resolveRun',
+    args: [{ name: code.name, label, eventId: options.eventId }],
+    settle: (outcome) => {
+      if (outcome.ok) return outcome.value as PinnedRun;
+      throw unresolved(code.name, label, outcome.error.message);
+    },
+  };
+}
+
+/** Not a Temporal failure: it fails the workflow task, which Temporal retries, instead of failing the run. */
+function unresolved(name: string, label: string, why: string): Error {
+  return new Error(`the prompt registry could not resolve ${name}@${label}: ${why}`);
 }
 
 /** A run that uses `code` as it is (one begun before the registry): no hash, no rollout. */

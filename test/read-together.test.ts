@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { setControl } from '../activities/controls.js';
+import { readTogetherActivity } from '../activities/reads.js';
+import { createProviders } from '../activities/providers/registry.js';
+import { openStore, type Store } from '../activities/store.js';
+import { Policy } from '../contracts/policy.js';
+import type { ReadOutcome } from '../contracts/reads.js';
+
+/** The activity runs in a workflow's local activity; `attempt` is the attempt Temporal would be on. */
+const env = (attempt = 1) => new MockActivityEnvironment({ attempt, workflowType: 'supportTicketTriage' }, { logger: new DefaultLogger('ERROR') });
+
+describe('readTogether: several reads of the worker as one local activity (real store)', () => {
+  let store: Store;
+  let readTogether: (input: unknown) => Promise<ReadOutcome[]>;
+  before(async () => {
+    store = await openStore();
+    await setControl(store, { workflowType: 'supportTicketTriage', control: 'review_only', value: true, actor: 'usr_oncall', reason: 'test' });
+    const kit = createActivities({ providers: createProviders({}), store, tools: [], policy: Policy.parse({ version: 'test', actors: {} }) });
+    const activities = {
+      ...kit,
+      // A domain read on the same store: one order by id; a missing order is the caller's mistake (no retry helps).
+      async loadOrder(id: string): Promise<{ id: string; total: number }> {
+        const { rows } = await store.db.query<{ id: string; total: number }>('select id, total from orders where id = $1', [id]);
+        if (!rows[0]) throw ApplicationFailure.nonRetryable(`no order ${id}`, 'ToolFailed');
+        return rows[0];
+      },
+      // An effect: registered on the worker, never declared a read.
+      async shipOrder(id: string): Promise<string> {
+        await store.db.query('update orders set total = 0 where id = $1', [id]);
+        return id;
+      },
+    };
+    readTogether = readTogetherActivity(activities, ['loadOrder']);
+  });
+  after(async () => {
+    await store?.close();
+  });
+
+  it("answers each read's value, in the order asked", async () => {
+    await store.db.exec("create table if not exists orders (id text primary key, total int); insert into orders values ('o1', 40) on conflict do nothing");
+    const outcomes: ReadOutcome[] = await env().run(readTogether, {
+      reads: [
+        { activity: 'workflowControls', args: ['supportTicketTriage'] },
+        { activity: 'loadOrder', args: ['o1'] },
+      ],
+      attempts: 5,
+    });
+    assert.deepEqual(outcomes, [
+      { ok: true, value: { reviewOnly: true, fallbackChain: false, rolloutFrozen: false } },
+      { ok: true, value: { id: 'o1', total: 40 } },
+    ]);
+  });
+
+  it('refuses an activity that is not a declared read, and a malformed request, naming the field, running nothing', async () => {
+    await store.db.exec("create table if not exists orders (id text primary key, total int); insert into orders values ('o2', 7) on conflict do nothing");
+    await assert.rejects(
+      env().run(readTogether, { reads: [{ activity: 'loadOrder', args: ['o2'] }, { activity: 'shipOrder', args: ['o2'] }], attempts: 5 }),
+      (err: ApplicationFailure) => err.type === 'InvalidConfig' && err.nonRetryable === true && /reads\.1\.activity: shipOrder is not a read/.test(err.message),
+    );
+    assert.equal((await store.db.query<{ total: number }>("select total from orders where id = 'o2'")).rows[0]!.total, 7, 'the effect never ran');
+    await assert.rejects(env().run(readTogether, { reads: [], attempts: 5 }), /readTogether: reads: names at least one read/);
+    await assert.rejects(env().run(readTogether, { reads: [{ activity: 'loadOrder', args: ['o2'] }] }), /attempts/);
+    await assert.rejects(env().run(readTogether, { reads: [{ activity: 'loadOrder', args: 'o2' }], attempts: 5 }), /reads\.0\.args/);
+  });
+
+  it('tries every read again together while attempts remain, then answers what each gave', async () => {
+    await store.db.exec('drop table if exists orders');
+    const reads = [
+      { activity: 'workflowControls', args: ['supportTicketTriage'] },
+      { activity: 'loadOrder', args: ['o3'] },
+    ];
+    // The orders table is missing: a retryable database error. Attempt 2 of 3 fails the whole attempt.
+    await assert.rejects(
+      env(2).run(readTogether, { reads, attempts: 3 }),
+      (err: ApplicationFailure) => err.type === 'ReadFailed' && err.nonRetryable === false && /loadOrder: .*orders/.test(err.message),
+    );
+    // The last attempt answers: the controls read, and the order read's error.
+    const last: ReadOutcome[] = await env(3).run(readTogether, { reads, attempts: 3 });
+    assert.equal(last[0]!.ok, true);
+    assert.ok(!last[1]!.ok && /orders/.test(last[1]!.error.message) && !last[1]!.error.nonRetryable, JSON.stringify(last[1]));
+  });
+
+  it('answers at once when a read failed for good: no retry can change a non-retryable failure', async () => {
+    await store.db.exec('create table if not exists orders (id text primary key, total int)');
+    const outcomes: ReadOutcome[] = await env(1).run(readTogether, { reads: [{ activity: 'loadOrder', args: ['missing'] }], attempts: 5 });
+    assert.deepEqual(outcomes, [{ ok: false, error: { message: 'no order missing', type: 'ToolFailed', nonRetryable: true } }]);
+  });
+
+  it('a worker cannot declare a read it does not register', () => {
+    assert.throws(() => readTogetherActivity({}, ['loadOrder']), /loadOrder is declared a read but no activity of that name is registered/);
+  });
+});

@@ -45,7 +45,7 @@ import { governorResponder } from '../examples/support/double/agent-responders.j
 import { runEvalSuites } from '../examples/support/evals/run.js';
 import { SUITES } from '../examples/support/evals/suites.js';
 import { classifierRecord, supportTicketClassifier } from '../examples/support/prompts/support-ticket-classifier.js';
-import { openSupportStore, SUPPORT_WORKFLOWS_PATH, supportActivities } from '../examples/support/setup.js';
+import { openSupportStore, SUPPORT_READS, SUPPORT_WORKFLOWS_PATH, supportActivities } from '../examples/support/setup.js';
 import { SUPPORT_TOOLS } from '../examples/support/tools.js';
 import { preferredPort } from '../workers/server.js';
 
@@ -122,6 +122,7 @@ async function main(): Promise<void> {
   const worker = await createGovernorWorker({
     address: server.address,
     activities: supportActivities({ providers: createProviders(providersConfig), store, breakers, temporal: client.client }),
+    reads: SUPPORT_READS,
     workflows: { workflowsPath: SUPPORT_WORKFLOWS_PATH },
     codec,
     tracing,

@@ -85,8 +85,9 @@ try {
   }
   // A run that goes to review and is approved: `triage-patched-reviewed` was recorded on the code that versioned each
   // change with a patch of its own (before the release patches), `triage-release-reviewed` on the first release patch,
-  // `triage-release2-reviewed` on the second (the cache read and written by the model call).
-  for (const name of ['triage-patched-reviewed', 'triage-release-reviewed', 'triage-release2-reviewed']) {
+  // `triage-release2-reviewed` on the second (the cache read and written by the model call), `triage-release3-reviewed`
+  // on the third (the opening reads as one local activity).
+  for (const name of ['triage-patched-reviewed', 'triage-release-reviewed', 'triage-release2-reviewed', 'triage-release3-reviewed']) {
     if (!wanted(name)) continue;
     h.double.enqueue({ kind: 'json', value: { category: 'other', urgency: 'low', confidence: 0.4, reason: 'unclear' } });
     const run = await h.client.startTriage(ticketEvent({ eventId: `evt_replay_${name.replaceAll('-', '_')}`, subject: 'Why?', body: 'Why did I get blocked?' }));
@@ -112,6 +113,12 @@ try {
     const event = complaintEvent({ ticketId: 'tkt_replay_3' });
     const complaint = await h.client.startComplaint({ ...event, event_id: 'evt_replay_complaint_release', complaint: { ...event.complaint, id: 'cmp_replay_3' }, customer: { ...event.customer, id: 'cus_replay_e' } });
     await save('complaint-release', complaint.workflowId);
+  }
+  if (wanted('complaint-release2')) {
+    // A complaint on the second release: the controls and the pin read as one local activity.
+    const event = complaintEvent({ ticketId: 'tkt_replay_4' });
+    const complaint = await h.client.startComplaint({ ...event, event_id: 'evt_replay_complaint_release2', complaint: { ...event.complaint, id: 'cmp_replay_4' }, customer: { ...event.customer, id: 'cus_replay_h' } });
+    await save('complaint-release2', complaint.workflowId);
   }
   if (wanted('handoff-analyzed') || wanted('handoff-analyst')) {
     const triaged = await h.client.startTriage(ticketEvent({ eventId: 'evt_replay_for_handoff', subject: 'Charged twice', body: 'I was charged twice.' }));

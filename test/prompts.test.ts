@@ -143,8 +143,10 @@ describe('a run pins its prompt at its start', () => {
     const encoded = Buffer.from(proto.temporal.api.history.v1.History.encode(r2History).finish()).toString('latin1');
     assert.equal(encoded.split('Wording v2').length - 1, 0, 'the wording is not in history');
     assert.equal(encoded.split(JSON.stringify(v2.output.jsonSchema)).length - 1, 0, 'nor the output schema');
-    const pin = localActivityMarkers(r2History).find((m) => m.type === 'resolveRun');
-    const pinned = (JSON.parse(Buffer.from(pin!.result!).toString()) as PinnedRun).prompt;
+    // The pin is one of the run's opening reads, asked together in one local activity.
+    const opening = localActivityMarkers(r2History).find((m) => m.type === 'readTogether');
+    const outcomes = JSON.parse(Buffer.from(opening!.result!).toString()) as Array<{ ok: boolean; value: unknown }>;
+    const pinned = (outcomes.find((o) => typeof o.value === 'object' && o.value !== null && 'prompt' in o.value)!.value as PinnedRun).prompt;
     assert.equal(pinned.hash, promptHash(v2));
     assert.deepEqual(Object.keys(pinned.record).sort(), ['cache', 'maxOutputTokens', 'name', 'output', 'systemChars', 'temperature', 'version']);
     assert.equal(pinned.record.systemChars, v2.system.length);

@@ -7,8 +7,8 @@ import { Worker } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { bundleWorkflows, installRuntime } from 'governor/worker';
 import { SUPPORT_WORKFLOWS_PATH } from '../examples/support/setup.js';
-import { COMPLAINT_RELEASE } from '../examples/support/workflows/complaint.js';
-import { TRIAGE_RELEASE, TRIAGE_RELEASE_1 } from '../examples/support/workflows/triage.js';
+import { COMPLAINT_RELEASE, COMPLAINT_RELEASE_1 } from '../examples/support/workflows/complaint.js';
+import { TRIAGE_RELEASE, TRIAGE_RELEASE_1, TRIAGE_RELEASE_2 } from '../examples/support/workflows/triage.js';
 
 // The baseline of the first release: one recorded run per path through the reference workflows
 // (`npm run record-histories`). From the first release on, every behaviour change is versioned (`patched()` or a
@@ -24,9 +24,11 @@ const HISTORIES = [
   'triage-release2-reviewed',
   'triage-release2-repaired',
   'triage-release2-cache-hit',
+  'triage-release3-reviewed',
   'complaint-injected-resolved',
   'complaint-local-steps',
   'complaint-release',
+  'complaint-release2',
   'lease-ticket',
   'handoff-analyzed',
   'handoff-analyst',
@@ -37,11 +39,13 @@ const WORKFLOW_IDS: Record<string, string> = {
   'complaint-injected-resolved': 'complaint/evt_replay_complaint',
   'complaint-local-steps': 'complaint/evt_replay_complaint_local',
   'complaint-release': 'complaint/evt_replay_complaint_release',
+  'complaint-release2': 'complaint/evt_replay_complaint_release2',
   'triage-patched-reviewed': 'triage/evt_replay_triage_patched_reviewed',
   'triage-release-reviewed': 'triage/evt_replay_triage_release_reviewed',
   'triage-release2-reviewed': 'triage/evt_replay_triage_release2_reviewed',
   'triage-release2-repaired': 'triage/evt_replay_release2_repaired',
   'triage-release2-cache-hit': 'triage/evt_replay_release2_hit',
+  'triage-release3-reviewed': 'triage/evt_replay_triage_release3_reviewed',
   'lease-ticket': 'lease/ticket:tkt_replay_1',
   'handoff-analyzed': 'handoff/replay',
   'handoff-analyst': 'handoff/replay/analyst',
@@ -76,9 +80,11 @@ describe('replay of saved histories', () => {
       });
     assert.deepEqual(await patches('triage-patched-reviewed'), ['support-prompt-registry', 'support-review-sampling', 'support-review-records', 'support-review-reminders', 'governor-workflow-controls']);
     assert.deepEqual(await patches('triage-release-reviewed'), [TRIAGE_RELEASE_1]);
-    for (const name of ['triage-release2-reviewed', 'triage-release2-repaired', 'triage-release2-cache-hit']) assert.deepEqual(await patches(name), [TRIAGE_RELEASE]);
+    for (const name of ['triage-release2-reviewed', 'triage-release2-repaired', 'triage-release2-cache-hit']) assert.deepEqual(await patches(name), [TRIAGE_RELEASE_2]);
+    assert.deepEqual(await patches('triage-release3-reviewed'), [TRIAGE_RELEASE]);
     assert.deepEqual(await patches('complaint-local-steps'), ['support-complaint-prompt-registry', 'support-complaint-local-steps', 'governor-workflow-controls']);
-    assert.deepEqual(await patches('complaint-release'), [COMPLAINT_RELEASE]);
+    assert.deepEqual(await patches('complaint-release'), [COMPLAINT_RELEASE_1]);
+    assert.deepEqual(await patches('complaint-release2'), [COMPLAINT_RELEASE]);
   });
 
   it('a deliberately changed workflow fails replay with a determinism violation', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { admitModelCall, BreakerRegistry, createGovernorWorker, createProviders, spendLimits, spentToday, tokenizerCountRequest, type GovernorWorker } from 'governor/worker';
-import { openSupportStore, supportActivities } from '../examples/support/setup.js';
+import { openSupportStore, SUPPORT_READS, supportActivities } from '../examples/support/setup.js';
 import { eventually, startHarness, ticketEvent, type Harness } from './helpers/harness.js';
 import { startPostgres, type PostgresServer } from './helpers/postgres.js';
 
@@ -68,6 +68,7 @@ describe('a token rate per provider, shared by two workers on one PostgreSQL sto
         temporal: h.client.client,
         spend: spendLimits(spend),
       }),
+      reads: SUPPORT_READS,
       workflows: h.bundle,
     });
     void second.run();

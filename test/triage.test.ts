@@ -244,7 +244,7 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
   // run continued in; a patch marker recorded after one then failed replay now and then (queries on finished runs
   // broke in about one run in three, depending on timing). The invariant that prevents it is checked on every run:
   // no patch marker after a local-activity marker. Replay and a query are checked too.
-  it('every finished run records its patches before any local activity, reads its opening three together, writes attributes once per task, replays, and answers its state query', async () => {
+  it('every finished run records its patches before any local activity, reads its opening three as one, writes attributes once per task, replays, and answers its state query', async () => {
     const failures: string[] = [];
     for (let i = 0; i < 12; i++) {
       const review = i % 3 !== 0;
@@ -260,12 +260,15 @@ describe('supportTicketTriage on a real Temporal dev server', () => {
       if (firstLocal >= 0 && markers.slice(firstLocal).includes('core_patch')) failures.push(`${workflowId}: patch marker after a local activity (${markers.join(', ')})`);
       // One patch marker: the release's, standing for every change before it.
       if (markers.filter((m) => m === 'core_patch').length !== 1) failures.push(`${workflowId}: ${markers.filter((m) => m === 'core_patch').length} patch markers, not the release's alone`);
-      // The opening reads ran together: their three markers follow one another, where reads one after another had
-      // the prompt-version and phase upserts between the pin and the context read.
-      const opening = localActivityMarkers(history).slice(0, 3).map(({ type, eventId }) => ({ type, eventId }));
-      if (opening.map((m) => m.type).sort().join() !== 'loadTicketContext,resolveRun,workflowControls' || opening[2]!.eventId - opening[0]!.eventId !== 2) {
-        failures.push(`${workflowId}: opening reads not together (${JSON.stringify(opening)})`);
+      // The opening reads are one local activity: one marker holding the controls, the pin and the context, where
+      // reads asked one by one wrote three.
+      const locals = localActivityMarkers(history);
+      const opening = locals[0];
+      const outcomes = opening?.result ? (JSON.parse(Buffer.from(opening.result).toString()) as Array<{ ok: boolean; value?: Record<string, unknown> }>) : [];
+      if (opening?.type !== 'readTogether' || outcomes.length !== 3 || !outcomes.every((o) => o.ok) || !('reviewOnly' in outcomes[0]!.value!) || !('prompt' in outcomes[1]!.value!) || !('ticket' in outcomes[2]!.value!)) {
+        failures.push(`${workflowId}: opening reads not one (${locals.map((m) => m.type).join(', ')})`);
       }
+      if (locals.some((m) => ['workflowControls', 'resolveRun', 'loadTicketContext'].includes(m.type))) failures.push(`${workflowId}: a read asked alone`);
       // Search attributes are written once per workflow task: the commands each task completed with hold one upsert of
       // the run's own attributes at most (the SDK's TemporalChangeVersion upsert aside), the last values it set.
       let upserts = 0;

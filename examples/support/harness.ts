@@ -23,7 +23,7 @@ import {
 import { SupportClient } from './client.js';
 import { supportSearchAttributes } from './definitions.js';
 import { governorResponder } from './double/agent-responders.js';
-import { openSupportStore, SUPPORT_WORKFLOWS_PATH, supportActivities } from './setup.js';
+import { openSupportStore, SUPPORT_READS, SUPPORT_WORKFLOWS_PATH, supportActivities } from './setup.js';
 
 export interface Harness {
   readonly server: DevServer;
@@ -95,7 +95,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const bundle = await bundleWorkflows({ workflowsPath: SUPPORT_WORKFLOWS_PATH, encryptFailures: options.codec !== undefined, tracing: options.tracing });
   const startWorker = async () => {
-    const w = await createGovernorWorker({ address: server.address, activities, workflows: bundle, codec: options.codec, claimCheck, tracing: options.tracing });
+    const w = await createGovernorWorker({ address: server.address, activities, reads: SUPPORT_READS, workflows: bundle, codec: options.codec, claimCheck, tracing: options.tracing });
     void w.run();
     return w;
   };

@@ -38,6 +38,9 @@ export async function openSupportStore(options: Omit<StoreOptions, 'schemas'> = 
   return store;
 }
 
+/** The support activities that are reads (a lookup, no effect): a run may ask them with others (`readTogether`). */
+export const SUPPORT_READS = ['loadTicketContext'] as const;
+
 /** Every activity a support worker registers: Governor's, wired to the support tools and policy, and the domain's own. */
 export function supportActivities(deps: Omit<ActivityDeps, 'tools' | 'policy'> & { readonly policy?: Policy }) {
   return {

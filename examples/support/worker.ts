@@ -70,7 +70,7 @@ import {
 import { SUPPORT_WORKFLOWS } from './definitions.js';
 import { SUPPORT_POLICY } from './policy.js';
 import { SUPPORT_SLOS } from './slos.js';
-import { openSupportStore, SUPPORT_WORKFLOWS_PATH, supportActivities } from './setup.js';
+import { openSupportStore, SUPPORT_READS, SUPPORT_WORKFLOWS_PATH, supportActivities } from './setup.js';
 
 /** Written next to the compiled worker by `npm run build:image`. */
 const PREBUILT_BUNDLE = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
@@ -199,6 +199,7 @@ async function main(): Promise<void> {
     worker = await createGovernorWorker({
       taskQueue: process.env.GOVERNOR_TASK_QUEUE || undefined,
       activities: supportActivities({ providers, store, breakers, policy, temporal, hooks, ...(spend ? { spend } : {}) }),
+      reads: SUPPORT_READS,
       // The bundle written at build time (`npm run build:image`) when the worker runs as built, without a codec or
       // tracing (which the bundle must be built with); otherwise bundled here at start.
       workflows: prebuilt ? { codePath: PREBUILT_BUNDLE } : { workflowsPath: SUPPORT_WORKFLOWS_PATH },

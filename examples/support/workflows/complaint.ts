@@ -1,6 +1,6 @@
 import { allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration, SearchAttributeUpdatePair } from '@temporalio/common';
-import { Budgets, checkToolCall, formatIssues, type ModelRef, type PinnedRun, type ValidationIssue } from 'governor';
+import { Budgets, checkToolCall, formatIssues, type ModelRef, type PinnedRun, type ValidationIssue, type WorkflowControls } from 'governor';
 import {
   DecisionGate,
   deadlineAfter,
@@ -8,6 +8,9 @@ import {
   governedModelStep,
   governedToolCall,
   readWorkflowControls,
+  readTogether,
+  controlsRead,
+  pinRead,
   chainUnder,
   governorSearchAttributes,
   kitMetrics,
@@ -42,10 +45,16 @@ import { COMPLAINT_TOOLS, complaintDecider as spec, complaintRecord, renderCompl
 import { ESCALATION_TEAMS, SUPPORT_TOOLS } from '../tools.js';
 
 /**
- * The patch a complaint run begun on this release records: it stands for `support-complaint-prompt-registry`,
- * `support-complaint-local-steps` and `governor-workflow-controls`. The next behaviour change adds its own patch.
+ * The patch a complaint run begun on this release records: it stands for every change of `COMPLAINT_RELEASE_1` and
+ * the controls and the prompt pin read as one local activity (`readTogether`). The next release adds its own in front.
  */
-export const COMPLAINT_RELEASE = 'support-complaint-2026-11-23';
+export const COMPLAINT_RELEASE = 'support-complaint-2026-11-23.2';
+
+/**
+ * The release before: it stands for `support-complaint-prompt-registry`, `support-complaint-local-steps` and
+ * `governor-workflow-controls`.
+ */
+export const COMPLAINT_RELEASE_1 = 'support-complaint-2026-11-23';
 
 /** Reading the run's evidence back for the summary: a fast query, retried a little. */
 const EVIDENCE_READ = { startToCloseTimeout: '10s', retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 5 } } as const;
@@ -139,12 +148,16 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   // begun on this release records one patch that stands for the changes below; runs begun before it replay through
   // the patches they recorded, in the same order.
   const current = patched(COMPLAINT_RELEASE);
+  const release1 = current || patched(COMPLAINT_RELEASE_1);
   // The prompt comes from the registry, pinned at the run's start; runs begun before the registry used the code's spec
   // and recorded its version here.
-  const registry = current || patched('support-complaint-prompt-registry');
+  const registry = release1 || patched('support-complaint-prompt-registry');
   // Tool steps and the evidence read as local activities: about half the history of a run (runs begun before replay
   // as they were).
-  const localSteps = current || patched('support-complaint-local-steps');
+  const localSteps = release1 || patched('support-complaint-local-steps');
+  // The controls and the pin read as one local activity: one marker and one activation instead of two. New in this
+  // release.
+  const oneRead = current;
   const listEvidence = localSteps ? evidenceReads.local : evidenceReads.regular;
   if (!registry) upsertSearchAttributes([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
 
@@ -223,12 +236,18 @@ export async function complaintEscalation(input: ComplaintInput): Promise<Compla
   };
 
   // The controls in force (SLO breach actions), read once: a fallback-chain control starts at the chain's fallback.
-  const controls = await readWorkflowControls({ known: current });
+  let controls: WorkflowControls;
+  let pinnedRun: PinnedRun;
+  if (oneRead) {
+    ({ controls, pinnedRun } = await readTogether({ controls: controlsRead(), pinnedRun: pinRead(complaintRecord, { eventId: event.event_id }) }));
+  } else {
+    controls = await readWorkflowControls({ known: release1 });
+    pinnedRun = registry ? await pinRun(complaintRecord, { eventId: event.event_id }) : codePinned(complaintRecord);
+  }
   state.controls = controls;
   const chain = chainUnder(controls, configuredChain);
   // The run's prompt: production's version, or a rollout candidate's on its share when the candidate decides
   // (partial, full); shadow and suggestion are the classifier's stages and leave complaint runs on production.
-  const pinnedRun: PinnedRun = registry ? await pinRun(complaintRecord, { eventId: event.event_id }) : codePinned(complaintRecord);
   const prompt = pinnedRun.rollout && (pinnedRun.rollout.stage === 'shadow' || pinnedRun.rollout.stage === 'suggestion') ? (pinnedRun.production ?? pinnedRun.prompt) : pinnedRun.prompt;
   state.prompt = { name: prompt.record.name, version: prompt.record.version };
   const promptVersion: SearchAttributeUpdatePair[] = registry ? [{ key: governorSearchAttributes.promptVersion, value: `${prompt.record.name}@${prompt.record.version}` }] : [];

@@ -13,6 +13,10 @@ import {
   pinRun,
   queueForGrading,
   readWorkflowControls,
+  readOf,
+  readTogether,
+  controlsRead,
+  pinRead,
   recordReviewDecision,
   routeThisRun,
   SearchAttributeBatch,
@@ -44,10 +48,16 @@ import { reviewSignal, reviewUpdate, stateQuery, supportSearchAttributes, type R
 const REVIEW = 'review';
 
 /**
- * The patch a triage run begun on this release records: it stands for every change of `TRIAGE_RELEASE_1` and the
- * response cache read and written by the model call itself (`cacheInCall`). The next release adds its own in front.
+ * The patch a triage run begun on this release records: it stands for every change of `TRIAGE_RELEASE_2` and the
+ * opening reads asked as one local activity (`readTogether`). The next release adds its own in front.
  */
-export const TRIAGE_RELEASE = 'support-triage-2026-11-23.2';
+export const TRIAGE_RELEASE = 'support-triage-2026-11-23.3';
+
+/**
+ * The release before that: it stands for every change of `TRIAGE_RELEASE_1`, the response cache read and written by the
+ * model call itself (`cacheInCall`) and search attributes written once per workflow task.
+ */
+export const TRIAGE_RELEASE_2 = 'support-triage-2026-11-23.2';
 
 /**
  * The release before: it stands for `support-prompt-registry`, `support-review-sampling`, `support-review-records`,
@@ -62,6 +72,9 @@ export const TRIAGE_ACTOR = 'workflow:supportTicketTriage';
  * The context read as a local activity: it runs on the worker inside the current workflow task, so it costs no
  * round trip through the server. It is a millisecond query on the worker's own store; a retry repeats nothing.
  */
+/** The support activities a run may read together with Governor's (declared reads on the worker). */
+const read = readOf<SupportActivities>();
+
 const localContext = proxyLocalActivities<SupportActivities>({
   startToCloseTimeout: '5s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 5 },
@@ -154,7 +167,8 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   // change below (each patch costs a marker and a search-attribute upsert in every run); runs begun before it replay
   // through the patches they recorded, asked in the same order as when they ran.
   const current = patched(TRIAGE_RELEASE);
-  const release1 = current || patched(TRIAGE_RELEASE_1);
+  const release2 = current || patched(TRIAGE_RELEASE_2);
+  const release1 = release2 || patched(TRIAGE_RELEASE_1);
   // The prompt comes from the registry, pinned at the run's start; runs begun before the registry used the code's spec
   // and recorded its version here.
   const registry = release1 || patched('support-prompt-registry');
@@ -166,12 +180,14 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   // The run's three opening reads (controls, prompt pin, ticket context) issued together: one round of local
   // activities instead of three in a row.
   const together = release1;
-  // The model call reads and writes the response cache itself: no local activity before the call or after it. New in
-  // this release.
-  const cacheInCall = current;
+  // The model call reads and writes the response cache itself: no local activity before the call or after it.
+  const cacheInCall = release2;
   // Search attributes written once per workflow task, not once per change: the phases a task passes through are never
-  // seen between tasks. New in this release; `flush` before each wait outside the task and before the run returns.
-  const batch = current ? new SearchAttributeBatch() : null;
+  // seen between tasks. `flush` before each wait outside the task and before the run returns.
+  const batch = release2 ? new SearchAttributeBatch() : null;
+  // The three opening reads asked as one local activity: one task, one marker and one activation instead of three.
+  // New in this release.
+  const oneRead = current;
   const upsert = (pairs: SearchAttributeUpdatePair[]) => (batch ? batch.set(pairs) : upsertSearchAttributes(pairs));
   const flush = () => batch?.flush();
   if (!registry) upsert([{ key: governorSearchAttributes.promptVersion, value: `${spec.name}@${spec.version}` }]);
@@ -197,7 +213,16 @@ export async function supportTicketTriage(input: TriageInput): Promise<TriageRes
   let controls: WorkflowControls;
   let pinnedRun: PinnedRun;
   let early: TicketContext | null = null;
-  if (together) {
+  if (oneRead) {
+    enter(Phase.LoadingContext);
+    contextStep.attempts = 1;
+    ({ controls, pinnedRun, early } = await readTogether({
+      controls: controlsRead(),
+      pinnedRun: pinRead(classifierRecord, { eventId: event.event_id }),
+      early: read('loadTicketContext', event),
+    }));
+    contextStep.status = 'succeeded';
+  } else if (together) {
     enter(Phase.LoadingContext);
     [controls, pinnedRun, early] = await Promise.all([readWorkflowControls({ known: true }), pin(), loadContext()]);
   } else {

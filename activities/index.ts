@@ -155,18 +155,50 @@ export function createActivities(deps: ActivityDeps) {
     }
   };
   const fullRequest = (req: ModelCallInput): Promise<ModelCallRequest> => pinnedOnly(() => prompts.call(req));
-  const cached = async (req: ModelCallRequest): Promise<{ value: unknown; cachedAt: string } | null> => {
-    const row = await store.db.query<{ value: unknown; created_at: Date }>('select value, created_at from model_cache where key = $1', [cacheKey(req)]);
+  /**
+   * Cache writes a model call left running after it answered, by key: a read of the key on this worker waits for
+   * them, so it sees what was written (another worker may read the row a moment before it lands, as with any cache).
+   */
+  const writing = new Map<string, Promise<void>>();
+  const cacheRow = async (key: string): Promise<{ value: unknown; cachedAt: string } | null> => {
+    await writing.get(key);
+    const row = await store.db.query<{ value: unknown; created_at: Date }>('select value, created_at from model_cache where key = $1', [key]);
     const hit = row.rows[0];
     return hit ? { value: hit.value, cachedAt: new Date(hit.created_at).toISOString() } : null;
   };
-  /** The latest answer for the key wins: a repaired answer replaces the first one the call cached. */
-  const cacheWrite = async (req: ModelCallRequest, value: unknown): Promise<void> => {
-    await store.db.query(
-      `insert into model_cache (key, prompt_name, prompt_version, model, value) values ($1, $2, $3, $4, $5)
-       on conflict (key) do update set value = excluded.value, created_at = now()`,
-      [cacheKey(req), req.prompt.name, req.prompt.version, req.model.model, JSON.stringify(value)],
+  const cached = (req: ModelCallRequest) => cacheRow(cacheKey(req));
+  /**
+   * The latest answer for the key wins (a repaired answer replaces the first one the call cached): writes of one key
+   * land in the order they were made, each after the one before it, failed or not.
+   */
+  const cacheWrite = (req: ModelCallRequest, value: unknown): Promise<void> => {
+    const key = cacheKey(req);
+    const before = writing.get(key);
+    const write = (async () => {
+      await before;
+      await store.db.query(
+        `insert into model_cache (key, prompt_name, prompt_version, model, value) values ($1, $2, $3, $4, $5)
+         on conflict (key) do update set value = excluded.value, created_at = now()`,
+        [key, req.prompt.name, req.prompt.version, req.model.model, JSON.stringify(value)],
+      );
+    })();
+    const settled = write.then(
+      () => undefined,
+      () => undefined,
     );
+    writing.set(key, settled);
+    void settled.then(() => {
+      if (writing.get(key) === settled) writing.delete(key);
+    });
+    return write;
+  };
+  /**
+   * A model call caches its answer after answering: the write is off the run's path, and a write that fails (the
+   * store gone for a moment) is logged and costs nothing more — failing the activity would pay for the call again.
+   */
+  const cacheWriteBehind = (req: ModelCallRequest, value: unknown): void => {
+    const log = Context.current().log;
+    cacheWrite(req, value).catch((err: Error) => log.warn('model cache write failed; the answer stands uncached', { prompt: req.prompt.name, model: req.model.model, error: err.message }));
   };
 
   /**
@@ -275,7 +307,7 @@ export function createActivities(deps: ActivityDeps) {
       const result = await breakers.execute(`model:${req.model.provider}`, () => callModel(providers, req));
       if (spend) await recordSpend(store, req.model.provider, costOf(result.model.model, result.usage, spendPrices), result.usage);
       // Cached unvalidated: every read validates what it gets, and an answer the workflow repairs replaces this one.
-      if (req.cache?.write && result.parsed !== null && result.parsed !== undefined) await cacheWrite(req, result.parsed);
+      if (req.cache?.write && result.parsed !== null && result.parsed !== undefined) cacheWriteBehind(req, result.parsed);
       annotateModelContent(req, result);
       // Transport retries happen in Temporal's retry loop, out of the workflow's sight: the answer says how many.
       return withoutRedundantText({ ...result, attempt });
@@ -304,11 +336,8 @@ export function createActivities(deps: ActivityDeps) {
     async cacheGetAny(input: ModelCallInput, models: ModelRef[]): Promise<{ value: unknown; cachedAt: string; model: ModelRef } | null> {
       const req = await fullRequest(input);
       for (const model of models) {
-        const row = await store.db.query<{ value: unknown; created_at: Date }>('select value, created_at from model_cache where key = $1', [
-          cacheKey({ ...req, model }),
-        ]);
-        const hit = row.rows[0];
-        if (hit) return { value: hit.value, cachedAt: new Date(hit.created_at).toISOString(), model };
+        const hit = await cacheRow(cacheKey({ ...req, model }));
+        if (hit) return { ...hit, model };
       }
       return null;
     },

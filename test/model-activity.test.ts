@@ -94,6 +94,33 @@ describe('model-call activity (MockActivityEnvironment, real SDKs, model double)
     assert.ok(result.requestId);
   });
 
+  it('caches its answer behind the reply: the next read on the worker sees it, and a write that fails costs nothing', async () => {
+    const req: ModelCallRequest = { ...request('anthropic'), messages: [{ role: 'user', content: 'cache me behind' }], cache: { read: true, write: true } };
+    double.enqueue({ kind: 'json', value: { x: 7 } });
+    const first = (await env().run(activities.callModel, req)) as ModelCallResult;
+    assert.equal(first.cached, undefined);
+    // Asked again at once, without waiting for anything: answered from the cache, the provider not asked.
+    const asked = double.requests.length;
+    const second = (await env().run(activities.callModel, req)) as ModelCallResult;
+    assert.ok(second.cached?.at, 'answered from the cache');
+    assert.deepEqual(second.parsed, { x: 7 });
+    assert.deepEqual(second.usage, { inputTokens: 0, outputTokens: 0 });
+    assert.equal(double.requests.length, asked, 'no request reached the provider');
+    // A store that cannot take the write (its cache table gone): the paid-for answer still comes back.
+    const broken = await openStore();
+    try {
+      await broken.db.exec('drop table model_cache');
+      const onBroken = createActivities({ providers: createProviders({ anthropic: { apiKey: 'k', baseURL: double.anthropicBaseURL }, timeoutMs: 500 }), store: broken, ...noTools });
+      double.enqueue({ kind: 'json', value: { x: 8 } });
+      const answered = (await env().run(onBroken.callModel, { ...req, cache: { read: false, write: true } })) as ModelCallResult;
+      assert.deepEqual(answered.parsed, { x: 8 });
+      // The write failed behind the answer; a read of the key then fails on the missing table, as it should.
+      await assert.rejects(env().run(onBroken.cacheGet, req), /model_cache/);
+    } finally {
+      await broken.close();
+    }
+  });
+
   for (const provider of ['anthropic', 'openai'] as const) {
     it(`${provider}: errors are classified per the failure table`, async () => {
       const cases: Array<[Parameters<ModelDouble['enqueue']>[0], string, boolean, number | undefined]> = [

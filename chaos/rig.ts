@@ -6,9 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { verifyEvidence } from 'governor/worker';
-import { ModelDouble, startDevServer, startPostgres, type DevServer, type PostgresServer } from 'governor/testing';
+import { ModelDouble, startDevServer, startPostgres, startSmtpServer, type DevServer, type PostgresServer } from 'governor/testing';
 import { SupportClient } from '../examples/support/client.js';
 import type { ComplaintState } from '../examples/support/contracts/complaint.js';
 import { supportSearchAttributes } from '../examples/support/definitions.js';
@@ -37,11 +36,6 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-function header(raw: string, name: string): string {
-  const m = new RegExp(`^${name}:\\s*(.+)$`, 'im').exec(raw.split(/\r?\n\r?\n/)[0] ?? '');
-  return m?.[1]?.trim() ?? '';
-}
-
 export async function startRig(): Promise<Rig> {
   ensureBuiltWorker((line) => process.stderr.write(`${line}\n`));
   const dir = await mkdtemp(join(tmpdir(), 'governor-chaos-'));
@@ -53,23 +47,8 @@ export async function startRig(): Promise<Rig> {
   const double = await ModelDouble.start({ fallback: governorResponder });
   const store = await openSupportStore({ databaseUrl: pg.url });
   const deliveries: Delivery[] = [];
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    closeTimeout: 200,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        deliveries.push({ messageId: header(raw, 'message-id'), subject: header(raw, 'subject') });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-  const smtpPort = (smtp.server.address() as { port: number }).port;
+  const smtp = await startSmtpServer({ onAccepted: (m) => deliveries.push({ messageId: m.messageId, subject: m.headers.get('subject') ?? '' }) });
+  const smtpPort = smtp.port;
   let client = await SupportClient.connect({ address: server.address });
   const workers: WorkerProcess[] = [];
   let n = 0;
@@ -103,7 +82,7 @@ export async function startRig(): Promise<Rig> {
     async close() {
       for (const w of workers) await w.stop().catch(() => undefined);
       await client.close().catch(() => undefined);
-      await new Promise<void>((r) => smtp.close(() => r()));
+      await smtp.close();
       await store.close();
       await double.close();
       await server.stop();

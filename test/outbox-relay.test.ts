@@ -14,97 +14,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
-import { SMTPServer } from 'smtp-server';
 import { evidenceForWorkflow, executeOnce, verifyEvidence, type ToolCall } from '../activities/evidence.js';
 import { executeExternal, idempotencyHeaders, idempotencyToken, isMessageId, messageIdFor } from '../activities/external.js';
 import { createOutboxRelay, deliveryKeyFor, ensureRelaySchema, RELAY_ACTOR, type OutboxRelay } from '../activities/outbox-relay.js';
 import { openStore, type Store } from '../activities/store.js';
 import { SUPPORT_SCHEMA } from '../examples/support/schema.js';
 import { startPostgres } from './helpers/postgres.js';
+import { startSmtpServer, type SmtpServer } from 'governor/testing';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/outbox-relay-process.ts', import.meta.url));
 const FROM = 'governor@governor.local';
 const TEAM = 'support-escalations@governor.internal';
-
-interface Received {
-  readonly messageId: string;
-  readonly idempotencyKey: string | null;
-  readonly headers: ReadonlyMap<string, string>;
-  readonly to: readonly string[];
-  readonly raw: string;
-}
-
-/** What the test SMTP server received: every accepted DATA (`raw`), and the store, one message per Message-ID. */
-class Mailbox {
-  readonly raw: Received[] = [];
-  readonly byMessageId = new Map<string, Received>();
-  accept(message: Received): void {
-    this.raw.push(message);
-    if (!this.byMessageId.has(message.messageId)) this.byMessageId.set(message.messageId, message);
-  }
-}
-
-function parseHeaders(raw: string): Map<string, string> {
-  const head = raw.split(/\r?\n\r?\n/, 1)[0] ?? '';
-  const headers = new Map<string, string>();
-  for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-  }
-  return headers;
-}
-
-interface TestSmtp {
-  readonly port: number;
-  readonly mailbox: Mailbox;
-  close(): Promise<void>;
-}
-
-/**
- * A real SMTP server on 127.0.0.1, no auth, no STARTTLS. `onAccepted` runs right after the server answered 250 to
- * the message's DATA: the message is in the mailbox and the client has been told so.
- */
-async function startSmtp(options: { port?: number; mailbox?: Mailbox; onAccepted?: (m: Received) => void } = {}): Promise<TestSmtp> {
-  const mailbox = options.mailbox ?? new Mailbox();
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    closeTimeout: 200,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('error', (err: Error) => callback(err));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const headers = parseHeaders(raw);
-        const messageId = headers.get('message-id');
-        if (!messageId) return callback(new Error('a message without a Message-ID'));
-        const message: Received = {
-          messageId,
-          idempotencyKey: headers.get('idempotency-key') ?? null,
-          headers,
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw,
-        };
-        mailbox.accept(message);
-        callback(); // 250: accepted
-        options.onAccepted?.(message);
-      });
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const address = server.server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return {
-    port: address.port,
-    mailbox,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** A loopback port nothing listens on (taken from the OS, then released). */
 async function unusedPort(): Promise<number> {
@@ -295,7 +215,7 @@ describe('executeExternal: an effect outside the database, recorded under its ke
 
 describe('outbox relay: escalation emails to a real SMTP server', () => {
   const relays: OutboxRelay[] = [];
-  const servers: TestSmtp[] = [];
+  const servers: SmtpServer[] = [];
   const stores: Store[] = [];
   const dirs: string[] = [];
   const children: ChildProcess[] = [];
@@ -308,7 +228,7 @@ describe('outbox relay: escalation emails to a real SMTP server', () => {
   });
 
   it('delivers a pending email once, with the derived Message-ID and the key header, and records it in the chain', async () => {
-    const smtp = await startSmtp();
+    const smtp = await startSmtpServer();
     servers.push(smtp);
     const store = memory;
     const workflowId = 'complaint/evt_a';
@@ -364,7 +284,7 @@ describe('outbox relay: escalation emails to a real SMTP server', () => {
 
     const target: { victim?: ChildProcess } = {};
     let killedAfter: number | undefined;
-    const smtp = await startSmtp({
+    const smtp = await startSmtpServer({
       // The server has stored the message and answered 250: the relay's send succeeded. Kill it before it can record.
       onAccepted: () => {
         const victim = target.victim;
@@ -458,7 +378,7 @@ describe('outbox relay: escalation emails to a real SMTP server', () => {
     assert.ok(whileDown >= 1 && whileDown <= 6, `${whileDown} attempts in 800 ms while the server was down`);
     assert.equal((await deliveryRecords(store, key)).length, 0);
 
-    const smtp = await startSmtp({ port });
+    const smtp = await startSmtpServer({ port });
     servers.push(smtp);
     await until('the relay loop to deliver', () => smtp.mailbox.byMessageId.has(messageIdFor(key)));
     await relay.stop();
@@ -475,7 +395,7 @@ describe('outbox relay: escalation emails to a real SMTP server', () => {
   it('several relays at once on one PostgreSQL store: every message sent once, recorded once', async (t) => {
     const pg = await startPostgres();
     try {
-      const smtp = await startSmtp();
+      const smtp = await startSmtpServer();
       servers.push(smtp);
       const setup = await openStore({ databaseUrl: pg.url, schemas: [SUPPORT_SCHEMA] });
       const keys: string[] = [];

@@ -109,5 +109,21 @@ describe('a bounded tool-using agent: order, context budget, loops, continue-as-
     const big = await h.client.start('supportAgent', agentEvent('Look.', Array.from({ length: 10 }, (_, i) => `Fact ${i}: ${'word '.repeat(55)}`)), { context: { maxInputTokens: 300 } }, { model: { provider: 'anthropic', model: null } });
     const b = (await h.client.result<SupportAgentState>(big.workflowId)).agent;
     assert.deepEqual([b.stop, b.turn], ['over_context_budget', 0], 'no model call is made with a context that does not fit');
+    // A move still invalid after its repairs (a tool the agent is not offered) stops the agent as an invalid move, not
+    // as a model that could not be reached; the refused turn says what it tried.
+    const invalid = { action: 'call_tool', phase: 'resolve', tool: 'wire_money', args: '{}', text: 'Moving the funds.' };
+    h.double.enqueue(...Array.from({ length: 6 }, () => ({ kind: 'json' as const, value: invalid })));
+    try {
+      const bad = await h.client.start('supportAgent', agentEvent('Refund the customer.'), {}, { model: { provider: 'anthropic', model: null } });
+      const i = (await h.client.result<SupportAgentState>(bad.workflowId)).agent;
+      assert.equal(i.stop, 'invalid_move');
+      assert.deepEqual(
+        i.turns.map((t) => [t.action, t.status]),
+        [['refused', 'invalid']],
+      );
+      assert.match(i.turns[0]!.detail ?? '', /tool: must be one of get_ticket/);
+    } finally {
+      h.double.reset();
+    }
   });
 });

@@ -46,7 +46,11 @@ export const AgentSummary = z.strictObject({
 });
 export type AgentSummary = z.infer<typeof AgentSummary>;
 
-export type AgentStop = 'finished' | 'max_turns' | 'budget_exceeded' | 'model_unavailable' | 'over_context_budget' | 'loop';
+/**
+ * Why an agent stopped. `invalid_move`: the model's move was still invalid after its repairs; `model_refused`: the
+ * model declined; `model_unavailable`: no model of the chain answered.
+ */
+export type AgentStop = 'finished' | 'max_turns' | 'budget_exceeded' | 'model_unavailable' | 'model_refused' | 'invalid_move' | 'over_context_budget' | 'loop';
 
 /** One turn, as the `state` query shows it: each turn is a visible step. */
 export interface AgentTurn {
@@ -304,7 +308,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentState> {
       s.turn = n;
       s.turns.push({ n, context: turnContext, phase: s.phasesDone.at(-1) ?? 'resolve', action: 'refused', tool: null, status: 'invalid', detail: moved.detail.slice(0, 300), evidenceId: null });
     }
-    if (moved.status !== 'ok') return end('model_unavailable');
+    if (moved.status !== 'ok') return end(moved.status === 'needs_review' ? 'invalid_move' : moved.status === 'refused' ? 'model_refused' : 'model_unavailable');
     const move = moved.value;
     s.turn = n;
     turnsThisRun += 1;

@@ -1,7 +1,8 @@
 /** What the benchmark sections share: percentiles, a slowed double, worker processes, and how a figure is reported. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Harness } from '../examples/support/harness.js';
 import { triageResponder } from '../examples/support/double/triage-responder.js';
@@ -140,10 +141,29 @@ export async function spawnSupportWorker(o: {
   };
 }
 
-/** Builds the worker as the image does (`npm run build:image`) unless a build is already there. */
+/** The newest modification time of the TypeScript sources under `dirs` (ms), 0 when there are none. */
+function newestSource(root: string, dirs: readonly string[]): number {
+  let newest = 0;
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  for (const d of dirs) walk(join(root, d));
+  return newest;
+}
+
+/**
+ * Builds the worker as the image does (`npm run build:image`) unless a build newer than every source it is built
+ * from is already there: a build left from older code would run old workflows against a newer store.
+ */
 export function ensureBuiltWorker(log: (line: string) => void): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  if (existsSync(`${root}/build/examples/support/workflow-bundle.js`)) return;
+  const bundle = join(root, 'build/examples/support/workflow-bundle.js');
+  if (existsSync(bundle) && statSync(bundle).mtimeMs >= newestSource(root, ['activities', 'contracts', 'workflows', 'workers', 'testing', 'examples/support'])) return;
   log('building the worker as the image does (npm run build:image)');
   execFileSync('npm', ['run', '--silent', 'build:image'], { cwd: root, stdio: 'ignore' });
 }

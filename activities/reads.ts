@@ -35,7 +35,8 @@ export function readTogetherActivity(activities: Readonly<Record<string, unknown
         throw terminalFailure('InvalidConfig', `reads.${i}.activity: ${r.activity} is not a read this worker declares (${[...reads].join(', ')})`);
       }
     });
-    const settled = await Promise.allSettled(req.reads.map((r) => (activities[r.activity] as AnyActivity)(...(r.args as never[]))));
+    // Each read is started in its own promise, so one that throws before it awaits anything is its own outcome too.
+    const settled = await Promise.allSettled(req.reads.map((r) => Promise.resolve().then(() => (activities[r.activity] as AnyActivity)(...(r.args as never[])))));
     const outcomes: ReadOutcome[] = settled.map((s) => (s.status === 'fulfilled' ? { ok: true, value: s.value } : { ok: false, error: failureOf(s.reason) }));
     const retryable = outcomes.flatMap((o, i) => (!o.ok && !o.error.nonRetryable ? [`${req.reads[i]!.activity}: ${o.error.message}`] : []));
     // While attempts remain, one read that may succeed on a retry sends every read round again (each is a read, so

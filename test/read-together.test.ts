@@ -29,13 +29,18 @@ describe('readTogether: several reads of the worker as one local activity (real 
         if (!rows[0]) throw ApplicationFailure.nonRetryable(`no order ${id}`, 'ToolFailed');
         return rows[0];
       },
+      // A read that refuses its argument before it awaits anything (a plain function, not an async one).
+      checkId(id: string): Promise<string> {
+        if (!/^o\d+$/.test(id)) throw ApplicationFailure.nonRetryable(`bad order id ${id}`, 'ToolFailed');
+        return Promise.resolve(id);
+      },
       // An effect: registered on the worker, never declared a read.
       async shipOrder(id: string): Promise<string> {
         await store.db.query('update orders set total = 0 where id = $1', [id]);
         return id;
       },
     };
-    readTogether = readTogetherActivity(activities, ['loadOrder']);
+    readTogether = readTogetherActivity(activities, ['loadOrder', 'checkId']);
   });
   after(async () => {
     await store?.close();
@@ -89,6 +94,18 @@ describe('readTogether: several reads of the worker as one local activity (real 
     await store.db.exec('create table if not exists orders (id text primary key, total int)');
     const outcomes: ReadOutcome[] = await env(1).run(readTogether, { reads: [{ activity: 'loadOrder', args: ['missing'] }], attempts: 5 });
     assert.deepEqual(outcomes, [{ ok: false, error: { message: 'no order missing', type: 'ToolFailed', nonRetryable: true } }]);
+  });
+
+  it('a read that throws before it awaits is its own outcome, not the whole activity failing', async () => {
+    const outcomes: ReadOutcome[] = await env(1).run(readTogether, {
+      reads: [
+        { activity: 'workflowControls', args: ['supportTicketTriage'] },
+        { activity: 'checkId', args: ['x!'] },
+      ],
+      attempts: 5,
+    });
+    assert.equal(outcomes[0]!.ok, true);
+    assert.deepEqual(outcomes[1], { ok: false, error: { message: 'bad order id x!', type: 'ToolFailed', nonRetryable: true } });
   });
 
   it('a worker cannot declare a read it does not register', () => {

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, proxyLocalActivities } from '@temporalio/workflow';
 import { FailureType } from '../contracts/failures.js';
 import type { ReadOutcome, ReadTogetherRequest } from '../contracts/reads.js';
 
@@ -23,20 +23,20 @@ const { readTogether: readAll } = proxyLocalActivities<{ readTogether(req: ReadT
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: READ_ATTEMPTS },
 });
 
+/** What an activity's promise resolves to. */
+type Resolved<F> = F extends (...a: never[]) => Promise<infer T> ? T : never;
+
 /**
  * A read of one of the worker's read activities (declared with `createGovernorWorker({ reads })`), typed by the
  * activities interface: `const read = readOf<MyActivities>(); read('loadCustomer', id)`. A failed read fails the
  * caller with the read's own error, as the activity would alone.
  */
 export function readOf<A>() {
-  return <K extends keyof A & string>(
-    activity: K,
-    ...args: A[K] extends (...a: infer P) => Promise<unknown> ? P : never
-  ): Read<A[K] extends (...a: never[]) => Promise<infer T> ? T : never> => ({
+  return <K extends keyof A & string>(activity: K, ...args: A[K] extends (...a: infer P) => Promise<unknown> ? P : never): Read<Resolved<A[K]>> => ({
     activity,
     args,
     settle: (outcome) => {
-      if (outcome.ok) return outcome.value as A[K] extends (...a: never[]) => Promise<infer T> ? T : never;
+      if (outcome.ok) return outcome.value as Resolved<A[K]>;
       throw ApplicationFailure.create({ type: outcome.error.type ?? FailureType.ReadFailed, message: `${activity}: ${outcome.error.message}`, nonRetryable: true });
     },
   });
@@ -54,6 +54,8 @@ export async function readTogether<R extends Readonly<Record<string, Read<unknow
   try {
     outcomes = await readAll({ reads: keys.map((k) => ({ activity: reads[k]!.activity, args: [...reads[k]!.args] })), attempts: READ_ATTEMPTS });
   } catch (err) {
+    // A cancelled run stops here, whatever its reads would fall back to.
+    if (isCancellation(err)) throw err;
     const cause = err instanceof ActivityFailure ? err.cause : err;
     // The reads' own failures come back as outcomes; a non-retryable failure of the whole is the worker refusing the
     // request (a name that is not a read, no `readTogether` registered): a bug no read's fallback may hide.

@@ -182,10 +182,7 @@ export function createActivities(deps: ActivityDeps) {
         [key, req.prompt.name, req.prompt.version, req.model.model, JSON.stringify(value)],
       );
     })();
-    const settled = write.then(
-      () => undefined,
-      () => undefined,
-    );
+    const settled = write.catch(() => undefined);
     writing.set(key, settled);
     void settled.then(() => {
       if (writing.get(key) === settled) writing.delete(key);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { freePort, startDevServer } from '../workers/dev-server.js';
 import { cacheDir, provisionTemporalCli, TEMPORAL_CLI_VERSION } from '../workers/temporal-cli.js';
 
 describe('Temporal CLI provisioning order: TEMPORAL_CLI, PATH, cache, build', () => {
@@ -49,5 +51,46 @@ describe('Temporal CLI provisioning order: TEMPORAL_CLI, PATH, cache, build', ()
     await assert.rejects(provisionTemporalCli({ env, log: (l) => lines.push(l) }), /go install exited 1[\s\S]*proxy unreachable/);
     assert.match(lines.join('\n'), /building Temporal CLI v1\.5\.1 from the Go module proxy/);
     await assert.rejects(provisionTemporalCli({ env: { PATH: '', GOVERNOR_CACHE_DIR: join(dir, 'cache-fail') } }), /Go is not available/);
+  });
+});
+
+describe('Dev server start: a port taken before the server binds it', () => {
+  /** A listener that holds a loopback port and never answers (closing it drops what it accepted). */
+  async function holdPort(): Promise<{ port: number; close: () => Promise<void> }> {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    return {
+      port,
+      close: () =>
+        new Promise((resolve) => {
+          server.close(() => resolve());
+          for (const socket of sockets) socket.destroy();
+        }),
+    };
+  }
+
+  it('starts again on ports found afresh', async () => {
+    const held = await holdPort();
+    // The first port handed out is the held one, as when another process binds it between the look-up and the start.
+    let calls = 0;
+    const server = await startDevServer({ freePort: async () => (calls++ === 0 ? held.port : freePort()), startTimeoutMs: 30_000 });
+    try {
+      assert.notEqual(server.address, `127.0.0.1:${held.port}`);
+      assert.ok(calls > 3, `ports were looked up again (${calls})`);
+    } finally {
+      await server.stop();
+      await held.close();
+    }
+  });
+
+  it('a port the options fix and something else holds is a clear error, not a hang', async () => {
+    const held = await holdPort();
+    try {
+      await assert.rejects(startDevServer({ port: held.port, startTimeoutMs: 30_000 }), /exited with .*\n[\s\S]*address already in use/);
+    } finally {
+      await held.close();
+    }
   });
 });

@@ -20,6 +20,8 @@ export interface DevServerOptions {
   readonly log?: (line: string) => void;
   /** Search attributes to register beside Governor's own (a workflow descriptor's `searchAttributes`). */
   readonly searchAttributes?: readonly AnySearchAttributeKey[];
+  /** How a port the options leave open is chosen. Default: one the kernel hands out on loopback (`freePort`). */
+  readonly freePort?: () => Promise<number>;
 }
 
 export interface DevServer {
@@ -78,31 +80,56 @@ function searchAttributeType(type: string): string {
   return names[type] ?? type.charAt(0) + type.slice(1).toLowerCase();
 }
 
+/** What the CLI prints when a port it was given is taken (Go's `bind: address already in use`). */
+const PORT_TAKEN = /address already in use|failed listening/i;
+
+/** Starts of the CLI when a port found free is taken before the server binds it (another process got there first). */
+const PORT_ATTEMPTS = 3;
+
+/** How long one readiness probe may take: a port held by something that never answers must not stall the loop. */
+const PROBE_DEADLINE_MS = 2000;
+
+class PortTaken extends Error {}
+
 /**
  * Starts `temporal server start-dev` on loopback with our custom search attributes registered, and waits until it
- * answers. `stop()` ends it.
+ * answers. `stop()` ends it. A port found free can be taken by another process before the server binds it; the server
+ * then exits saying so, and is started again on ports found afresh (those the options fix stay), at most
+ * `PORT_ATTEMPTS` times.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const log = options.log ?? (() => undefined);
   const cli = await provisionTemporalCli({ log });
-  const port = options.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(cli.path, options, log);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw err;
+      log(`governor: a port of the dev server was taken before it bound it; starting again (${attempt}/${PORT_ATTEMPTS})`);
+    }
+  }
+}
+
+async function launch(binary: string, options: DevServerOptions, log: (line: string) => void): Promise<DevServer> {
+  const pickPort = options.freePort ?? freePort;
+  const port = options.port ?? (await pickPort());
   const namespace = options.namespace ?? 'default';
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
   let uiUrl: string | null = null;
   if (options.ui) {
-    const uiPort = options.uiPort ?? (await freePort());
+    const uiPort = options.uiPort ?? (await pickPort());
     args.push('--ui-port', String(uiPort));
     if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
     uiUrl = `http://127.0.0.1:${uiPort}`;
   } else {
     args.push('--headless');
   }
-  args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+  args.push('--http-port', String(await pickPort()), '--metrics-port', String(await pickPort()));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   for (const key of searchAttributeKeys(options.searchAttributes)) args.push('--search-attribute', `${key.name}=${searchAttributeType(key.type)}`);
 
-  const child: ChildProcess = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const capture = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000);
@@ -118,11 +145,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
-    if (exitCode !== undefined) throw new Error(`temporal server start-dev exited with ${exitCode}:\n${output}`);
+    if (exitCode !== undefined) {
+      const message = `temporal server start-dev exited with ${exitCode}:\n${output}`;
+      throw PORT_TAKEN.test(output) ? new PortTaken(message) : new Error(message);
+    }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
-        await connection.workflowService.describeNamespace({ namespace });
+        await connection.withDeadline(Date.now() + PROBE_DEADLINE_MS, () => connection.workflowService.describeNamespace({ namespace }));
         break;
       } finally {
         await connection.close();
@@ -130,19 +160,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     } catch (err) {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
+        await exited;
         throw new Error(`Temporal dev server did not answer on ${address} within the start timeout: ${(err as Error).message}\n${output}`);
       }
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  log(`governor: Temporal dev server on ${address}${uiUrl ? `, Web UI ${uiUrl}` : ''} (${cli.path})`);
+  log(`governor: Temporal dev server on ${address}${uiUrl ? `, Web UI ${uiUrl}` : ''} (${binary})`);
 
   let stopping: Promise<void> | undefined;
   return {
     address,
     namespace,
     uiUrl,
-    binary: cli.path,
+    binary,
     pid: child.pid,
     stop() {
       stopping ??= (async () => {

@@ -10,6 +10,8 @@ export interface PlainTicket {
 
 export interface PlainActivities {
   classify(event: PlainTicket): Promise<unknown>;
+  /** Does nothing: the empty local step of `plainClassifyWithLocalSteps`. */
+  pass(step: string): Promise<string>;
 }
 
 /** The request the kit's triage step sends for this ticket, so both sides make the same call. */
@@ -30,6 +32,9 @@ export function plainActivities(anthropic: Anthropic): PlainActivities {
       const reply = await anthropic.messages.create(classifierRequest(event));
       const call = reply.content.find((c) => c.type === 'tool_use');
       return call?.input ?? null;
+    },
+    async pass(step) {
+      return step;
     },
   };
 }

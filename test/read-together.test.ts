@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities/index.js';
 import { setControl } from '../activities/controls.js';
 import { readTogetherActivity } from '../activities/reads.js';
 import { createProviders } from '../activities/providers/registry.js';
 import { openStore, type Store } from '../activities/store.js';
+import { startDevServer } from '../workers/dev-server.js';
 import { Policy } from '../contracts/policy.js';
 import type { ReadOutcome } from '../contracts/reads.js';
 
@@ -110,5 +115,46 @@ describe('readTogether: several reads of the worker as one local activity (real 
 
   it('a worker cannot declare a read it does not register', () => {
     assert.throws(() => readTogetherActivity({}, ['loadOrder']), /loadOrder is declared a read but no activity of that name is registered/);
+  });
+});
+
+describe('readTogether in a run (real dev server)', () => {
+  it('a run cancelled during its reads is cancelled, not carried on with their fallbacks', async () => {
+    const server = await startDevServer();
+    const native = await NativeConnection.connect({ address: server.address });
+    const connection = await Connection.connect({ address: server.address });
+    let readStarted!: () => void;
+    const started = new Promise<void>((resolve) => (readStarted = resolve));
+    const activities = {
+      // A read that takes long enough to be cancelled in: it ends when the run's cancellation reaches it.
+      async slowRead(): Promise<string> {
+        readStarted();
+        await Context.current().sleep(30_000);
+        return 'read';
+      },
+    };
+    const worker = await Worker.create({
+      connection: native,
+      taskQueue: 'read-cancel',
+      workflowsPath: fileURLToPath(new URL('./fixtures/read-cancel/index.ts', import.meta.url)),
+      activities: { ...activities, readTogether: readTogetherActivity(activities, ['slowRead']) },
+    });
+    try {
+      await worker.runUntil(async () => {
+        const handle = await new Client({ connection }).workflow.start('readThenReport', { taskQueue: 'read-cancel', workflowId: 'read-cancel-1' });
+        await started;
+        await handle.cancel();
+        const failed = await handle.result().then(
+          (value) => assert.fail(`the run carried on and returned ${String(value)}`),
+          (err: unknown) => err,
+        );
+        assert.ok(failed instanceof WorkflowFailedError, String(failed));
+        assert.ok(failed.cause instanceof CancelledFailure, `cancelled, not ${String(failed.cause)}`);
+      });
+    } finally {
+      await connection.close();
+      await native.close();
+      await server.stop();
+    }
   });
 });

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
+import { fileURLToPath } from 'node:url';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
-import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities/index.js';
 import { setControl } from '../activities/controls.js';
 import { readTogetherActivity } from '../activities/reads.js';
